@@ -1,0 +1,308 @@
+/*
+ * xsconsoled: one event-driven daemon for a Xen host's store and consoles.
+ * This file reads the options, daemonizes, makes the event base and hands
+ * it to each engine, and stops cleanly on SIGTERM or SIGINT.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "log.h"
+#include "xmalloc.h"
+#include "xsd.h"
+
+#define DEFAULT_SOCKET		"/run/xenstored/socket"
+#define DEFAULT_PIDFILE		"/run/xsconsoled.pid"
+#define DEFAULT_LOGFILE		"/var/log/xen/xsconsoled.log"
+
+struct options {
+	int		 foreground;
+	const char	*socket;
+	const char	*pidfile;
+	const char	*logfile;
+	enum log_level	 level;
+	struct xsd_config cfg;
+};
+
+enum {
+	OPT_SOCKET = 256,
+	OPT_PIDFILE,
+	OPT_LOGFILE,
+	OPT_LOGLEVEL,
+	OPT_STALL,
+};
+
+static const struct option long_options[] = {
+	{ "foreground", no_argument, NULL, 'F' },
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "pid-file", required_argument, NULL, OPT_PIDFILE },
+	{ "log-file", required_argument, NULL, OPT_LOGFILE },
+	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Print the usage. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: xsconsoled [options]\n"
+"  -F, --foreground       stay in the foreground, log to stderr\n"
+"      --socket PATH      store socket (default " DEFAULT_SOCKET ")\n"
+"      --pid-file PATH    pid file (default " DEFAULT_PIDFILE ")\n"
+"      --log-file PATH    log file (default " DEFAULT_LOGFILE
+" when daemonized,\n"
+"                         stderr in the foreground)\n"
+"      --log-level LEVEL  error, warn, info (default) or debug\n"
+"      --stall-timeout S  drop a socket client that leaves its replies\n"
+"                         unread for S seconds (default 60, 0: never)\n"
+"  -h, --help             this help\n"
+"  -V, --version          the version\n");
+}
+
+/* Parse a whole non-negative number, or exit with a message. */
+static unsigned
+parse_uint(const char *opt, const char *s)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || errno != 0 || v > UINT_MAX) {
+		fprintf(stderr, "xsconsoled: %s: not a number: %s\n", opt, s);
+		exit(2);
+	}
+	return ((unsigned)v);
+}
+
+/* Read the command line into opts. */
+static void
+parse_options(int argc, char **argv, struct options *opts)
+{
+	int	ch;
+
+	memset(opts, 0, sizeof *opts);
+	opts->socket = DEFAULT_SOCKET;
+	opts->pidfile = DEFAULT_PIDFILE;
+	opts->level = LOG_LEVEL_INFO;
+	xsd_config_defaults(&opts->cfg);
+
+	while ((ch = getopt_long(argc, argv, "FhV", long_options, NULL)) != -1) {
+		switch (ch) {
+		case 'F':
+			opts->foreground = 1;
+			break;
+		case OPT_SOCKET:
+			opts->socket = optarg;
+			break;
+		case OPT_PIDFILE:
+			opts->pidfile = optarg;
+			break;
+		case OPT_LOGFILE:
+			opts->logfile = optarg;
+			break;
+		case OPT_LOGLEVEL:
+			if (log_level_parse(optarg, &opts->level) != 0) {
+				fprintf(stderr, "xsconsoled: bad log level: "
+				    "%s\n", optarg);
+				exit(2);
+			}
+			break;
+		case OPT_STALL:
+			opts->cfg.stall_timeout = parse_uint("--stall-timeout",
+			    optarg);
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		case 'V':
+			printf("xsconsoled %s\n", PACKAGE_VERSION);
+			exit(0);
+		default:
+			usage(stderr);
+			exit(2);
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		exit(2);
+	}
+}
+
+/* Make the directory a file goes into, if missing (one level). */
+static void
+make_parent_dir(const char *path)
+{
+	char	*dir = xstrdup(path), *slash = strrchr(dir, '/');
+
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			log_warn("mkdir %s: %s", dir, strerror(errno));
+	}
+	free(dir);
+}
+
+/* Write and lock the pid file; fails if another daemon holds it. */
+static int
+pidfile_write(const char *path)
+{
+	char	buf[32];
+	int	fd, n;
+
+	make_parent_dir(path);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		log_error("%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		log_error("%s: another xsconsoled is running", path);
+		close(fd);
+		return (-1);
+	}
+	n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) != 0 || write(fd, buf, (size_t)n) != n) {
+		log_error("%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	return (fd);	/* kept open: the lock lives as long as we do */
+}
+
+/* Go into the background; the parent exits once the child is ready. */
+static int
+daemonize(int *ready_fd)
+{
+	int	p[2];
+	pid_t	pid;
+	char	c;
+
+	if (pipe(p) != 0)
+		return (-1);
+	pid = fork();
+	if (pid < 0)
+		return (-1);
+	if (pid > 0) {
+		close(p[1]);
+		/* Exit 0 only when the child says it is serving. */
+		exit(read(p[0], &c, 1) == 1 && c == '0' ? 0 : 1);
+	}
+	close(p[0]);
+	if (setsid() < 0)
+		return (-1);
+	if (fork() != 0)
+		_exit(0);
+	if (chdir("/") != 0)
+		return (-1);
+	*ready_fd = p[1];
+	return (0);
+}
+
+/* Point stdin/stdout/stderr at /dev/null. */
+static void
+detach_stdio(void)
+{
+	int	fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* SIGTERM or SIGINT: leave the loop; cleanup follows. */
+static void
+on_signal(evutil_socket_t sig, short events, void *arg)
+{
+	(void)events;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+/* Start, serve, stop. */
+int
+main(int argc, char **argv)
+{
+	struct options		 opts;
+	struct event_base	*base;
+	struct event		*sigterm, *sigint;
+	struct xsd		*xsd;
+	FILE			*logf = NULL;
+	const char		*logfile;
+	int			 ready_fd = -1, pid_fd, e;
+
+	parse_options(argc, argv, &opts);
+	logfile = opts.logfile;
+	if (logfile == NULL && !opts.foreground)
+		logfile = DEFAULT_LOGFILE;
+	if (logfile != NULL) {
+		make_parent_dir(logfile);
+		if ((logf = fopen(logfile, "a")) == NULL) {
+			fprintf(stderr, "xsconsoled: %s: %s\n", logfile,
+			    strerror(errno));
+			return (1);
+		}
+	}
+	log_open(logf, opts.level);
+	if (!opts.foreground && daemonize(&ready_fd) != 0) {
+		log_error("daemonize: %s", strerror(errno));
+		return (1);
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if ((pid_fd = pidfile_write(opts.pidfile)) < 0)
+		return (1);
+	if ((base = event_base_new()) == NULL)
+		log_fatal("event_base_new failed");
+	xsd = xsd_create(base, &opts.cfg);
+	make_parent_dir(opts.socket);
+	if ((e = xsd_listen(xsd, opts.socket)) != 0) {
+		log_error("%s: %s", opts.socket, strerror(-e));
+		unlink(opts.pidfile);
+		return (1);
+	}
+	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
+	sigint = evsignal_new(base, SIGINT, on_signal, base);
+	evsignal_add(sigterm, NULL);
+	evsignal_add(sigint, NULL);
+
+	log_info("xsconsoled %s started (pid %ld)", PACKAGE_VERSION,
+	    (long)getpid());
+	if (ready_fd >= 0) {
+		if (write(ready_fd, "0", 1) != 1)
+			log_warn("could not tell the parent we are ready");
+		close(ready_fd);
+		detach_stdio();
+	}
+	event_base_dispatch(base);
+
+	xsd_free(xsd);
+	event_free(sigterm);
+	event_free(sigint);
+	event_base_free(base);
+	unlink(opts.pidfile);
+	close(pid_fd);
+	log_info("stopped");
+	log_close();
+	return (0);
+}

@@ -1,0 +1,268 @@
+/* XS_CONTROL: the daemon's own commands, as xenstore-control sends them
+ * ("cmd\0arg\0..."). Replies are text; unknown commands are EINVAL. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn.h"
+#include "log.h"
+#include "tree.h"
+#include "watch.h"
+#include "xmalloc.h"
+#include "xsd-private.h"
+
+#define CONTROL_MAX_ARGS	8
+
+struct control_cmd;
+typedef int control_fn(struct conn *, int, char **, FILE *);
+
+static control_fn control_help, control_log, control_print, control_check,
+    control_memreport, control_quota, control_quota_soft;
+
+static const struct control_cmd {
+	const char	*name;
+	const char	*args;
+	control_fn	*fn;
+} control_cmds[] = {
+	{ "check", "", control_check },
+	{ "log", "[error|warn|info|debug|on|off]", control_log },
+	{ "memreport", "[<file>]", control_memreport },
+	{ "print", "<string>", control_print },
+	{ "quota", "[set <name> <val>|<domid>]", control_quota },
+	{ "quota-soft", "[set <name> <val>]", control_quota_soft },
+	{ "help", "", control_help },
+};
+
+/* help: each command and its arguments. */
+static int
+control_help(struct conn *c, int argc, char **argv, FILE *f)
+{
+	size_t	i;
+
+	(void)c;
+	(void)argv;
+	if (argc != 0)
+		return (-EINVAL);
+	for (i = 0; i < sizeof control_cmds / sizeof control_cmds[0]; i++)
+		fprintf(f, "%s\t%s\n", control_cmds[i].name,
+		    control_cmds[i].args);
+	return (0);
+}
+
+/* log [level]: show or change the log level ("on" is debug, "off" is
+ * warn, for xenstore-control users used to Xen's switch). */
+static int
+control_log(struct conn *c, int argc, char **argv, FILE *f)
+{
+	enum log_level	level;
+
+	(void)c;
+	if (argc == 0) {
+		fprintf(f, "%s\n", log_level_name(log_get_level()));
+		return (0);
+	}
+	if (argc != 1)
+		return (-EINVAL);
+	if (strcmp(argv[0], "on") == 0)
+		level = LOG_LEVEL_DEBUG;
+	else if (strcmp(argv[0], "off") == 0)
+		level = LOG_LEVEL_WARN;
+	else if (log_level_parse(argv[0], &level) != 0)
+		return (-EINVAL);
+	log_set_level(level);
+	log_info("control: log level set to %s", log_level_name(level));
+	fprintf(f, "OK");
+	return (0);
+}
+
+/* print <string>: put a line into the log (to mark a moment in it). */
+static int
+control_print(struct conn *c, int argc, char **argv, FILE *f)
+{
+	(void)c;
+	if (argc != 1)
+		return (-EINVAL);
+	log_info("control: %s", argv[0]);
+	fprintf(f, "OK");
+	return (0);
+}
+
+/* check: verify the tree's invariants; "OK" or what is broken. */
+static int
+control_check(struct conn *c, int argc, char **argv, FILE *f)
+{
+	int	errors;
+
+	(void)argv;
+	if (argc != 0)
+		return (-EINVAL);
+	errors = tree_check(c->xsd->store->tree, f);
+	if (errors == 0)
+		fprintf(f, "OK");
+	else
+		log_error("control check: %d errors in the tree", errors);
+	return (0);
+}
+
+/* Write the memory report. */
+static void
+control_memreport_write(struct xsd *xsd, FILE *f)
+{
+	const struct tree	*t = xsd->store->tree;
+	struct mallinfo2	 mi = mallinfo2();
+	size_t			 used = mi.uordblks + mi.hblkhd;
+	size_t			 raw = t->path_bytes + t->value_bytes;
+
+	fprintf(f, "nodes: %llu\n", (unsigned long long)t->nnodes);
+	fprintf(f, "path bytes: %llu\n", (unsigned long long)t->path_bytes);
+	fprintf(f, "value bytes: %llu\n", (unsigned long long)t->value_bytes);
+	fprintf(f, "heap in use: %zu\n", used);
+	fprintf(f, "heap per node beyond paths and values: %.1f\n",
+	    t->nnodes == 0 ? 0.0 : ((double)used - (double)raw) /
+	    (double)t->nnodes);
+	fprintf(f, "watches: %llu\n",
+	    (unsigned long long)watch_count(xsd->store->watches));
+	fprintf(f, "connections: %u\n", xsd->nconns);
+	fprintf(f, "generation: %llu\n", (unsigned long long)xsd->store->gen);
+}
+
+/* memreport [file]: memory use, in the reply or into a file. */
+static int
+control_memreport(struct conn *c, int argc, char **argv, FILE *f)
+{
+	FILE	*out;
+
+	if (argc > 1)
+		return (-EINVAL);
+	if (argc == 0) {
+		control_memreport_write(c->xsd, f);
+		return (0);
+	}
+	if ((out = fopen(argv[0], "w")) == NULL)
+		return (-errno);
+	control_memreport_write(c->xsd, out);
+	fclose(out);
+	fprintf(f, "OK");
+	return (0);
+}
+
+struct control_quota_field {
+	const char	*name;
+	size_t		 offset;
+	const char	*what;
+};
+#define QF(n, f, w) { n, offsetof(struct xsd_quota, f), w }
+static const struct control_quota_field control_quota_fields[] = {
+	QF("nodes", nodes, "Nodes per domain"),
+	QF("watches", watches, "Watches per domain"),
+	QF("transactions", transactions, "Transactions per domain"),
+	QF("outstanding", outstanding, "Outstanding requests per domain"),
+	QF("transaction-nodes", txn_nodes,
+	    "Max. number of accessed nodes per transaction"),
+	QF("node-size", node_size, "Max. size of a node"),
+	QF("path-max", path_len, "Max. length of a node path"),
+	QF("permissions", perms, "Max. number of permissions per node"),
+};
+
+/* quota [set <name> <val>]: show or change a default quota. Per-domain
+ * figures come with domains. */
+static int
+control_quota(struct conn *c, int argc, char **argv, FILE *f)
+{
+	struct xsd_quota	*q = &c->xsd->cfg.quota;
+	unsigned		*field;
+	char			*end;
+	long			 v;
+	size_t			 i;
+
+	if (argc == 0) {
+		fprintf(f, "Quota settings:\n");
+		for (i = 0; i < sizeof control_quota_fields /
+		    sizeof control_quota_fields[0]; i++) {
+			field = (unsigned *)((char *)q +
+			    control_quota_fields[i].offset);
+			fprintf(f, "%-17s: %8u %s\n",
+			    control_quota_fields[i].name, *field,
+			    control_quota_fields[i].what);
+		}
+		return (0);
+	}
+	if (argc == 1)
+		return (strtol(argv[0], &end, 10) == 0 && *end == '\0' ?
+		    (fprintf(f, "Domain 0:\n"), 0) : -ENOENT);
+	if (argc != 3 || strcmp(argv[0], "set") != 0)
+		return (-EINVAL);
+	v = strtol(argv[2], &end, 10);
+	if (*end != '\0' || v < 1 || v > (long)UINT32_MAX / 2)
+		return (-EINVAL);
+	for (i = 0; i < sizeof control_quota_fields /
+	    sizeof control_quota_fields[0]; i++) {
+		if (strcmp(argv[1], control_quota_fields[i].name) == 0) {
+			field = (unsigned *)((char *)q +
+			    control_quota_fields[i].offset);
+			*field = (unsigned)v;
+			log_info("control: quota %s set to %ld", argv[1], v);
+			fprintf(f, "OK");
+			return (0);
+		}
+	}
+	return (-EINVAL);
+}
+
+/* quota-soft: this daemon has no soft memory quota; it shows none. */
+static int
+control_quota_soft(struct conn *c, int argc, char **argv, FILE *f)
+{
+	(void)c;
+	(void)argv;
+	if (argc != 0)
+		return (-EINVAL);
+	fprintf(f, "Quota settings:\n");
+	return (0);
+}
+
+/*
+ * Run a control command. On success *out holds the reply text with its
+ * NUL (for xenstore-control), else a negative errno is returned.
+ */
+int
+control_process(struct conn *c, const char *p, size_t len, char **out,
+    size_t *outlen)
+{
+	char	*argv[CONTROL_MAX_ARGS], *copy, *s;
+	FILE	*f;
+	int	 argc = 0, e = -EINVAL;
+	size_t	 i, size;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len == 0 || memchr(p, '\0', len) == NULL)
+		return (-EINVAL);
+	copy = xmemdup(p, len);
+	for (s = copy; s < copy + len && argc < CONTROL_MAX_ARGS; ) {
+		if (memchr(s, '\0', (size_t)(copy + len - s)) == NULL)
+			break;
+		argv[argc++] = s;
+		s += strlen(s) + 1;
+	}
+	if ((f = open_memstream(out, &size)) == NULL)
+		log_fatal("open_memstream failed");
+	for (i = 0; i < sizeof control_cmds / sizeof control_cmds[0]; i++) {
+		if (strcmp(argv[0], control_cmds[i].name) == 0) {
+			e = control_cmds[i].fn(c, argc - 1, argv + 1, f);
+			break;
+		}
+	}
+	fputc('\0', f);
+	fclose(f);
+	free(copy);
+	*outlen = size;
+	if (e != 0) {
+		free(*out);
+		*out = NULL;
+		*outlen = 0;
+	}
+	return (e);
+}

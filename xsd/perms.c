@@ -1,0 +1,232 @@
+/* Node permissions. The text form is one string per entry: a letter
+ * (r, w, b for both, n for none) and a decimal domid, as in "n0\0r5\0". */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "perms.h"
+#include "xmalloc.h"
+
+/* Make a list from entries. */
+struct perms *
+perms_create(const struct perm *p, uint32_t n)
+{
+	struct perms	*ps;
+
+	ps = xmalloc(sizeof *ps + n * sizeof ps->p[0]);
+	ps->refs = 1;
+	ps->n = n;
+	memcpy(ps->p, p, n * sizeof ps->p[0]);
+	return (ps);
+}
+
+/* Take another reference. */
+struct perms *
+perms_ref(struct perms *ps)
+{
+	ps->refs++;
+	return (ps);
+}
+
+/* Drop a reference. */
+void
+perms_unref(struct perms *ps)
+{
+	if (ps != NULL && --ps->refs == 0)
+		free(ps);
+}
+
+/* The letter for a mode. */
+static char
+perms_letter(uint32_t mode)
+{
+	switch (mode & PERM_BOTH) {
+	case PERM_READ:
+		return ('r');
+	case PERM_WRITE:
+		return ('w');
+	case PERM_BOTH:
+		return ('b');
+	default:
+		return ('n');
+	}
+}
+
+/* Parse one entry such as "r5"; 0 or -EINVAL. */
+static int
+perms_parse_one(const char *s, struct perm *out)
+{
+	char		*end;
+	unsigned long	 id;
+
+	switch (s[0]) {
+	case 'r':
+		out->mode = PERM_READ;
+		break;
+	case 'w':
+		out->mode = PERM_WRITE;
+		break;
+	case 'b':
+		out->mode = PERM_BOTH;
+		break;
+	case 'n':
+		out->mode = PERM_NONE;
+		break;
+	default:
+		return (-EINVAL);
+	}
+	if (s[1] < '0' || s[1] > '9')
+		return (-EINVAL);
+	errno = 0;
+	id = strtoul(s + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || id > UINT16_MAX)
+		return (-EINVAL);
+	out->domid = (uint32_t)id;
+	return (0);
+}
+
+/*
+ * Parse n NUL-terminated entries from buf (len bytes, every entry ending
+ * with its NUL). Returns 0 and a new list, or -EINVAL.
+ */
+int
+perms_parse(const char *buf, size_t len, uint32_t n, struct perms **out)
+{
+	struct perms	*ps;
+	const char	*s = buf;
+	uint32_t	 i;
+
+	*out = NULL;
+	if (n == 0)
+		return (-EINVAL);
+	ps = xmalloc(sizeof *ps + n * sizeof ps->p[0]);
+	ps->refs = 1;
+	ps->n = n;
+	for (i = 0; i < n; i++) {
+		if (s >= buf + len || perms_parse_one(s, &ps->p[i]) != 0) {
+			free(ps);
+			return (-EINVAL);
+		}
+		s += strlen(s) + 1;
+	}
+	*out = ps;
+	return (0);
+}
+
+/* Bytes the text form takes, NULs included. */
+size_t
+perms_format_len(const struct perms *ps)
+{
+	char		tmp[16];
+	size_t		len = 0;
+	uint32_t	i;
+
+	for (i = 0; i < ps->n; i++)
+		len += (size_t)snprintf(tmp, sizeof tmp, "%u", ps->p[i].domid) + 2;
+	return (len);
+}
+
+/* Write the text form into buf (size bytes); returns the length used. */
+size_t
+perms_format(const struct perms *ps, char *buf, size_t size)
+{
+	size_t		off = 0;
+	uint32_t	i;
+	int		n;
+
+	for (i = 0; i < ps->n; i++) {
+		n = snprintf(buf + off, size - off, "%c%u", perms_letter(
+		    ps->p[i].mode), ps->p[i].domid);
+		if (n < 0 || (size_t)n + 1 > size - off)
+			break;
+		off += (size_t)n + 1;
+	}
+	return (off);
+}
+
+/*
+ * What the actor may do with a node: everything if privileged, owner or
+ * acting for the owner; else the first entry naming it (or its target);
+ * else the default in entry 0.
+ */
+unsigned
+perms_mode(const struct perms *ps, const struct actor *a)
+{
+	uint32_t	i;
+
+	if (a->privileged || ps->p[0].domid == a->domid ||
+	    (a->target != PERMS_NO_TARGET && ps->p[0].domid == a->target))
+		return (PERM_BOTH);
+	for (i = 1; i < ps->n; i++) {
+		if (ps->p[i].domid == a->domid ||
+		    (a->target != PERMS_NO_TARGET && ps->p[i].domid == a->target))
+			return (ps->p[i].mode & PERM_BOTH);
+	}
+	return (ps->p[0].mode & PERM_BOTH);
+}
+
+/*
+ * The list a node created by the actor gets: its parent's, with an
+ * unprivileged creator made owner (and its other entries dropped).
+ */
+struct perms *
+perms_for_new(struct perms *parent, const struct actor *a)
+{
+	struct perms	*ps;
+	uint32_t	 i, n;
+
+	if (a->privileged || parent->p[0].domid == a->domid)
+		return (perms_ref(parent));
+	ps = xmalloc(sizeof *ps + parent->n * sizeof ps->p[0]);
+	ps->refs = 1;
+	ps->p[0] = parent->p[0];
+	ps->p[0].domid = a->domid;
+	for (i = n = 1; i < parent->n; i++) {
+		if (parent->p[i].domid != a->domid)
+			ps->p[n++] = parent->p[i];
+	}
+	ps->n = n;
+	return (ps);
+}
+
+/* Are two lists the same? */
+int
+perms_equal(const struct perms *a, const struct perms *b)
+{
+	if (a == b)
+		return (1);
+	return (a->n == b->n && memcmp(a->p, b->p, a->n * sizeof a->p[0]) == 0);
+}
+
+/* Does the list name domid anywhere? */
+int
+perms_has_domid(const struct perms *ps, uint32_t domid)
+{
+	uint32_t	i;
+
+	for (i = 0; i < ps->n; i++) {
+		if (ps->p[i].domid == domid)
+			return (1);
+	}
+	return (0);
+}
+
+/* A list with domid's entries (other than the owner) removed; takes ps. */
+struct perms *
+perms_without(struct perms *ps, uint32_t domid)
+{
+	struct perms	*out;
+	uint32_t	 i, n;
+
+	out = xmalloc(sizeof *out + ps->n * sizeof out->p[0]);
+	out->refs = 1;
+	out->p[0] = ps->p[0];
+	for (i = n = 1; i < ps->n; i++) {
+		if (ps->p[i].domid != domid)
+			out->p[n++] = ps->p[i];
+	}
+	out->n = n;
+	perms_unref(ps);
+	return (out);
+}

@@ -1,0 +1,320 @@
+/*
+ * The committed store. Every node sits in one tsearch(3) index keyed by
+ * its absolute path (a red-black tree in glibc: O(log n) lookup), and in
+ * its parent's doubly linked list of children (O(1) add and remove,
+ * listing proportional to the children only).
+ */
+#include <errno.h>
+#include <search.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "path.h"
+#include "perms.h"
+#include "tree.h"
+#include "xmalloc.h"
+
+static int	tree_cmp(const void *, const void *);
+static struct node *tree_node_new(const char *, struct perms *,
+		    const void *, uint32_t, uint64_t);
+static void	tree_node_free(struct node *);
+
+/* tdestroy(3) callback: the index does not own its entries. */
+static void
+tree_index_keep(void *p)
+{
+	(void)p;
+}
+
+/* Order index entries by path: both sides start with a key pointer. */
+static int
+tree_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* Allocate a node, not yet linked anywhere. Takes the perms reference. */
+static struct node *
+tree_node_new(const char *path, struct perms *perms, const void *value,
+    uint32_t vlen, uint64_t gen)
+{
+	size_t		 plen = strlen(path) + 1;
+	struct node	*n;
+
+	n = xcalloc(1, sizeof *n + plen);
+	memcpy(n->path, path, plen);
+	n->key = n->path;
+	n->perms = perms;
+	if (vlen != 0)
+		n->value = xmemdup(value, vlen);
+	n->vlen = vlen;
+	n->gen = n->vgen = gen;
+	return (n);
+}
+
+/* Free one node's memory. */
+static void
+tree_node_free(struct node *n)
+{
+	perms_unref(n->perms);
+	free(n->value);
+	free(n);
+}
+
+/* Make a tree holding only "/", with the given permissions. */
+struct tree *
+tree_create(struct perms *root_perms)
+{
+	struct tree	*t = xcalloc(1, sizeof *t);
+
+	t->root = tree_node_new("/", root_perms, NULL, 0, 0);
+	if (tsearch(t->root, &t->index, tree_cmp) == NULL)
+		log_fatal("tsearch failed");
+	t->nnodes = 1;
+	t->path_bytes = 2;
+	return (t);
+}
+
+/* Free a whole subtree without touching the index or the parent. */
+static void
+tree_free_subtree(struct node *n)
+{
+	struct node	*c, *next;
+
+	for (c = n->child_first; c != NULL; c = next) {
+		next = c->next;
+		tree_free_subtree(c);
+	}
+	tree_node_free(n);
+}
+
+/* Free the tree; tdestroy frees only the index, the nodes go by hand. */
+void
+tree_free(struct tree *t)
+{
+	if (t == NULL)
+		return;
+	tdestroy(t->index, tree_index_keep);
+	tree_free_subtree(t->root);
+	free(t);
+}
+
+/* Find the node at an absolute path. */
+struct node *
+tree_lookup(const struct tree *t, const char *path)
+{
+	void	*const *found;
+
+	found = tfind(&path, &t->index, tree_cmp);
+	return (found == NULL ? NULL : *found);
+}
+
+/* The last component of a node's path. */
+const char *
+tree_node_name(const struct node *n)
+{
+	return (path_basename(n->path));
+}
+
+/* Add a child below parent. Takes the perms reference. */
+struct node *
+tree_add(struct tree *t, struct node *parent, const char *path,
+    struct perms *perms, const void *value, uint32_t vlen, uint64_t gen)
+{
+	struct node	*n;
+
+	n = tree_node_new(path, perms, value, vlen, gen);
+	if (tsearch(n, &t->index, tree_cmp) == NULL)
+		log_fatal("tsearch failed");
+	n->parent = parent;
+	n->prev = parent->child_last;
+	if (parent->child_last != NULL)
+		parent->child_last->next = n;
+	else
+		parent->child_first = n;
+	parent->child_last = n;
+	parent->nchildren++;
+	parent->children_len += (uint32_t)strlen(tree_node_name(n)) + 1;
+	parent->gen = gen;
+	t->nnodes++;
+	t->path_bytes += strlen(path) + 1;
+	t->value_bytes += vlen;
+	return (n);
+}
+
+/* Replace a node's value. */
+void
+tree_set_value(struct tree *t, struct node *n, const void *value,
+    uint32_t vlen, uint64_t gen)
+{
+	t->value_bytes -= n->vlen;
+	free(n->value);
+	n->value = vlen != 0 ? xmemdup(value, vlen) : NULL;
+	n->vlen = vlen;
+	t->value_bytes += vlen;
+	n->gen = n->vgen = gen;
+}
+
+/* Replace a node's permissions. Takes the perms reference. */
+void
+tree_set_perms(struct node *n, struct perms *perms, uint64_t gen)
+{
+	perms_unref(n->perms);
+	n->perms = perms;
+	n->gen = n->vgen = gen;
+}
+
+/* Visit a subtree, parents before children. */
+void
+tree_walk(struct node *n, tree_visit_cb *cb, void *arg)
+{
+	struct node	*c, *next;
+
+	cb(n, arg);
+	for (c = n->child_first; c != NULL; c = next) {
+		next = c->next;
+		tree_walk(c, cb, arg);
+	}
+}
+
+/* Drop a subtree's nodes from the index and the counters, deepest first. */
+static void
+tree_unindex(struct tree *t, struct node *n)
+{
+	struct node	*c;
+
+	for (c = n->child_first; c != NULL; c = c->next)
+		tree_unindex(t, c);
+	if (tdelete(n, &t->index, tree_cmp) == NULL)
+		log_fatal("node %s missing from the index", n->path);
+	t->nnodes--;
+	t->path_bytes -= strlen(n->path) + 1;
+	t->value_bytes -= n->vlen;
+}
+
+/*
+ * Remove a subtree (never the root). cb, if given, sees every removed
+ * node, the subtree's top first, while it is still whole.
+ */
+void
+tree_remove(struct tree *t, struct node *n, uint64_t gen, tree_visit_cb *cb,
+    void *arg)
+{
+	struct node	*parent = n->parent;
+
+	if (parent == NULL)
+		log_fatal("removing the root");
+	if (cb != NULL)
+		tree_walk(n, cb, arg);
+	tree_unindex(t, n);
+
+	if (n->prev != NULL)
+		n->prev->next = n->next;
+	else
+		parent->child_first = n->next;
+	if (n->next != NULL)
+		n->next->prev = n->prev;
+	else
+		parent->child_last = n->prev;
+	parent->nchildren--;
+	parent->children_len -= (uint32_t)strlen(tree_node_name(n)) + 1;
+	parent->gen = gen;
+	tree_free_subtree(n);
+}
+
+struct tree_check_state {
+	const struct tree	*t;
+	FILE			*f;
+	uint64_t		 seen;
+	int			 errors;
+};
+
+/* Report one broken invariant. */
+static void
+tree_check_fail(struct tree_check_state *s, const struct node *n,
+    const char *what)
+{
+	if (s->f != NULL)
+		fprintf(s->f, "%s: %s\n", n->path, what);
+	s->errors++;
+}
+
+/* Check one node against its parent, children and the index. */
+static void
+tree_check_node(struct node *n, void *arg)
+{
+	struct tree_check_state	*s = arg;
+	const struct node	*c, *prev = NULL;
+	uint32_t		 count = 0, len = 0;
+	size_t			 plen;
+
+	s->seen++;
+	if (tree_lookup(s->t, n->path) != n)
+		tree_check_fail(s, n, "not found in the index");
+	if (n->perms == NULL || n->perms->n == 0)
+		tree_check_fail(s, n, "no permissions");
+	if (n->vgen > n->gen)
+		tree_check_fail(s, n, "value generation after node generation");
+	if (n->parent != NULL) {
+		plen = path_parent_len(n->path);
+		if (strlen(n->parent->path) != plen ||
+		    strncmp(n->parent->path, n->path, plen) != 0)
+			tree_check_fail(s, n, "parent's path is not a prefix");
+	}
+	for (c = n->child_first; c != NULL; c = c->next) {
+		if (c->parent != n)
+			tree_check_fail(s, c, "child with the wrong parent");
+		if (c->prev != prev)
+			tree_check_fail(s, c, "broken sibling links");
+		count++;
+		len += (uint32_t)strlen(tree_node_name(c)) + 1;
+		prev = c;
+	}
+	if (prev != n->child_last)
+		tree_check_fail(s, n, "last child is wrong");
+	if (count != n->nchildren || len != n->children_len)
+		tree_check_fail(s, n, "child count or length is wrong");
+}
+
+/* Check every invariant of the tree; reports to f, returns the errors. */
+int
+tree_check(const struct tree *t, FILE *f)
+{
+	struct tree_check_state	s = { t, f, 0, 0 };
+
+	tree_walk(t->root, tree_check_node, &s);
+	if (s.seen != t->nnodes) {
+		if (f != NULL)
+			fprintf(f, "node count %llu, %llu reachable\n",
+			    (unsigned long long)t->nnodes,
+			    (unsigned long long)s.seen);
+		s.errors++;
+	}
+	return (s.errors);
+}
+
+/* Print one node: path, generation, permissions and value. */
+static void
+tree_print_node(struct node *n, void *arg)
+{
+	FILE		*f = arg;
+	char		 perms[256];
+	size_t		 len, i;
+
+	len = perms_format(n->perms, perms, sizeof perms);
+	for (i = 0; i < len; i++) {
+		if (perms[i] == '\0')
+			perms[i] = i + 1 == len ? '\0' : ',';
+	}
+	fprintf(f, "%s gen=%llu perms=%s value=\"%.*s\"\n", n->path,
+	    (unsigned long long)n->gen, len != 0 ? perms : "", (int)n->vlen,
+	    n->value != NULL ? n->value : "");
+}
+
+/* Print the whole tree (XS_CONTROL print). */
+void
+tree_print(const struct tree *t, FILE *f)
+{
+	tree_walk(t->root, tree_print_node, f);
+}
