@@ -1,38 +1,23 @@
 /*
- * The committed store. Every node sits in one tsearch(3) index keyed by
- * its absolute path (a red-black tree in glibc: O(log n) lookup), and in
- * its parent's doubly linked list of children (O(1) add and remove,
+ * The committed store. Every node sits in one hash index keyed by its
+ * absolute path (O(1) lookup, a cache miss or two whatever the size), and
+ * in its parent's doubly linked list of children (O(1) add and remove,
  * listing proportional to the children only).
  */
 #include <errno.h>
-#include <search.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "log.h"
 #include "path.h"
 #include "perms.h"
 #include "tree.h"
 #include "xmalloc.h"
 
-static int	tree_cmp(const void *, const void *);
 static struct node *tree_node_new(const char *, struct perms *,
 		    const void *, uint32_t, uint64_t);
 static void	tree_node_free(struct node *);
-
-/* tdestroy(3) callback: the index does not own its entries. */
-static void
-tree_index_keep(void *p)
-{
-	(void)p;
-}
-
-/* Order index entries by path: both sides start with a key pointer. */
-static int
-tree_cmp(const void *a, const void *b)
-{
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
-}
 
 /* Allocate a node, not yet linked anywhere. Takes the perms reference. */
 static struct node *
@@ -68,9 +53,9 @@ tree_create(struct perms *root_perms)
 {
 	struct tree	*t = xcalloc(1, sizeof *t);
 
+	t->index = hmap_create();
 	t->root = tree_node_new("/", root_perms, NULL, 0, 0);
-	if (tsearch(t->root, &t->index, tree_cmp) == NULL)
-		log_fatal("tsearch failed");
+	hmap_insert(t->index, t->root);
 	t->nnodes = 1;
 	t->path_bytes = 2;
 	return (t);
@@ -95,7 +80,7 @@ tree_free(struct tree *t)
 {
 	if (t == NULL)
 		return;
-	tdestroy(t->index, tree_index_keep);
+	hmap_free(t->index);
 	tree_free_subtree(t->root);
 	free(t);
 }
@@ -104,10 +89,7 @@ tree_free(struct tree *t)
 struct node *
 tree_lookup(const struct tree *t, const char *path)
 {
-	void	*const *found;
-
-	found = tfind(&path, &t->index, tree_cmp);
-	return (found == NULL ? NULL : *found);
+	return (hmap_find(t->index, path));
 }
 
 /* The last component of a node's path. */
@@ -125,8 +107,7 @@ tree_add(struct tree *t, struct node *parent, const char *path,
 	struct node	*n;
 
 	n = tree_node_new(path, perms, value, vlen, gen);
-	if (tsearch(n, &t->index, tree_cmp) == NULL)
-		log_fatal("tsearch failed");
+	hmap_insert(t->index, n);
 	n->parent = parent;
 	n->prev = parent->child_last;
 	if (parent->child_last != NULL)
@@ -186,7 +167,7 @@ tree_unindex(struct tree *t, struct node *n)
 
 	for (c = n->child_first; c != NULL; c = c->next)
 		tree_unindex(t, c);
-	if (tdelete(n, &t->index, tree_cmp) == NULL)
+	if (hmap_remove(t->index, n->path) != n)
 		log_fatal("node %s missing from the index", n->path);
 	t->nnodes--;
 	t->path_bytes -= strlen(n->path) + 1;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct hmap;
 struct perms;
 
 struct node {
@@ -28,7 +29,7 @@ struct node {
 };
 
 struct tree {
-	void		*index;		/* tsearch(3) tree of nodes by path */
+	struct hmap	*index;		/* nodes by path */
 	struct node	*root;
 	uint64_t	 nnodes;
 	uint64_t	 path_bytes;
