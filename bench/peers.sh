@@ -126,6 +126,7 @@ start_oxenstored() {
 	} >"$dir/oxenstored.conf"
 	noaccess=
 	[ "$OXENSTORED_ACCESS_LOG" = 0 ] && noaccess=--no-access-log
+	# shellcheck disable=SC2016
 	(
 		cd "$dir"
 		XSSHIM_DIR=$dir/shim XSSHIM_DOMS=0 exec setsid unshare -m \

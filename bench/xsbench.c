@@ -302,6 +302,7 @@ struct xsb_filler {
 	unsigned		 nconns;
 	const struct xsb_tree	*tree;
 	struct xsb_pipe		 pipe;
+	uint64_t		 end;		/* when the last reply came */
 	int			 finished;	/* atomic */
 };
 
@@ -653,6 +654,7 @@ xsb_filler_main(void *arg)
 		xsb_pipeline(&f->pipe);
 		close(f->pipe.fd);
 	}
+	f->end = xsb_now();
 	__atomic_store_n(&f->finished, 1, __ATOMIC_RELEASE);
 	return (NULL);
 }
@@ -1088,7 +1090,7 @@ xsb_run_fill(const struct xsb_opts *o)
 	struct xsb_filler	*fillers;
 	struct xsb_client	*clients;
 	unsigned		 i, finished, nconns = o->fill_conns;
-	uint64_t		 start, now, deadline = 0, report;
+	uint64_t		 start, now, end = 0, deadline = 0, report;
 	uint64_t		 errors = 0, written;
 	long			 rss0 = -1, rss1 = -1, hwm = -1;
 	double			 secs;
@@ -1127,6 +1129,7 @@ xsb_run_fill(const struct xsb_opts *o)
 		    &fillers[i]) != 0)
 			xsb_fatal("pthread_create failed");
 	}
+	now = start;
 	for (;;) {
 		finished = 0;
 		for (i = 0; i < nconns; i++)
@@ -1134,7 +1137,7 @@ xsb_run_fill(const struct xsb_opts *o)
 			    __ATOMIC_ACQUIRE);
 		if (finished == nconns)
 			break;
-		usleep(50000);
+		usleep(now - start < 1000000000ULL ? 1000 : 50000);
 		now = xsb_now();
 		if (now >= report) {
 			written = 0;
@@ -1153,13 +1156,15 @@ xsb_run_fill(const struct xsb_opts *o)
 			__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
 		}
 	}
-	secs = (double)(xsb_now() - start) / 1e9;
 	written = 0;
 	for (i = 0; i < nconns; i++) {
 		pthread_join(fillers[i].thread, NULL);
 		written += fillers[i].pipe.acked;
 		errors += fillers[i].pipe.errors;
+		if (fillers[i].end > end)
+			end = fillers[i].end;
 	}
+	secs = (double)(end - start) / 1e9;
 	tree = plan;
 	tree.ndomains = xsb_fill_complete(fillers, nconns, plan.ndomains);
 	if (tree.ndomains != plan.ndomains)
@@ -1167,7 +1172,7 @@ xsb_run_fill(const struct xsb_opts *o)
 	free(fillers);
 
 	printf("RESULT target=%s op=fill nodes=%lu filled=%" PRIu64
-	    " complete=%d domains=%u secs=%.2f ops_per_s=%.0f errors=%" PRIu64,
+	    " complete=%d domains=%u secs=%.3f ops_per_s=%.0f errors=%" PRIu64,
 	    o->target, o->fill, written, written == o->fill, plan.ndomains,
 	    secs, (double)written / secs, errors);
 	if (o->pid > 0) {

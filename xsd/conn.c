@@ -12,6 +12,7 @@
 #include "conn.h"
 #include "log.h"
 #include "path.h"
+#include "tree.h"
 #include "txn.h"
 #include "xmalloc.h"
 #include "xsd-private.h"
@@ -167,9 +168,36 @@ conn_send_error(struct conn *c, const struct xsd_sockmsg *req, int err)
 }
 
 /*
+ * May the connection hear of a change at path? As Xen's watch_permitted:
+ * if it may read the node under its permissions now or before the change
+ * (alt), or may read the node's parent as it stands after the change.
+ */
+static bool
+conn_may_see(struct conn *c, const char *path, struct perms *perms,
+    struct perms *alt)
+{
+	struct node	*parent;
+	char		*ppath;
+
+	if (c->actor.privileged || path[0] != '/')
+		return (true);
+	if (perms != NULL && (perms_mode(perms, &c->actor) & PERM_READ))
+		return (true);
+	if (alt != NULL && (perms_mode(alt, &c->actor) & PERM_READ))
+		return (true);
+	if (path[1] == '\0')
+		return (false);
+	ppath = path_parent(path);
+	parent = tree_lookup(c->xsd->store->tree, ppath);
+	free(ppath);
+	return (parent != NULL &&
+	    (perms_mode(parent->perms, &c->actor) & PERM_READ));
+}
+
+/*
  * A watch of this connection fired. The watcher hears of it if it may
- * read the node under its permissions now or before the change. A
- * connection whose queue is over the limit is not reading: drop it.
+ * see the node (conn_may_see). A connection whose queue is over the
+ * limit is not reading: drop it.
  */
 void
 conn_deliver(void *owner, const struct watch *w, const char *path,
@@ -183,9 +211,7 @@ conn_deliver(void *owner, const struct watch *w, const char *path,
 	(void)arg;
 	if (c->closing)
 		return;
-	if (!c->actor.privileged && path[0] == '/' &&
-	    !(perms != NULL && (perms_mode(perms, &c->actor) & PERM_READ)) &&
-	    !(alt != NULL && (perms_mode(alt, &c->actor) & PERM_READ)))
+	if (!conn_may_see(c, path, perms, alt))
 		return;
 	if (w->relative)
 		shown = path_relative_to(path, c->home);

@@ -28,7 +28,7 @@ static const struct control_cmd {
 } control_cmds[] = {
 	{ "check", "", control_check },
 	{ "log", "[error|warn|info|debug|on|off]", control_log },
-	{ "memreport", "[<file>]", control_memreport },
+	{ "memreport", "", control_memreport },
 	{ "print", "<string>", control_print },
 	{ "quota", "[set <name> <val>|<domid>]", control_quota },
 	{ "quota-soft", "[set <name> <val>]", control_quota_soft },
@@ -128,23 +128,15 @@ control_memreport_write(struct xsd *xsd, FILE *f)
 	fprintf(f, "generation: %llu\n", (unsigned long long)xsd->store->gen);
 }
 
-/* memreport [file]: memory use, in the reply or into a file. */
+/* memreport: memory use, in the reply. (Xen's optional file argument is
+ * not taken: a request should not make the daemon write where it says.) */
 static int
 control_memreport(struct conn *c, int argc, char **argv, FILE *f)
 {
-	FILE	*out;
-
-	if (argc > 1)
+	(void)argv;
+	if (argc != 0)
 		return (-EINVAL);
-	if (argc == 0) {
-		control_memreport_write(c->xsd, f);
-		return (0);
-	}
-	if ((out = fopen(argv[0], "w")) == NULL)
-		return (-errno);
-	control_memreport_write(c->xsd, out);
-	fclose(out);
-	fprintf(f, "OK");
+	control_memreport_write(c->xsd, f);
 	return (0);
 }
 

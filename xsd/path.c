@@ -34,20 +34,23 @@ path_is_special(const char *p)
 }
 
 /* How many bytes of an absolute path count against the relative limit:
- * those after "/local/domain/<id>/", as Xen counts them. */
+ * those after "/local/domain/<id>/", as Xen counts them (its sscanf
+ * "%5u" takes at most five digits, so a longer id is no home). */
 size_t
 path_domain_offset(const char *p)
 {
 	const char	*q;
-	size_t		 plen = strlen(PATH_DOMAIN_PREFIX);
+	size_t		 plen = strlen(PATH_DOMAIN_PREFIX), digits = 0;
 
 	if (strncmp(p, PATH_DOMAIN_PREFIX, plen) != 0)
 		return (0);
 	q = p + plen;
-	if (*q < '0' || *q > '9')
-		return (0);
-	while (*q >= '0' && *q <= '9')
+	while (*q >= '0' && *q <= '9' && digits < 5) {
 		q++;
+		digits++;
+	}
+	if (digits == 0)
+		return (0);
 	if (*q != '/')
 		return (0);
 	return ((size_t)(q + 1 - p));

@@ -5,8 +5,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "perms.h"
 #include "xmalloc.h"
+
+/*
+ * Lists that name a guest domain (other than dom0) are filed under the
+ * first such domid, so that when a domain dies the lists naming it are
+ * found without walking the tree. A list naming several guests is filed
+ * under one and re-filed when that one is forgotten.
+ */
+#define PERMS_MAX_DOMID	0x10000
+LIST_HEAD(perms_list, perms);
+static struct perms_list *perms_index;
+
+/* The first guest domid a list names, or UINT32_MAX. */
+static uint32_t
+perms_first_guest(const struct perms *ps)
+{
+	uint32_t	i;
+
+	for (i = 0; i < ps->n; i++) {
+		if (ps->p[i].domid != 0 && ps->p[i].domid < PERMS_MAX_DOMID)
+			return (ps->p[i].domid);
+	}
+	return (UINT32_MAX);
+}
+
+/* File a new list under the first guest it names. */
+static struct perms *
+perms_file(struct perms *ps)
+{
+	uint32_t	d = perms_first_guest(ps);
+
+	ps->indexed = 0;
+	if (d == UINT32_MAX)
+		return (ps);
+	if (perms_index == NULL)
+		perms_index = xcalloc(PERMS_MAX_DOMID, sizeof *perms_index);
+	LIST_INSERT_HEAD(&perms_index[d], ps, by_domain);
+	ps->indexed = d + 1;
+	return (ps);
+}
+
+/* Take a list out of the index. */
+static void
+perms_unfile(struct perms *ps)
+{
+	if (ps->indexed != 0)
+		LIST_REMOVE(ps, by_domain);
+	ps->indexed = 0;
+}
 
 /* Make a list from entries. */
 struct perms *
@@ -18,7 +67,7 @@ perms_create(const struct perm *p, uint32_t n)
 	ps->refs = 1;
 	ps->n = n;
 	memcpy(ps->p, p, n * sizeof ps->p[0]);
-	return (ps);
+	return (perms_file(ps));
 }
 
 /* Take another reference. */
@@ -33,8 +82,10 @@ perms_ref(struct perms *ps)
 void
 perms_unref(struct perms *ps)
 {
-	if (ps != NULL && --ps->refs == 0)
+	if (ps != NULL && --ps->refs == 0) {
+		perms_unfile(ps);
 		free(ps);
+	}
 }
 
 /* The letter for a mode. */
@@ -110,7 +161,7 @@ perms_parse(const char *buf, size_t len, uint32_t n, struct perms **out)
 		}
 		s += strlen(s) + 1;
 	}
-	*out = ps;
+	*out = perms_file(ps);
 	return (0);
 }
 
@@ -187,7 +238,7 @@ perms_for_new(struct perms *parent, const struct actor *a)
 			ps->p[n++] = parent->p[i];
 	}
 	ps->n = n;
-	return (ps);
+	return (perms_file(ps));
 }
 
 /* Are two lists the same? */
@@ -228,5 +279,33 @@ perms_without(struct perms *ps, uint32_t domid)
 	}
 	out->n = n;
 	perms_unref(ps);
-	return (out);
+	return (perms_file(out));
+}
+
+/*
+ * A domain is gone: strip its entries from every list naming it, and give
+ * the lists it owned to dom0, in place, so that a new domain reusing the
+ * domid inherits nothing. The caller has already removed the nodes it
+ * owned under its home.
+ */
+void
+perms_forget(uint32_t domid)
+{
+	struct perms	*ps;
+	uint32_t	 i, n;
+
+	if (perms_index == NULL || domid == 0 || domid >= PERMS_MAX_DOMID)
+		return;
+	while ((ps = LIST_FIRST(&perms_index[domid])) != NULL) {
+		perms_unfile(ps);
+		if (ps->p[0].domid == domid)
+			ps->p[0].domid = 0;
+		for (i = n = 1; i < ps->n; i++) {
+			if (ps->p[i].domid != domid)
+				ps->p[n++] = ps->p[i];
+		}
+		ps->n = n;
+		perms_file(ps);
+	}
+	log_debug("perms: forgot domain %u", domid);
 }

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "queue.h"
+
 #define PERM_NONE	0x0
 #define PERM_READ	0x1
 #define PERM_WRITE	0x2
@@ -16,11 +18,16 @@ struct perm {
 };
 
 /* Entry 0 is the owner; its mode is everyone else's default. Lists are
- * immutable once made, so nodes that inherit a list share it. */
+ * shared by the nodes that inherit them and never change, except when a
+ * domain dies: then every list naming it is edited in place (perms_forget),
+ * which reaches all the nodes sharing it at once. */
 struct perms {
-	uint32_t	refs;
-	uint32_t	n;
-	struct perm	p[];
+	uint32_t		refs;
+	uint32_t		n;
+	LIST_ENTRY(perms)	by_domain;	/* in the index, if indexed */
+	uint32_t		indexed;	/* 1 + the domid it is filed
+						   under, or 0 */
+	struct perm		p[];
 };
 
 /* Who asks: a domain, maybe privileged, maybe acting for a target. */
@@ -42,5 +49,6 @@ struct perms	*perms_for_new(struct perms *, const struct actor *);
 int		 perms_equal(const struct perms *, const struct perms *);
 int		 perms_has_domid(const struct perms *, uint32_t);
 struct perms	*perms_without(struct perms *, uint32_t);
+void		 perms_forget(uint32_t);
 
 #endif

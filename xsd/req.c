@@ -267,6 +267,14 @@ req_rm(struct req *r)
 	return (e != 0 ? e : req_ack(r));
 }
 
+/* Does a domain exist? Without a hypervisor backend (guests come with
+ * the simulated or real host), only dom0 does. */
+static bool
+req_domain_exists(unsigned domid)
+{
+	return (domid == 0);
+}
+
 /* XS_SET_PERMS path perm...: at least one entry. */
 static int
 req_set_perms(struct req *r)
@@ -286,6 +294,10 @@ req_set_perms(struct req *r)
 	plen = strlen(r->p) + 1;
 	if (perms_parse(r->p + plen, r->len - plen, n, &perms) != 0)
 		return (-EINVAL);
+	if (!req_domain_exists(perms->p[0].domid)) {
+		perms_unref(perms);
+		return (-ENOENT);
+	}
 	if (path_is_special(r->p)) {
 		/* Special watch names' own permissions come with domains. */
 		perms_unref(perms);
@@ -443,6 +455,44 @@ req_is_domain_introduced(struct req *r)
 	return (req_reply(r, domid == 0 || domid == 0x7FF0 ? "T" : "F", 2));
 }
 
+/* XS_INTRODUCE domid gfn port: the arguments are checked as Xen does;
+ * serving a guest's ring needs a hypervisor backend. */
+static int
+req_introduce(struct req *r)
+{
+	const char	*port;
+
+	if (req_count_strings(r) < 3)
+		return (-EINVAL);
+	port = r->p + strlen(r->p) + 1;
+	port += strlen(port) + 1;
+	if (req_domid(port) == 0)
+		return (-EINVAL);
+	log_warn("conn %u: INTRODUCE of domain %u: no hypervisor backend",
+	    r->c->id, req_domid(r->p));
+	return (-ENOSYS);
+}
+
+/* XS_RELEASE and XS_RESUME domid: only introduced domains. */
+static int
+req_release(struct req *r)
+{
+	const char	*arg = req_onearg(r);
+
+	if (arg == NULL || req_domid(arg) == 0)
+		return (-EINVAL);
+	return (-ENOENT);
+}
+
+/* XS_SET_TARGET domid target: both must be introduced. */
+static int
+req_set_target(struct req *r)
+{
+	if (req_count_strings(r) < 2)
+		return (-EINVAL);
+	return (-ENOENT);
+}
+
 /* XS_RESET_WATCHES: drop the connection's watches and transactions. */
 static int
 req_reset_watches(struct req *r)
@@ -482,8 +532,8 @@ static const struct {
 	[XS_TRANSACTION_START] = { req_transaction_start, 0,
 	    "TRANSACTION_START" },
 	[XS_TRANSACTION_END] = { req_transaction_end, 0, "TRANSACTION_END" },
-	[XS_INTRODUCE] = { NULL, REQ_PRIV, "INTRODUCE" },
-	[XS_RELEASE] = { NULL, REQ_PRIV, "RELEASE" },
+	[XS_INTRODUCE] = { req_introduce, REQ_PRIV, "INTRODUCE" },
+	[XS_RELEASE] = { req_release, REQ_PRIV, "RELEASE" },
 	[XS_GET_DOMAIN_PATH] = { req_get_domain_path, 0, "GET_DOMAIN_PATH" },
 	[XS_WRITE] = { req_write, 0, "WRITE" },
 	[XS_MKDIR] = { req_mkdir, 0, "MKDIR" },
@@ -491,8 +541,8 @@ static const struct {
 	[XS_SET_PERMS] = { req_set_perms, 0, "SET_PERMS" },
 	[XS_IS_DOMAIN_INTRODUCED] = { req_is_domain_introduced, REQ_PRIV,
 	    "IS_DOMAIN_INTRODUCED" },
-	[XS_RESUME] = { NULL, REQ_PRIV, "RESUME" },
-	[XS_SET_TARGET] = { NULL, REQ_PRIV, "SET_TARGET" },
+	[XS_RESUME] = { req_release, REQ_PRIV, "RESUME" },
+	[XS_SET_TARGET] = { req_set_target, REQ_PRIV, "SET_TARGET" },
 	[XS_RESET_WATCHES] = { req_reset_watches, 0, "RESET_WATCHES" },
 	[XS_DIRECTORY_PART] = { req_directory_part, 0, "DIRECTORY_PART" },
 };
@@ -505,7 +555,9 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 	struct req	 r = { c, hdr, payload, hdr->len, NULL };
 	int		 e;
 
-	if (hdr->type >= XS_TYPE_COUNT || req_table[hdr->type].fn == NULL) {
+	/* Types Xen knows but this engine does not serve yet still get
+	 * Xen's privilege and transaction checks before ENOSYS. */
+	if (hdr->type >= XS_TYPE_COUNT || req_table[hdr->type].name == NULL) {
 		log_debug("conn %u: type %u: ENOSYS", c->id, hdr->type);
 		conn_send_error(c, hdr, ENOSYS);
 		return;
@@ -521,7 +573,10 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 			return;
 		}
 	}
-	e = req_table[hdr->type].fn(&r);
+	if (req_table[hdr->type].fn == NULL)
+		e = -ENOSYS;
+	else
+		e = req_table[hdr->type].fn(&r);
 	if (e != 0)
 		conn_send_error(c, hdr, -e);
 	log_debug("conn %u: %s tx %u: %s", c->id, req_table[hdr->type].name,

@@ -307,16 +307,17 @@ txn_node_changed(struct txn *txn, struct txn_node *tn)
 
 /*
  * Create tn (which does not exist in the branch) below parent (which
- * does). Takes the perms reference.
+ * does). Takes the perms reference. A new child goes last in its
+ * parent's list, even one made again after being removed (it stays in
+ * the removed list, which hides the committed one), as outside a
+ * transaction; its change sequence restarts so that the commit adds
+ * siblings in this same order.
  */
 void
 txn_node_create(struct txn *txn, struct txn_node *parent,
     struct txn_node *tn, struct perms *perms, const void *value,
     uint32_t vlen)
 {
-	const char	*name = path_basename(tn->path);
-	int		 i;
-
 	tn->exists = true;
 	tn->fresh = true;
 	tn->value_set = tn->perms_set = true;
@@ -325,13 +326,10 @@ txn_node_create(struct txn *txn, struct txn_node *parent,
 	free(tn->value);
 	tn->value = vlen != 0 ? xmemdup(value, vlen) : NULL;
 	tn->vlen = vlen;
-	txn_node_changed(txn, tn);
+	tn->seq = ++txn->nchanges;
 
-	i = txn_names_find(parent->removed, parent->nremoved, name);
-	if (i >= 0)
-		txn_names_del(parent->removed, &parent->nremoved, i);
-	else
-		txn_names_add(&parent->added, &parent->nadded, name);
+	txn_names_add(&parent->added, &parent->nadded,
+	    path_basename(tn->path));
 	txn_node_changed(txn, parent);
 }
 

@@ -7,6 +7,9 @@
 #
 # Closes with "N passed, M failed"; exits non-zero on any failure.
 
+# make check may run this with /bin/sh: re-run under bash.
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 
