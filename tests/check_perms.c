@@ -284,15 +284,15 @@ START_TEST(for_new_shared)
 END_TEST
 
 /* An unprivileged creator becomes the owner, keeping the default letter;
- * its own other entries go, everyone else's stay in order. */
+ * every other entry stays, in order (Xen's construct_node). */
 START_TEST(for_new_unprivileged)
 {
 	static const uint32_t	 pairs[] = {
 		0, PERM_READ, 7, PERM_WRITE, 9, PERM_NONE, 7, PERM_READ,
 		3, PERM_BOTH,
 	};
-	static const char	 want7[] = "r7\0n9\0b3";
-	static const char	 want9[] = "r9\0w7\0r7\0b3";
+	static const char	 want7[] = "r7\0w7\0n9\0r7\0b3";
+	static const char	 want9[] = "r9\0w7\0n9\0r7\0b3";
 	struct perms		*parent = make(5, pairs), *ps;
 
 	ps = perms_for_new(parent, &dom7);

@@ -219,25 +219,21 @@ perms_mode(const struct perms *ps, const struct actor *a)
 
 /*
  * The list a node created by the actor gets: its parent's, with an
- * unprivileged creator made owner (and its other entries dropped).
+ * unprivileged creator made owner; the other entries stay (as Xen's
+ * construct_node does).
  */
 struct perms *
 perms_for_new(struct perms *parent, const struct actor *a)
 {
 	struct perms	*ps;
-	uint32_t	 i, n;
 
 	if (a->privileged || parent->p[0].domid == a->domid)
 		return (perms_ref(parent));
 	ps = xmalloc(sizeof *ps + parent->n * sizeof ps->p[0]);
 	ps->refs = 1;
-	ps->p[0] = parent->p[0];
+	ps->n = parent->n;
+	memcpy(ps->p, parent->p, parent->n * sizeof ps->p[0]);
 	ps->p[0].domid = a->domid;
-	for (i = n = 1; i < parent->n; i++) {
-		if (parent->p[i].domid != a->domid)
-			ps->p[n++] = parent->p[i];
-	}
-	ps->n = n;
 	return (perms_file(ps));
 }
 
