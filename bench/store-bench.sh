@@ -246,6 +246,48 @@ throughput_table() {
 	done
 }
 
+# Median daemon CPU time per operation (µs), from /proc/<pid>/stat
+# around each phase: what the server itself spends, whatever the clients
+# and the scheduler add to the round trip.
+cpu_table() {
+	ours=$1 peers=$2
+	printf '| op | clients |'
+	for t in $ours $peers; do printf ' %s CPU µs/op |' "$t"; done
+	[ -n "$ours" ] && printf ' peer best / ours |'
+	echo
+	printf '%s' '|---|---:|'
+	for t in $ours $peers; do printf '%s' '---:|'; done
+	[ -n "$ours" ] && printf '%s' '---:|'
+	echo
+	for op in read write directory txn; do
+		for c in $(echo "$CLIENTS" | tr ',' ' '); do
+			printf '| %s | %s |' "$op" "$c"
+			best=0
+			mine=0
+			for t in $ours $peers; do
+				v=$(lines_of "$t" "$op" "$c" |
+				    field daemon_cpu_us_per_op | median)
+				if [ -z "$v" ] || [ "$v" = - ]; then
+					printf ' - |'
+					continue
+				fi
+				printf ' %s |' "$v"
+				if [ "$t" = "$ours" ]; then
+					mine=$v
+				elif awk "BEGIN { exit !($best == 0 || $v < $best) }"; then
+					best=$v
+				fi
+			done
+			if [ -n "$ours" ]; then
+				awk "BEGIN { if ($best > 0 && $mine > 0)
+				    printf \" %.2f× |\", $best / $mine;
+				    else printf \" - |\" }"
+			fi
+			echo
+		done
+	done
+}
+
 # Summed errors and txn retries of each target, as a sentence.
 error_summary() {
 	for t in $1; do
@@ -356,7 +398,10 @@ while [ "$rep" -le "$REPS" ]; do
 	for t in "$@"; do
 		say "repetition $rep/$REPS: $t"
 		sock=$(cat "$WORK/$t/socket-path")
+		# The daemon's pid, so xsbench reports its CPU per operation.
+		pid=$(cat "$WORK/$t/pid" 2>/dev/null)
 		if ! "$XSB" -s "$sock" -t "$t" -c "$CLIENTS" -d "$SECS" \
+		    ${pid:+-p "$pid"} \
 		    >"$WORK/out" 2>"$WORK/err"; then
 			note "xsbench failed on $t (repetition $rep):" \
 			    "$(tail -n 1 "$WORK/err")"
@@ -438,6 +483,10 @@ REPORT=$WORK/report
 	    "Run took ${ELAPSED} s."
 	echo
 	throughput_table "$OURS" "$PEERS_UP"
+	echo
+	echo "Daemon CPU time per operation (median; lower is better; the last column is how many times more CPU the cheaper peer spends):"
+	echo
+	cpu_table "$OURS" "$PEERS_UP"
 	echo
 	echo "Errors and retries over all repetitions: $(error_summary "$UP")"
 	echo

@@ -333,6 +333,7 @@ static int		 xsb_client_reply(struct xsb_client *,
 			     const struct xsd_sockmsg *, const char *);
 static void		 xsb_client_input(struct xsb_client *);
 static void		*xsb_worker_main(void *);
+static double		 xsb_proc_cpu(long);
 static void		 xsb_phase_run(const struct xsb_opts *,
 			     struct xsb_client *, unsigned, enum xsb_op,
 			     const struct xsb_tree *, const char *);
@@ -921,7 +922,7 @@ xsb_phase_run(const struct xsb_opts *o, struct xsb_client *clients,
 	struct xsb_samples	 all = { NULL, 0, 0 };
 	unsigned		 i, nworkers, per, first;
 	uint64_t		 start, ops = 0, errors = 0, retries = 0;
-	double			 secs;
+	double			 secs, cpu0, cpu1;
 	struct xsb_client	*c;
 
 	nworkers = o->threads < nclients ? o->threads : nclients;
@@ -929,6 +930,7 @@ xsb_phase_run(const struct xsb_opts *o, struct xsb_client *clients,
 
 	phase.op = op;
 	phase.tree = tree;
+	cpu0 = o->pid > 0 ? xsb_proc_cpu(o->pid) : -1;
 	start = xsb_now();
 	phase.end = start + (uint64_t)(o->seconds * 1e9);
 	for (i = 0; i < nclients; i++) {
@@ -974,6 +976,10 @@ xsb_phase_run(const struct xsb_opts *o, struct xsb_client *clients,
 	    xsb_percentile(all.v, all.n, 99), ops, errors);
 	if (op == XSB_TXN)
 		printf(" retries=%" PRIu64, retries);
+	cpu1 = cpu0 >= 0 ? xsb_proc_cpu(o->pid) : -1;
+	if (cpu0 >= 0 && cpu1 >= 0 && ops != 0)
+		printf(" daemon_cpu_us_per_op=%.2f", (cpu1 - cpu0) * 1e6 /
+		    (double)ops);
 	printf("%s\n", extra);
 	fflush(stdout);
 
@@ -1034,6 +1040,28 @@ xsb_run_throughput(const struct xsb_opts *o)
 		}
 		xsb_clients_close(clients, o->clients[i]);
 	}
+}
+
+/* CPU time (user + system) a process has used, in seconds, or -1. */
+static double
+xsb_proc_cpu(long pid)
+{
+	char			 path[64], buf[1024], *p;
+	unsigned long		 ut, st;
+	FILE			*f;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return (-1);
+	p = fgets(buf, sizeof buf, f);
+	fclose(f);
+	/* Fields after the ")" closing the name: state is the 3rd field,
+	 * utime and stime the 14th and 15th. */
+	if (p == NULL || (p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return (-1);
+	return ((double)(ut + st) / (double)sysconf(_SC_CLK_TCK));
 }
 
 /* A field of /proc/<pid>/status in kB, or -1. */

@@ -73,7 +73,7 @@ sim_readable(evutil_socket_t fd, short events, void *arg)
 	struct hv	*hv = arg;
 	struct sim	*sim = hv->priv;
 	struct hv_port	 key, *p;
-	uint32_t	 msg[2];
+	uint32_t	 msg[3];	/* one more: a long datagram shows */
 	void		*found;
 	ssize_t		 n;
 	int		 budget = 4096;
@@ -83,7 +83,7 @@ sim_readable(evutil_socket_t fd, short events, void *arg)
 		n = recv(fd, msg, sizeof msg, MSG_DONTWAIT);
 		if (n < 0)
 			break;
-		if (n != sizeof msg) {
+		if (n != 2 * sizeof msg[0]) {
 			log_warn("sim: ignoring a %zd-byte event datagram", n);
 			continue;
 		}
@@ -146,7 +146,7 @@ sim_domid(const char *name)
 	char	*end;
 	long	 v;
 
-	if (name[0] < '0' || name[0] > '9')
+	if (name[0] < '0' || name[0] > '9' || (name[0] == '0' && name[1] != '\0'))
 		return (-1);
 	v = strtol(name, &end, 10);
 	if (*end != '\0' || v < 0 || v >= HV_DOMID_XEN)
@@ -215,8 +215,9 @@ sim_map_grant(struct hv *hv, uint32_t domid, uint32_t gref, uint64_t gfn)
 	    domid, gref);
 	if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0)
 		return (NULL);
-	if (fstat(fd, &st) != 0 || st.st_size != SIM_PAGE_SIZE) {
-		e = errno != 0 ? errno : EINVAL;
+	e = fstat(fd, &st) != 0 ? errno : st.st_size != SIM_PAGE_SIZE ?
+	    EINVAL : 0;
+	if (e != 0) {
 		log_warn("sim: %s is not a %d-byte page", path, SIM_PAGE_SIZE);
 		close(fd);
 		errno = e;
@@ -293,6 +294,7 @@ static int
 sim_console(struct hv *hv, char *buf, size_t size, size_t *len)
 {
 	struct sim	*sim = hv->priv;
+	struct stat	 st;
 	char		 path[PATH_MAX];
 	ssize_t		 n;
 	int		 fd;
@@ -300,6 +302,9 @@ sim_console(struct hv *hv, char *buf, size_t size, size_t *len)
 	snprintf(path, sizeof path, "%s/hv-console", sim->root);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return (errno == ENOENT ? 0 : -errno);
+	/* A console file that shrank was replaced: start it again. */
+	if (fstat(fd, &st) == 0 && st.st_size < sim->console_off)
+		sim->console_off = 0;
 	n = pread(fd, buf, size, sim->console_off);
 	close(fd);
 	if (n < 0)
@@ -334,8 +339,11 @@ hv_open_sim(struct event_base *base, const char *root, char *err,
 	int			 fd, size = 4 << 20;
 
 	snprintf(path, sizeof path, "%s/domains", root);
-	if ((mkdir(root, 0755) != 0 && errno != EEXIST) ||
-	    (mkdir(path, 0755) != 0 && errno != EEXIST)) {
+	if (mkdir(root, 0755) != 0 && errno != EEXIST) {
+		snprintf(err, errlen, "sim: %s: %s", root, strerror(errno));
+		return (NULL);
+	}
+	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
 		snprintf(err, errlen, "sim: %s: %s", path, strerror(errno));
 		return (NULL);
 	}

@@ -32,7 +32,8 @@ hv_open(struct event_base *base, const char *sim_root, char *err,
 	return (hv_open_xen(base, err, errlen));
 }
 
-/* Close the backend, unbinding and unmapping what is left. */
+/* Close the backend. Ports belong to their binders, who unbind them
+ * first; the xen backend unmaps pages still mapped. */
 void
 hv_close(struct hv *hv)
 {

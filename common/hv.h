@@ -42,7 +42,7 @@ typedef void hv_virq_cb(unsigned, void *);
 struct hv	*hv_open(struct event_base *, const char *, char *, size_t);
 struct hv	*hv_open_sim(struct event_base *, const char *, char *, size_t);
 struct hv	*hv_open_xen(struct event_base *, char *, size_t);
-void		 hv_close(struct hv *);
+void		 hv_close(struct hv *);	/* unbind ports first */
 const char	*hv_name(const struct hv *);
 
 void		 hv_set_virq_cb(struct hv *, hv_virq_cb *, void *);
