@@ -14,6 +14,7 @@
 #include "tree.h"
 #include "txn.h"
 #include "watch.h"
+#include "testlib.h"
 
 static const struct actor dom0 = { 0, PERMS_NO_TARGET, 1 };
 static const struct actor dom5 = { 5, PERMS_NO_TARGET, 0 };
@@ -101,32 +102,12 @@ wr(struct store *st, struct txn *t, const struct actor *a, const char *path,
 	return (store_write(st, t, a, path, value, (uint32_t)strlen(value)));
 }
 
-/* A list from text such as "n5,r7". */
-static struct perms *
-perms_text(const char *text)
-{
-	struct perms	*ps;
-	char		 buf[128];
-	uint32_t	 n = 1;
-	size_t		 i, len = strlen(text) + 1;
-
-	memcpy(buf, text, len);
-	for (i = 0; i < len; i++) {
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			n++;
-		}
-	}
-	ck_assert_int_eq(perms_parse(buf, len, n, &ps), 0);
-	return (ps);
-}
-
 /* SET_PERMS from text. */
 static int
 sp(struct store *st, struct txn *t, const struct actor *a, const char *path,
     const char *text)
 {
-	struct perms	*ps = perms_text(text);
+	struct perms	*ps = test_perms_text(text);
 	int		 r;
 
 	r = store_set_perms(st, t, a, path, ps);

@@ -18,6 +18,7 @@
 #include "watch.h"
 #include "xsd-private.h"
 #include "xsd.h"
+#include "testlib.h"
 
 static const struct actor dom0 = { 0, PERMS_NO_TARGET, 1 };
 
@@ -153,31 +154,11 @@ wr(struct store *st, struct txn *t, const char *path, const char *value)
 	    (uint32_t)strlen(value)));
 }
 
-/* A list from text such as "n5,r7". */
-static struct perms *
-perms_text(const char *text)
-{
-	struct perms	*ps;
-	char		 buf[128];
-	uint32_t	 n = 1;
-	size_t		 i, len = strlen(text) + 1;
-
-	memcpy(buf, text, len);
-	for (i = 0; i < len; i++) {
-		if (buf[i] == ',') {
-			buf[i] = '\0';
-			n++;
-		}
-	}
-	ck_assert_int_eq(perms_parse(buf, len, n, &ps), 0);
-	return (ps);
-}
-
 /* SET_PERMS from text, as dom0. */
 static int
 sp(struct store *st, struct txn *t, const char *path, const char *text)
 {
-	struct perms	*ps = perms_text(text);
+	struct perms	*ps = test_perms_text(text);
 	int		 r;
 
 	r = store_set_perms(st, t, &dom0, path, ps);
@@ -526,31 +507,6 @@ END_TEST
  * what the connection sends.
  */
 
-/* Append output to the connection's buffer. */
-static void
-fake_write(struct conn *c, const void *data, size_t len)
-{
-	evbuffer_add(c->ops_arg, data, len);
-}
-
-/* How much output waits. */
-static size_t
-fake_queued(struct conn *c)
-{
-	return (evbuffer_get_length(c->ops_arg));
-}
-
-/* Free the output buffer with the connection. */
-static void
-fake_free(struct conn *c)
-{
-	evbuffer_free(c->ops_arg);
-}
-
-static const struct conn_ops fake_ops = {
-	"fake", fake_write, fake_queued, fake_free
-};
-
 struct engine {
 	struct event_base	*base;
 	struct xsd		*xsd;
@@ -584,7 +540,7 @@ engine_stop(struct engine *e)
 static struct conn *
 fake_conn(struct engine *e, unsigned domid, bool privileged)
 {
-	return (conn_create(e->xsd, &fake_ops, evbuffer_new(), domid,
+	return (conn_create(e->xsd, &test_fake_ops, evbuffer_new(), domid,
 	    privileged));
 }
 

@@ -19,6 +19,7 @@
 #include "watch.h"
 #include "xsd-private.h"
 #include "xsd.h"
+#include "testlib.h"
 
 /* A payload literal and its length without the literal's own final NUL:
  * S("/a\0") is the three bytes '/', 'a', NUL. */
@@ -28,31 +29,6 @@ static const struct actor dom0 = { 0, PERMS_NO_TARGET, 1 };
 
 static struct event_base	*base;
 static struct xsd		*xsd;
-
-/* Append output to the connection's buffer. */
-static void
-fake_write(struct conn *c, const void *data, size_t len)
-{
-	evbuffer_add(c->ops_arg, data, len);
-}
-
-/* How much output waits. */
-static size_t
-fake_queued(struct conn *c)
-{
-	return (evbuffer_get_length(c->ops_arg));
-}
-
-/* Free the output buffer with the connection. */
-static void
-fake_free(struct conn *c)
-{
-	evbuffer_free(c->ops_arg);
-}
-
-static const struct conn_ops fake_ops = {
-	"fake", fake_write, fake_queued, fake_free
-};
 
 /* Each test's engine, on a real event base. */
 static void
@@ -80,7 +56,7 @@ teardown(void)
 static struct conn *
 mkconn(unsigned domid, bool privileged)
 {
-	return (conn_create(xsd, &fake_ops, evbuffer_new(), domid,
+	return (conn_create(xsd, &test_fake_ops, evbuffer_new(), domid,
 	    privileged));
 }
 
