@@ -73,6 +73,8 @@ static int64_t now_ms(void);
 static int remove_entry(const char *, const struct stat *, int, struct FTW *);
 static void remove_tree(const char *);
 static void daemon_start(void);
+/* --stall-timeout for the next daemon_start (our daemon's own option). */
+static const char *daemon_stall_timeout;
 static void daemon_stop(void);
 static int connect_socket(void);
 static struct client *client_open(void);
@@ -254,9 +256,15 @@ daemon_start(void)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(prog, prog, "-F", "--socket", sock_path, "--pid-file",
-		    pidf, "--log-file", logf, "--log-level", "debug",
-		    (char *)NULL);
+		if (daemon_stall_timeout != NULL)
+			execl(prog, prog, "-F", "--socket", sock_path,
+			    "--pid-file", pidf, "--log-file", logf,
+			    "--log-level", "debug", "--stall-timeout",
+			    daemon_stall_timeout, (char *)NULL);
+		else
+			execl(prog, prog, "-F", "--socket", sock_path,
+			    "--pid-file", pidf, "--log-file", logf,
+			    "--log-level", "debug", (char *)NULL);
 		_exit(127);
 	}
 
@@ -683,6 +691,52 @@ teardown(void)
 	check_alive();
 	daemon_stop();
 }
+
+/*
+ * xsconsoled, not the reference: a client that sends requests and never
+ * reads the replies is throttled, then dropped after --stall-timeout
+ * seconds without taking any output, while others are served.
+ */
+START_TEST(test_stall_timeout_drops)
+{
+	struct client		*quiet, *other;
+	struct xsd_sockmsg	 hdr = { XS_READ, 0, 0, sizeof("/tool") };
+	char			 frame[64 * (sizeof hdr + sizeof("/tool"))];
+	int64_t			 start, gone = -1;
+	size_t			 i, off;
+	ssize_t			 n;
+
+	daemon_stop();
+	daemon_stall_timeout = "1";
+	daemon_start();
+	daemon_stall_timeout = NULL;
+	quiet = client_open();
+	other = client_open();
+	for (i = off = 0; i < 64; i++) {
+		memcpy(frame + off, &hdr, sizeof hdr);
+		memcpy(frame + off + sizeof hdr, "/tool", sizeof("/tool"));
+		off += sizeof hdr + sizeof("/tool");
+	}
+	start = now_ms();
+	while (now_ms() - start < 6000) {
+		n = send(quiet->fd, frame, sizeof frame,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+			gone = now_ms() - start;
+			break;
+		}
+		if (n == -1)
+			usleep(20 * 1000);
+	}
+	ck_assert_msg(gone >= 900 && gone < 4000, "a client that read "
+	    "nothing was %s (after %" PRId64 " ms), expected a drop 1 s "
+	    "after its output stalled", gone < 0 ? "never dropped" :
+	    "dropped", gone);
+	EXPECT(other, XS_READ, 0, "/tool\0", XS_READ, "");
+	client_close(quiet);
+	client_close(other);
+}
+END_TEST
 
 /* ------------------------------------------------------------------ */
 /* Wire format                                                          */
@@ -1963,6 +2017,7 @@ raw_suite(void)
 	tcase_add_test(tc, test_invalid_paths);
 	tcase_add_test(tc, test_path_length);
 	tcase_add_test(tc, test_silent_client);
+	tcase_add_test(tc, test_stall_timeout_drops);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("tree");

@@ -130,12 +130,15 @@ conn_feed(struct conn *c, struct evbuffer *in)
 	return (0);
 }
 
-/* Queue a message: the request's header echoed, with the reply's type. */
+/* Queue a message: the request's header echoed, with the reply's type.
+ * The transport gets the whole message in one piece. */
 void
 conn_send(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
     const void *data, size_t len)
 {
-	struct xsd_sockmsg	hdr;
+	char			 msg[sizeof(struct xsd_sockmsg) +
+				    XENSTORE_PAYLOAD_MAX];
+	struct xsd_sockmsg	 hdr;
 
 	if (len > XENSTORE_PAYLOAD_MAX) {
 		conn_send_error(c, req, E2BIG);
@@ -145,9 +148,10 @@ conn_send(struct conn *c, const struct xsd_sockmsg *req, uint32_t type,
 	hdr.req_id = req != NULL ? req->req_id : 0;
 	hdr.tx_id = req != NULL ? req->tx_id : 0;
 	hdr.len = (uint32_t)len;
-	c->ops->write(c, &hdr, sizeof hdr);
+	memcpy(msg, &hdr, sizeof hdr);
 	if (len != 0)
-		c->ops->write(c, data, len);
+		memcpy(msg + sizeof hdr, data, len);
+	c->ops->write(c, msg, sizeof hdr + len);
 }
 
 /* Queue an error reply with the errno's name from xs_wire.h's table

@@ -27,6 +27,7 @@ struct xsd {
 };
 
 void	xsd_schedule_reap(struct xsd *);
+void	sock_accept(struct xsd *, int);
 void	xsd_stats_text(struct xsd *, char **, size_t *);
 
 #endif

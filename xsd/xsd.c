@@ -1,6 +1,6 @@
 /*
- * The engine as a whole: configuration, the Unix socket listener, socket
- * connections on bufferevents, and the in-process API.
+ * The engine as a whole: configuration, the Unix socket listener and the
+ * in-process API.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 
@@ -103,104 +102,15 @@ xsd_free(struct xsd *xsd)
 	free(xsd);
 }
 
-/* Queue bytes on a socket connection. */
-static void
-xsd_socket_write(struct conn *c, const void *data, size_t len)
-{
-	bufferevent_write(c->ops_arg, data, len);
-}
-
-/* Bytes waiting to go out on a socket connection. */
-static size_t
-xsd_socket_queued(struct conn *c)
-{
-	return (evbuffer_get_length(bufferevent_get_output(c->ops_arg)));
-}
-
-/* Free a socket connection's bufferevent (and close its fd). */
-static void
-xsd_socket_free(struct conn *c)
-{
-	bufferevent_free(c->ops_arg);
-}
-
-static const struct conn_ops xsd_socket_ops = {
-	"socket", xsd_socket_write, xsd_socket_queued, xsd_socket_free
-};
-
-/* Requests arrived: process what is complete. */
-static void
-xsd_socket_read(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	if (conn_feed(c, bufferevent_get_input(bev)) != 0) {
-		conn_close(c, "protocol error");
-		return;
-	}
-	/* Backed up: stop reading until the client takes its replies. */
-	if (!c->closing && xsd_socket_queued(c) > c->xsd->cfg.out_high)
-		bufferevent_disable(bev, EV_READ);
-}
-
-/* Output drained below the low mark: take requests again. */
-static void
-xsd_socket_drained(struct bufferevent *bev, void *arg)
-{
-	struct conn	*c = arg;
-
-	if (c->closing)
-		return;
-	if (!(bufferevent_get_enabled(bev) & EV_READ)) {
-		bufferevent_enable(bev, EV_READ);
-		xsd_socket_read(bev, c);
-	}
-}
-
-/* End of file, an error, or a client that left its replies unread. */
-static void
-xsd_socket_event(struct bufferevent *bev, short what, void *arg)
-{
-	struct conn	*c = arg;
-
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT)
-		conn_close(c, "client left its replies unread too long");
-	else if (what & BEV_EVENT_EOF)
-		conn_close(c, "client closed the connection");
-	else if (what & BEV_EVENT_ERROR)
-		conn_close(c, strerror(EVUTIL_SOCKET_ERROR()));
-}
-
-/* A new socket client: privileged, as dom0. */
+/* A new socket client. */
 static void
 xsd_accept(struct evconnlistener *l, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct xsd		*xsd = arg;
-	struct bufferevent	*bev;
-	struct conn		*c;
-	struct timeval		 tv;
-
 	(void)l;
 	(void)sa;
 	(void)salen;
-	bev = bufferevent_socket_new(xsd->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (bev == NULL) {
-		log_error("bufferevent_socket_new failed");
-		evutil_closesocket(fd);
-		return;
-	}
-	c = conn_create(xsd, &xsd_socket_ops, bev, 0, true);
-	bufferevent_setcb(bev, xsd_socket_read, xsd_socket_drained,
-	    xsd_socket_event, c);
-	bufferevent_setwatermark(bev, EV_WRITE, xsd->cfg.out_high / 2, 0);
-	if (xsd->cfg.stall_timeout != 0) {
-		tv.tv_sec = xsd->cfg.stall_timeout;
-		tv.tv_usec = 0;
-		bufferevent_set_timeouts(bev, NULL, &tv);
-	}
-	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	sock_accept(arg, fd);
 }
 
 /* The listener failed (out of fds, say): log it and go on. */
