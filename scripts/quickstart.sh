@@ -14,7 +14,8 @@ echo "xsconsoled is running (pid $(cat "$dir/pid")), socket $XENSTORED_PATH"
 set -x
 xenstore-write /local/domain/1/name guest1 /local/domain/1/memory/target 524288
 xenstore-write /vm/1/uuid 0c4b1c46-6d5e-4b9c-9d0e-123456789abc
-xenstore-chmod /local/domain/1 n1 r0
+# Owner dom0; domain 1 (not running: no hypervisor yet) may read.
+xenstore-chmod /local/domain/1 n0 r1
 xenstore-ls -fp /local
 xenstore-read /local/domain/1/name
 /usr/lib/xen-4.17/bin/xenstore-control memreport

@@ -119,7 +119,8 @@ control_memreport_write(struct xsd *xsd, FILE *f)
 	fprintf(f, "path bytes: %llu\n", (unsigned long long)t->path_bytes);
 	fprintf(f, "value bytes: %llu\n", (unsigned long long)t->value_bytes);
 	fprintf(f, "heap in use: %zu\n", used);
-	fprintf(f, "heap per node beyond paths and values: %.1f\n",
+	fprintf(f, "heap per node beyond paths and values (the daemon's "
+	    "fixed heap included): %.1f\n",
 	    t->nnodes == 0 ? 0.0 : ((double)used - (double)raw) /
 	    (double)t->nnodes);
 	fprintf(f, "watches: %llu\n",
