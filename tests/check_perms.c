@@ -377,6 +377,42 @@ START_TEST(refs_equal_has)
 END_TEST
 
 /* All of perms.c's tests. */
+/*
+ * A dead domain is forgotten in place: its entries go from every list that
+ * names it, lists it owned pass to dom0, and a list filed under another
+ * domain is reached too.
+ */
+START_TEST(forget)
+{
+	static const uint32_t	 owned[] = { 5, PERM_NONE, 7, PERM_READ,
+	    5, PERM_READ };
+	static const uint32_t	 named[] = { 7, PERM_READ, 5, PERM_BOTH };
+	static const uint32_t	 other[] = { 0, PERM_READ, 7, PERM_WRITE };
+	static const char	 want_owned[] = "n0\0r7";
+	static const char	 want_named[] = "r7";
+	static const char	 want_other[] = "r0\0w7";
+	static const char	 want_named7[] = "r0";
+	struct perms		*a = make(3, owned), *b = make(2, named);
+	struct perms		*c = make(2, other);
+
+	perms_forget(5);
+	format_is(a, want_owned, sizeof want_owned);
+	format_is(b, want_named, sizeof want_named);
+	format_is(c, want_other, sizeof want_other);
+	/* Forgetting again, or dom0, changes nothing. */
+	perms_forget(5);
+	perms_forget(0);
+	format_is(a, want_owned, sizeof want_owned);
+	/* b was filed under 7 all along; forgetting 7 reaches it. */
+	perms_forget(7);
+	format_is(b, want_named7, sizeof want_named7);
+	format_is(c, want_named7, sizeof want_named7);
+	perms_unref(a);
+	perms_unref(b);
+	perms_unref(c);
+}
+END_TEST
+
 static Suite *
 perms_suite(void)
 {
@@ -400,6 +436,7 @@ perms_suite(void)
 	tcase_add_test(tc, for_new_shared);
 	tcase_add_test(tc, for_new_unprivileged);
 	tcase_add_test(tc, without);
+	tcase_add_test(tc, forget);
 	tcase_add_test(tc, refs_equal_has);
 	suite_add_tcase(s, tc);
 	return (s);

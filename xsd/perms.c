@@ -1,6 +1,7 @@
 /* Node permissions. The text form is one string per entry: a letter
  * (r, w, b for both, n for none) and a decimal domid, as in "n0\0r5\0". */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,41 +11,55 @@
 #include "xmalloc.h"
 
 /*
- * Lists that name a guest domain (other than dom0) are filed under the
- * first such domid, so that when a domain dies the lists naming it are
- * found without walking the tree. A list naming several guests is filed
- * under one and re-filed when that one is forgotten.
+ * Lists that name guest domains (other than dom0) are filed under each
+ * guest domid they name, so that when a domain dies every list naming it
+ * is found without walking the tree.
  */
 #define PERMS_MAX_DOMID	0x10000
-LIST_HEAD(perms_list, perms);
+struct perms_link {
+	LIST_ENTRY(perms_link)	 entry;
+	struct perms		*ps;
+};
+LIST_HEAD(perms_list, perms_link);
 static struct perms_list *perms_index;
 
-/* The first guest domid a list names, or UINT32_MAX. */
-static uint32_t
-perms_first_guest(const struct perms *ps)
+/* Is entry i the first naming a guest domid (so the list is filed under
+ * it once)? */
+static bool
+perms_files_under(const struct perms *ps, uint32_t i)
 {
-	uint32_t	i;
+	uint32_t	d = ps->p[i].domid, j;
 
-	for (i = 0; i < ps->n; i++) {
-		if (ps->p[i].domid != 0 && ps->p[i].domid < PERMS_MAX_DOMID)
-			return (ps->p[i].domid);
+	if (d == 0 || d >= PERMS_MAX_DOMID)
+		return (false);
+	for (j = 0; j < i; j++) {
+		if (ps->p[j].domid == d)
+			return (false);
 	}
-	return (UINT32_MAX);
+	return (true);
 }
 
-/* File a new list under the first guest it names. */
+/* File a list under each guest domid it names. */
 static struct perms *
 perms_file(struct perms *ps)
 {
-	uint32_t	d = perms_first_guest(ps);
+	struct perms_link	*l;
+	uint32_t		 i;
 
-	ps->indexed = 0;
-	if (d == UINT32_MAX)
-		return (ps);
-	if (perms_index == NULL)
-		perms_index = xcalloc(PERMS_MAX_DOMID, sizeof *perms_index);
-	LIST_INSERT_HEAD(&perms_index[d], ps, by_domain);
-	ps->indexed = d + 1;
+	ps->links = NULL;
+	ps->nlinks = 0;
+	for (i = 0; i < ps->n; i++) {
+		if (!perms_files_under(ps, i))
+			continue;
+		if (perms_index == NULL)
+			perms_index = xcalloc(PERMS_MAX_DOMID,
+			    sizeof *perms_index);
+		if (ps->links == NULL)
+			ps->links = xcalloc(ps->n, sizeof *ps->links);
+		l = &ps->links[ps->nlinks++];
+		l->ps = ps;
+		LIST_INSERT_HEAD(&perms_index[ps->p[i].domid], l, entry);
+	}
 	return (ps);
 }
 
@@ -52,22 +67,49 @@ perms_file(struct perms *ps)
 static void
 perms_unfile(struct perms *ps)
 {
-	if (ps->indexed != 0)
-		LIST_REMOVE(ps, by_domain);
-	ps->indexed = 0;
+	uint32_t	i;
+
+	for (i = 0; i < ps->nlinks; i++)
+		LIST_REMOVE(&ps->links[i], entry);
+	free(ps->links);
+	ps->links = NULL;
+	ps->nlinks = 0;
 }
 
-/* Make a list from entries. */
-struct perms *
-perms_create(const struct perm *p, uint32_t n)
+/* A list of n entries (copied from p unless NULL), not yet filed. */
+static struct perms *
+perms_alloc(const struct perm *p, uint32_t n)
 {
 	struct perms	*ps;
 
 	ps = xmalloc(sizeof *ps + n * sizeof ps->p[0]);
 	ps->refs = 1;
 	ps->n = n;
-	memcpy(ps->p, p, n * sizeof ps->p[0]);
-	return (perms_file(ps));
+	ps->links = NULL;
+	ps->nlinks = 0;
+	if (p != NULL)
+		memcpy(ps->p, p, n * sizeof ps->p[0]);
+	return (ps);
+}
+
+/* Drop domid's entries after the owner's, keeping the order. */
+static void
+perms_strip(struct perms *ps, uint32_t domid)
+{
+	uint32_t	i, n;
+
+	for (i = n = 1; i < ps->n; i++) {
+		if (ps->p[i].domid != domid)
+			ps->p[n++] = ps->p[i];
+	}
+	ps->n = n;
+}
+
+/* Make a list from entries. */
+struct perms *
+perms_create(const struct perm *p, uint32_t n)
+{
+	return (perms_file(perms_alloc(p, n)));
 }
 
 /* Take another reference. */
@@ -151,12 +193,10 @@ perms_parse(const char *buf, size_t len, uint32_t n, struct perms **out)
 	*out = NULL;
 	if (n == 0)
 		return (-EINVAL);
-	ps = xmalloc(sizeof *ps + n * sizeof ps->p[0]);
-	ps->refs = 1;
-	ps->n = n;
+	ps = perms_alloc(NULL, n);
 	for (i = 0; i < n; i++) {
 		if (s >= buf + len || perms_parse_one(s, &ps->p[i]) != 0) {
-			free(ps);
+			free(ps);	/* not filed yet */
 			return (-EINVAL);
 		}
 		s += strlen(s) + 1;
@@ -229,10 +269,7 @@ perms_for_new(struct perms *parent, const struct actor *a)
 
 	if (a->privileged || parent->p[0].domid == a->domid)
 		return (perms_ref(parent));
-	ps = xmalloc(sizeof *ps + parent->n * sizeof ps->p[0]);
-	ps->refs = 1;
-	ps->n = parent->n;
-	memcpy(ps->p, parent->p, parent->n * sizeof ps->p[0]);
+	ps = perms_alloc(parent->p, parent->n);
 	ps->p[0].domid = a->domid;
 	return (perms_file(ps));
 }
@@ -263,17 +300,9 @@ perms_has_domid(const struct perms *ps, uint32_t domid)
 struct perms *
 perms_without(struct perms *ps, uint32_t domid)
 {
-	struct perms	*out;
-	uint32_t	 i, n;
+	struct perms	*out = perms_alloc(ps->p, ps->n);
 
-	out = xmalloc(sizeof *out + ps->n * sizeof out->p[0]);
-	out->refs = 1;
-	out->p[0] = ps->p[0];
-	for (i = n = 1; i < ps->n; i++) {
-		if (ps->p[i].domid != domid)
-			out->p[n++] = ps->p[i];
-	}
-	out->n = n;
+	perms_strip(out, domid);
 	perms_unref(ps);
 	return (perms_file(out));
 }
@@ -288,19 +317,15 @@ void
 perms_forget(uint32_t domid)
 {
 	struct perms	*ps;
-	uint32_t	 i, n;
 
 	if (perms_index == NULL || domid == 0 || domid >= PERMS_MAX_DOMID)
 		return;
-	while ((ps = LIST_FIRST(&perms_index[domid])) != NULL) {
+	while (!LIST_EMPTY(&perms_index[domid])) {
+		ps = LIST_FIRST(&perms_index[domid])->ps;
 		perms_unfile(ps);
 		if (ps->p[0].domid == domid)
 			ps->p[0].domid = 0;
-		for (i = n = 1; i < ps->n; i++) {
-			if (ps->p[i].domid != domid)
-				ps->p[n++] = ps->p[i];
-		}
-		ps->n = n;
+		perms_strip(ps, domid);
 		perms_file(ps);
 	}
 	log_debug("perms: forgot domain %u", domid);

@@ -21,13 +21,14 @@ struct perm {
  * shared by the nodes that inherit them and never change, except when a
  * domain dies: then every list naming it is edited in place (perms_forget),
  * which reaches all the nodes sharing it at once. */
+struct perms_link;
 struct perms {
-	uint32_t		refs;
-	uint32_t		n;
-	LIST_ENTRY(perms)	by_domain;	/* in the index, if indexed */
-	uint32_t		indexed;	/* 1 + the domid it is filed
-						   under, or 0 */
-	struct perm		p[];
+	uint32_t		 refs;
+	uint32_t		 n;
+	struct perms_link	*links;		/* one per guest domid named,
+						   in the index by domid */
+	uint32_t		 nlinks;
+	struct perm		 p[];
 };
 
 /* Who asks: a domain, maybe privileged, maybe acting for a target. */
