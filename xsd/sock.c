@@ -155,13 +155,14 @@ sock_readable(evutil_socket_t fd, short events, void *arg)
 	sock_process(c);
 }
 
-/* The client took some output, or left it untaken too long. */
+/* The client took some output, or left it untaken too long. The write
+ * event is not persistent: flushing re-arms it, with a fresh timeout,
+ * while output remains. */
 static void
 sock_writable(evutil_socket_t fd, short events, void *arg)
 {
 	struct conn	*c = arg;
 	struct sock	*s = c->ops_arg;
-	size_t		 before = sock_queued(c);
 
 	(void)fd;
 	if (events & EV_TIMEOUT) {
@@ -169,17 +170,10 @@ sock_writable(evutil_socket_t fd, short events, void *arg)
 		return;
 	}
 	sock_flush(c);
-	if (c->closing)
-		return;
 	/* Drained below half the mark: take requests again. */
-	if (!s->reading && sock_queued(c) <= c->xsd->cfg.out_high / 2 &&
-	    sock_queued(c) < before)
+	if (!c->closing && !s->reading &&
+	    sock_queued(c) <= c->xsd->cfg.out_high / 2)
 		sock_process(c);
-	else if (sock_queued(c) != 0 && sock_queued(c) < before) {
-		/* Progress: the stall timeout starts again. */
-		event_del(s->wev);
-		sock_flush(c);
-	}
 }
 
 /* A new socket client on fd: privileged, as dom0. */
