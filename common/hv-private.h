@@ -8,6 +8,7 @@ struct hv_ops {
 	const char	*name;
 	void		(*close)(struct hv *);
 	int		(*domains)(struct hv *, struct hv_dominfo **, size_t *);
+	int		(*domain)(struct hv *, uint32_t, struct hv_dominfo *);
 	void		*(*map_grant)(struct hv *, uint32_t, uint32_t,
 			    uint64_t);
 	void		(*unmap)(struct hv *, void *);

@@ -154,15 +154,38 @@ sim_domid(const char *name)
 	return (v);
 }
 
-/* Every domain directory, with its state, name and uuid. A directory
- * without a readable state is a domain being made or gone: skipped. */
+/* Fill in one domain's information; -ENOENT if its directory has no
+ * readable state (a domain being made or gone). */
+static int
+sim_domain_read(const struct sim *sim, uint32_t domid, struct hv_dominfo *d)
+{
+	char	state[32];
+	int	e;
+
+	memset(d, 0, sizeof *d);
+	if ((e = sim_read_line(sim->root, domid, "state", state,
+	    sizeof state)) != 0)
+		return (e == -ENOTDIR ? -ENOENT : e);
+	d->domid = domid;
+	if (strcmp(state, "dying") == 0)
+		d->state = HV_DOM_DYING;
+	else if (strcmp(state, "shutdown") == 0)
+		d->state = HV_DOM_SHUTDOWN;
+	else
+		d->state = HV_DOM_RUNNING;
+	sim_read_line(sim->root, domid, "name", d->name, sizeof d->name);
+	sim_read_line(sim->root, domid, "uuid", d->uuid, sizeof d->uuid);
+	return (0);
+}
+
+/* Every domain directory, with its state, name and uuid. */
 static int
 sim_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 {
 	struct sim		*sim = hv->priv;
-	struct hv_dominfo	*list = NULL, *d;
+	struct hv_dominfo	*list = NULL;
 	struct dirent		*de;
-	char			 path[PATH_MAX], state[32];
+	char			 path[PATH_MAX];
 	size_t			 count = 0, cap = 0;
 	long			 domid;
 	DIR			*dir;
@@ -173,31 +196,26 @@ sim_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 	while ((de = readdir(dir)) != NULL) {
 		if ((domid = sim_domid(de->d_name)) < 0)
 			continue;
-		if (sim_read_line(sim->root, (uint32_t)domid, "state", state,
-		    sizeof state) != 0)
-			continue;
 		if (count == cap) {
 			cap = cap == 0 ? 64 : cap * 2;
 			list = xrealloc(list, cap * sizeof *list);
 		}
-		d = &list[count++];
-		memset(d, 0, sizeof *d);
-		d->domid = (uint32_t)domid;
-		if (strcmp(state, "dying") == 0)
-			d->state = HV_DOM_DYING;
-		else if (strcmp(state, "shutdown") == 0)
-			d->state = HV_DOM_SHUTDOWN;
-		else
-			d->state = HV_DOM_RUNNING;
-		sim_read_line(sim->root, d->domid, "name", d->name,
-		    sizeof d->name);
-		sim_read_line(sim->root, d->domid, "uuid", d->uuid,
-		    sizeof d->uuid);
+		if (sim_domain_read(sim, (uint32_t)domid, &list[count]) == 0)
+			count++;
 	}
 	closedir(dir);
 	*out = list;
 	*n = count;
 	return (0);
+}
+
+/* One domain, without listing the others. */
+static int
+sim_domain(struct hv *hv, uint32_t domid, struct hv_dominfo *info)
+{
+	if (domid >= HV_DOMID_XEN)
+		return (-ENOENT);
+	return (sim_domain_read(hv->priv, domid, info));
 }
 
 /* Map a domain's page file gnttab/<gref> shared; the frame is unused. */
@@ -318,6 +336,7 @@ static const struct hv_ops sim_ops = {
 	.name = "sim",
 	.close = sim_close,
 	.domains = sim_domains,
+	.domain = sim_domain,
 	.map_grant = sim_map_grant,
 	.unmap = sim_unmap,
 	.bind = sim_bind,

@@ -132,6 +132,9 @@ static void	 xen_readable(evutil_socket_t, short, void *);
 static void	 xen_free(struct xen *);
 static void	 xen_close(struct hv *);
 static int	 xen_domains(struct hv *, struct hv_dominfo **, size_t *);
+static int	 xen_domain_one(xen_getinfo_fn *, void *, uint32_t,
+		    struct hv_dominfo *);
+static int	 xen_domain(struct hv *, uint32_t, struct hv_dominfo *);
 static void	*xen_map_grant(struct hv *, uint32_t, uint32_t, uint64_t);
 static void	 xen_unmap(struct hv *, void *);
 static int	 xen_bind(struct hv *, struct hv_port *);
@@ -143,6 +146,7 @@ static const struct hv_ops xen_ops = {
 	.name = "xen",
 	.close = xen_close,
 	.domains = xen_domains,
+	.domain = xen_domain,
 	.map_grant = xen_map_grant,
 	.unmap = xen_unmap,
 	.bind = xen_bind,
@@ -647,6 +651,32 @@ xen_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 {
 	return (xen_domains_collect(xen_getinfolist, hv->priv,
 	    XEN_DOMAIN_BATCH, out, n));
+}
+
+/* One domain: the hypervisor lists from an id on, so ask for one entry
+ * and check it is the one asked for. */
+static int
+xen_domain_one(xen_getinfo_fn *fetch, void *arg, uint32_t domid,
+    struct hv_dominfo *info)
+{
+	xc_domaininfo_t	di;
+	int		got;
+
+	if (domid >= DOMID_FIRST_RESERVED)
+		return (-ENOENT);
+	errno = 0;
+	if ((got = fetch(arg, domid, 1, &di)) < 0)
+		return (xen_errno(errno));
+	if (got == 0 || di.domain != domid)
+		return (-ENOENT);
+	xen_dominfo_from(&di, info);
+	return (0);
+}
+
+static int
+xen_domain(struct hv *hv, uint32_t domid, struct hv_dominfo *info)
+{
+	return (xen_domain_one(xen_getinfolist, hv->priv, domid, info));
 }
 
 /* Map a granted page; by frame number if the grant cannot be mapped

@@ -85,22 +85,7 @@ hv_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 int
 hv_domain_info(struct hv *hv, uint32_t domid, struct hv_dominfo *info)
 {
-	struct hv_dominfo	*all;
-	size_t			 n, i;
-	int			 e;
-
-	if ((e = hv_domains(hv, &all, &n)) != 0)
-		return (e);
-	e = -ENOENT;
-	for (i = 0; i < n; i++) {
-		if (all[i].domid == domid) {
-			*info = all[i];
-			e = 0;
-			break;
-		}
-	}
-	free(all);
-	return (e);
+	return (hv->ops->domain(hv, domid, info));
 }
 
 /* Map one page a guest granted (gref), or by frame (gfn) if the grant

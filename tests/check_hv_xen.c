@@ -710,6 +710,32 @@ START_TEST(test_domains_batches)
 }
 END_TEST
 
+/* One domain: found only if the hypervisor's first entry from its id is
+ * that very domain; reserved ids are never asked for. */
+START_TEST(test_domain_one)
+{
+	uint16_t		 six[] = { 0, 1, 2, 10, 11, 40 };
+	struct fake_list	 f = { six, 6, 0, 0, 0, 0 };
+	struct hv_dominfo	 d;
+
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, 10, &d), 0);
+	ck_assert_uint_eq(d.domid, 10);
+	ck_assert_int_eq(d.state, HV_DOM_RUNNING);
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, 0, &d), 0);
+	ck_assert_int_eq(d.state, HV_DOM_DYING);
+	/* 5 is missing: the hypervisor answers with 10, which is not it. */
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, 5, &d), -ENOENT);
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, 41, &d), -ENOENT);
+	ck_assert_int_eq(f.calls, 4);
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, DOMID_FIRST_RESERVED,
+	    &d), -ENOENT);
+	ck_assert_int_eq(f.calls, 4);
+	f.fail_at = 5;
+	f.fail_errno = EPERM;
+	ck_assert_int_eq(xen_domain_one(fake_fetch, &f, 1, &d), -EPERM);
+}
+END_TEST
+
 /* A failing hypercall fails the list, with its errno, leaking nothing. */
 START_TEST(test_domains_errors)
 {
@@ -1347,6 +1373,7 @@ hv_xen_suite(void)
 	tcase_add_test(tc, test_dominfo_states);
 	tcase_add_test(tc, test_uuid_format);
 	tcase_add_test(tc, test_domains_batches);
+	tcase_add_test(tc, test_domain_one);
 	tcase_add_test(tc, test_domains_errors);
 	tcase_add_test(tc, test_ports_table);
 	tcase_add_test(tc, test_virq_of);
