@@ -63,6 +63,36 @@ check_ok(const struct tree *t)
 	ck_assert_int_eq(tree_check(t, stderr), 0);
 }
 
+/* Nodes are counted per owner through adds, permission changes and
+ * removals; the root is nobody's. */
+START_TEST(owner_counts)
+{
+	struct tree	*t = mktree();
+	struct node	*a, *b;
+
+	a = tree_add(t, t->root, "/a", mkperms(5, PERM_NONE), NULL, 0, 1);
+	b = tree_add(t, a, "/a/b", mkperms(5, PERM_NONE), NULL, 0, 2);
+	tree_add(t, b, "/a/b/c", mkperms(6, PERM_NONE), NULL, 0, 3);
+	ck_assert_uint_eq(tree_owned(t, 5), 2);
+	ck_assert_uint_eq(tree_owned(t, 6), 1);
+	ck_assert_uint_eq(tree_owned(t, 0), 0);
+	tree_set_perms(t, b, mkperms(6, PERM_READ), 4);
+	ck_assert_uint_eq(tree_owned(t, 5), 1);
+	ck_assert_uint_eq(tree_owned(t, 6), 2);
+	tree_set_perms(t, t->root, mkperms(7, PERM_READ), 5);
+	ck_assert_uint_eq(tree_owned(t, 7), 0);
+	ck_assert_uint_eq(tree_owned(t, DOMID_FIRST_RESERVED), 0);
+	ck_assert_int_eq(tree_check(t, stderr), 0);
+	tree_remove(t, b, 6, NULL, NULL);
+	ck_assert_uint_eq(tree_owned(t, 6), 0);
+	ck_assert_uint_eq(tree_owned(t, 5), 1);
+	tree_owner_moved(t, 5, 0);
+	ck_assert_uint_eq(tree_owned(t, 5), 0);
+	ck_assert_uint_eq(tree_owned(t, 0), 1);
+	tree_free(t);
+}
+END_TEST
+
 /* A new tree holds "/" alone, with its perms and empty value. */
 START_TEST(create_root)
 {
@@ -288,7 +318,7 @@ START_TEST(generations)
 	ck_assert_uint_eq(a->gen, 6);		/* parent: no */
 	ck_assert_uint_eq(a->vgen, 5);
 
-	tree_set_perms(a, mkperms(5, PERM_READ), 8);
+	tree_set_perms(t, a, mkperms(5, PERM_READ), 8);
 	ck_assert_uint_eq(a->gen, 8);
 	ck_assert_uint_eq(a->vgen, 8);
 	ck_assert_uint_eq(a->perms->p[0].domid, 5);
@@ -345,7 +375,7 @@ START_TEST(shared_perms)
 	b = tree_add(t, a, "/a/b", perms_ref(ps), NULL, 0, 2);
 	ck_assert_ptr_eq(a->perms, b->perms);
 	ck_assert_uint_eq(ps->refs, 3);
-	tree_set_perms(b, mkperms(0, PERM_NONE), 3);
+	tree_set_perms(t, b, mkperms(0, PERM_NONE), 3);
 	ck_assert_uint_eq(ps->refs, 2);
 	tree_remove(t, a, 4, NULL, NULL);
 	ck_assert_uint_eq(ps->refs, 1);
@@ -613,7 +643,7 @@ START_TEST(random_model)
 			if ((mn = model_pick(m, &s, true)) == NULL)
 				continue;
 			n = tree_lookup(t, mn->path);
-			tree_set_perms(n, mkperms((uint32_t)(rnd(&s) % 4),
+			tree_set_perms(t, n, mkperms((uint32_t)(rnd(&s) % 4),
 			    PERM_READ), gen);
 			ck_assert_uint_eq(n->gen, gen);
 		} else {
@@ -662,6 +692,7 @@ tree_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("basic");
+	tcase_add_test(tc, owner_counts);
 	tcase_add_test(tc, create_root);
 	tcase_add_test(tc, add_lookup);
 	tcase_add_test(tc, binary_values);

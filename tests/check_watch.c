@@ -483,6 +483,48 @@ START_TEST(special_names)
 }
 END_TEST
 
+/* A special event about a domain: the plain name for plain watches, the
+ * name with the domid for depth-1 watches and for watches on it. */
+START_TEST(special_with_domid)
+{
+	struct store	*st = mkstore();
+
+	watch(st, "@releaseDomain", "rel");
+	watch(st, "@releaseDomain", "reldepth")->depth = 1;
+	watch(st, "@releaseDomain/5", "rel5");
+	watch(st, "@releaseDomain/6", "rel6");
+	watch_fire_special(st->watches, "@releaseDomain", 5, NULL);
+	ck_assert_uint_eq(heard.n, 3);
+	HEARD("rel", "@releaseDomain");
+	HEARD("reldepth", "@releaseDomain/5");
+	HEARD("rel5", "@releaseDomain/5");
+	freestore(st);
+}
+END_TEST
+
+/* A depth limits how far below its path a watch hears changes. */
+START_TEST(depth_limits)
+{
+	struct store	*st = mkstore();
+
+	watch(st, "/a", "any");
+	watch(st, "/a", "zero")->depth = 0;
+	watch(st, "/a", "one")->depth = 1;
+	watch_fire(st->watches, "/a", false, NULL, NULL);
+	ck_assert_uint_eq(heard.n, 3);
+	heard_reset();
+	watch_fire(st->watches, "/a/b", false, NULL, NULL);
+	ck_assert_uint_eq(heard.n, 2);
+	HEARD("any", "/a/b");
+	HEARD("one", "/a/b");
+	heard_reset();
+	watch_fire(st->watches, "/a/b/c", false, NULL, NULL);
+	ck_assert_uint_eq(heard.n, 1);
+	HEARD("any", "/a/b/c");
+	freestore(st);
+}
+END_TEST
+
 /* watch_fire exact: only the path's own bucket. */
 START_TEST(fire_exact)
 {
@@ -843,6 +885,8 @@ watch_suite(void)
 	tcase_add_test(tc, add_find_remove);
 	tcase_add_test(tc, func_watches);
 	tcase_add_test(tc, special_names);
+	tcase_add_test(tc, special_with_domid);
+	tcase_add_test(tc, depth_limits);
 	tcase_add_test(tc, fire_exact);
 	suite_add_tcase(s, tc);
 

@@ -28,7 +28,7 @@ fake_free(struct conn *c)
 }
 
 const struct conn_ops test_fake_ops = {
-	"fake", fake_write, fake_queued, fake_free
+	"fake", fake_write, fake_queued, fake_free, NULL, NULL
 };
 
 /* A list from text such as "n5,r7". */

@@ -97,6 +97,15 @@ conn_close(struct conn *c, const char *why)
 	xsd_schedule_reap(c->xsd);
 }
 
+/* May the connection have another request processed now? */
+static bool
+conn_may_take(struct conn *c)
+{
+	if (c->ops->may_take != NULL)
+		return (c->ops->may_take(c));
+	return (c->ops->queued(c) <= c->xsd->cfg.out_high);
+}
+
 /*
  * Process every complete message in the buffer, in order. Returns 0, or
  * -EPROTO when the client broke the framing (payload over the maximum)
@@ -108,9 +117,8 @@ conn_feed(struct conn *c, struct evbuffer *in)
 {
 	struct xsd_sockmsg	 hdr;
 	char			 payload[XENSTORE_PAYLOAD_MAX + 1];
-	size_t			 high = c->xsd->cfg.out_high;
 
-	while (!c->closing && c->ops->queued(c) <= high) {
+	while (!c->closing && conn_may_take(c)) {
 		if (evbuffer_copyout(in, &hdr, sizeof hdr) != sizeof hdr)
 			break;
 		if (hdr.len > XENSTORE_PAYLOAD_MAX) {
@@ -223,7 +231,10 @@ conn_deliver(void *owner, const struct watch *w, const char *path,
 	tlen = strlen(w->token) + 1;
 	if (plen + tlen > sizeof buf)
 		return;
-	if (c->ops->queued(c) > c->xsd->cfg.out_max) {
+	if (c->ops->overflow != NULL) {
+		if (c->ops->overflow(c))
+			return;
+	} else if (c->ops->queued(c) > c->xsd->cfg.out_max) {
 		c->xsd->dropped_conns++;
 		conn_close(c, "too many unread watch events");
 		return;

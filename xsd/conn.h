@@ -25,6 +25,12 @@ struct conn_ops {
 	void		(*write)(struct conn *, const void *, size_t);
 	size_t		(*queued)(struct conn *);
 	void		(*free)(struct conn *);
+	/* Optional. May another request be taken now? (Default: while
+	 * queued output is under out_high.) */
+	bool		(*may_take)(struct conn *);
+	/* Optional. Output is over the limit for watch events: deal with
+	 * it (default: close the connection); the event is not sent. */
+	bool		(*overflow)(struct conn *);
 };
 
 struct conn_txn {

@@ -63,7 +63,7 @@ sock_free(struct conn *c)
 }
 
 static const struct conn_ops sock_ops = {
-	"socket", sock_write, sock_queued, sock_free
+	"socket", sock_write, sock_queued, sock_free, NULL, NULL
 };
 
 /* Start or stop reading requests. */

@@ -54,6 +54,7 @@ tree_create(struct perms *root_perms)
 	struct tree	*t = xcalloc(1, sizeof *t);
 
 	t->index = hmap_create();
+	t->owned = xcalloc(DOMID_FIRST_RESERVED, sizeof *t->owned);
 	t->root = tree_node_new("/", root_perms, NULL, 0, 0);
 	hmap_insert(t->index, t->root);
 	t->nnodes = 1;
@@ -82,6 +83,7 @@ tree_free(struct tree *t)
 		return;
 	hmap_free(t->index);
 	tree_free_subtree(t->root);
+	free(t->owned);
 	free(t);
 }
 
@@ -97,6 +99,35 @@ const char *
 tree_node_name(const struct node *n)
 {
 	return (path_basename(n->path));
+}
+
+/* Count a node for its owner (up) or no longer (down). */
+static void
+tree_count_owner(struct tree *t, const struct perms *perms, int up)
+{
+	uint32_t	owner = perms->p[0].domid;
+
+	if (owner < DOMID_FIRST_RESERVED)
+		t->owned[owner] += (uint32_t)up;
+}
+
+/* How many nodes a domain owns. */
+uint32_t
+tree_owned(const struct tree *t, uint32_t domid)
+{
+	return (domid < DOMID_FIRST_RESERVED ? t->owned[domid] : 0);
+}
+
+/* Every node of one owner now belongs to another (their shared lists
+ * were edited in place when the first domain went away). */
+void
+tree_owner_moved(struct tree *t, uint32_t from, uint32_t to)
+{
+	if (from >= DOMID_FIRST_RESERVED || from == to)
+		return;
+	if (to < DOMID_FIRST_RESERVED)
+		t->owned[to] += t->owned[from];
+	t->owned[from] = 0;
 }
 
 /* Add a child below parent. Takes the perms reference. */
@@ -118,6 +149,7 @@ tree_add(struct tree *t, struct node *parent, const char *path,
 	parent->nchildren++;
 	parent->children_len += (uint32_t)strlen(tree_node_name(n)) + 1;
 	parent->gen = gen;
+	tree_count_owner(t, perms, 1);
 	t->nnodes++;
 	t->path_bytes += strlen(path) + 1;
 	t->value_bytes += vlen;
@@ -139,8 +171,13 @@ tree_set_value(struct tree *t, struct node *n, const void *value,
 
 /* Replace a node's permissions. Takes the perms reference. */
 void
-tree_set_perms(struct node *n, struct perms *perms, uint64_t gen)
+tree_set_perms(struct tree *t, struct node *n, struct perms *perms,
+    uint64_t gen)
 {
+	if (n->parent != NULL) {	/* the root is nobody's to count */
+		tree_count_owner(t, n->perms, -1);
+		tree_count_owner(t, perms, 1);
+	}
 	perms_unref(n->perms);
 	n->perms = perms;
 	n->gen = n->vgen = gen;
@@ -169,6 +206,7 @@ tree_unindex(struct tree *t, struct node *n)
 		tree_unindex(t, c);
 	if (hmap_remove(t->index, n->path) != n)
 		log_fatal("node %s missing from the index", n->path);
+	tree_count_owner(t, n->perms, -1);
 	t->nnodes--;
 	t->path_bytes -= strlen(n->path) + 1;
 	t->value_bytes -= n->vlen;
@@ -209,6 +247,7 @@ struct tree_check_state {
 	FILE			*f;
 	uint64_t		 seen;
 	int			 errors;
+	uint32_t		*owned;		/* counted again */
 };
 
 /* Report one broken invariant. */
@@ -231,6 +270,9 @@ tree_check_node(struct node *n, void *arg)
 	size_t			 plen;
 
 	s->seen++;
+	if (n->parent != NULL && n->perms != NULL && n->perms->n != 0 &&
+	    n->perms->p[0].domid < DOMID_FIRST_RESERVED)
+		s->owned[n->perms->p[0].domid]++;
 	if (tree_lookup(s->t, n->path) != n)
 		tree_check_fail(s, n, "not found in the index");
 	if (n->perms == NULL || n->perms->n == 0)
@@ -262,9 +304,20 @@ tree_check_node(struct node *n, void *arg)
 int
 tree_check(const struct tree *t, FILE *f)
 {
-	struct tree_check_state	s = { t, f, 0, 0 };
+	struct tree_check_state	s = { t, f, 0, 0, NULL };
+	uint32_t		d;
 
+	s.owned = xcalloc(DOMID_FIRST_RESERVED, sizeof *s.owned);
 	tree_walk(t->root, tree_check_node, &s);
+	for (d = 0; d < DOMID_FIRST_RESERVED; d++) {
+		if (s.owned[d] == t->owned[d])
+			continue;
+		if (f != NULL)
+			fprintf(f, "domain %u owns %u nodes, counted %u\n", d,
+			    s.owned[d], t->owned[d]);
+		s.errors++;
+	}
+	free(s.owned);
 	if (s.seen != t->nnodes) {
 		if (f != NULL)
 			fprintf(f, "node count %llu, %llu reachable\n",

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <xen/xen.h>
+
 struct hmap;
 struct perms;
 
@@ -34,6 +36,8 @@ struct tree {
 	uint64_t	 nnodes;
 	uint64_t	 path_bytes;
 	uint64_t	 value_bytes;
+	uint32_t	*owned;		/* nodes per owner domid, below
+					   DOMID_FIRST_RESERVED */
 };
 
 typedef void tree_visit_cb(struct node *, void *);
@@ -45,11 +49,14 @@ struct node	*tree_add(struct tree *, struct node *, const char *,
 		    struct perms *, const void *, uint32_t, uint64_t);
 void		 tree_set_value(struct tree *, struct node *, const void *,
 		    uint32_t, uint64_t);
-void		 tree_set_perms(struct node *, struct perms *, uint64_t);
+void		 tree_set_perms(struct tree *, struct node *, struct perms *,
+		    uint64_t);
 void		 tree_remove(struct tree *, struct node *, uint64_t,
 		    tree_visit_cb *, void *);
 void		 tree_walk(struct node *, tree_visit_cb *, void *);
 const char	*tree_node_name(const struct node *);
+uint32_t	 tree_owned(const struct tree *, uint32_t);
+void		 tree_owner_moved(struct tree *, uint32_t, uint32_t);
 int		 tree_check(const struct tree *, FILE *);
 void		 tree_print(const struct tree *, FILE *);
 

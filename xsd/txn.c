@@ -468,7 +468,7 @@ txn_apply_node(struct tree *tree, struct txn_node *tn, uint64_t gen)
 	if (tn->value_set)
 		tree_set_value(tree, n, tn->value, tn->vlen, gen);
 	if (tn->perms_set && !perms_equal(n->perms, tn->perms))
-		tree_set_perms(n, perms_ref(tn->perms), gen);
+		tree_set_perms(tree, n, perms_ref(tn->perms), gen);
 }
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <search.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,7 @@ watch_add(struct watches *ws, const char *path, const char *token,
 	w->owner = owner;
 	w->token = xstrdup(token);
 	w->relative = relative;
+	w->depth = -1;
 	watch_insert(ws, watch_bucket_get(ws, path), w);
 	*out = w;
 	return (0);
@@ -136,6 +138,7 @@ watch_add_func(struct watches *ws, const char *path, watch_func_cb *func,
 	w->func = func;
 	w->func_arg = arg;
 	w->token = xstrdup("");
+	w->depth = -1;
 	watch_insert(ws, watch_bucket_get(ws, path), w);
 	return (w);
 }
@@ -181,14 +184,17 @@ watch_find(struct watches *ws, const char *path, const char *token,
 	return (NULL);
 }
 
-/* Deliver a change at path to every watch in one bucket. */
+/* Deliver a change at path, levels below the bucket's path, to every
+ * watch in the bucket that reaches that deep. */
 static void
 watch_fire_bucket(struct watches *ws, struct watch_bucket *b,
-    const char *path, struct perms *perms, struct perms *alt)
+    const char *path, int levels, struct perms *perms, struct perms *alt)
 {
 	struct watch	*w, *next;
 
 	TAILQ_FOREACH_SAFE(w, &b->list, bucket_entry, next) {
+		if (w->depth >= 0 && levels > w->depth)
+			continue;
 		if (w->func != NULL)
 			w->func(path, w->func_arg);
 		else
@@ -209,21 +215,51 @@ watch_fire(struct watches *ws, const char *path, bool exact,
 	struct watch_bucket	*b;
 	char			*p;
 	size_t			 len;
+	int			 levels = 0;
 
 	if ((b = watch_bucket_find(ws, path)) != NULL)
-		watch_fire_bucket(ws, b, path, perms, alt);
+		watch_fire_bucket(ws, b, path, 0, perms, alt);
 	if (exact || path[0] != '/' || path[1] == '\0')
 		return;
 	p = xstrdup(path);
 	for (;;) {
 		len = path_parent_len(p);
 		p[len] = '\0';
+		levels++;
 		if ((b = watch_bucket_find(ws, p)) != NULL)
-			watch_fire_bucket(ws, b, path, perms, alt);
+			watch_fire_bucket(ws, b, path, levels, perms, alt);
 		if (len == 1)
 			break;
 	}
 	free(p);
+}
+
+/*
+ * A special event ("@introduceDomain", "@releaseDomain") about a domain.
+ * Watches on the name hear the name, or "@name/<domid>" if they asked
+ * for depth 1 (in-process watchers always do); watches on "@name/<domid>"
+ * hear of that domain only. perms are the special node's.
+ */
+void
+watch_fire_special(struct watches *ws, const char *name, uint32_t domid,
+    struct perms *perms)
+{
+	struct watch_bucket	*b;
+	struct watch		*w, *next;
+	char			 full[64];
+
+	snprintf(full, sizeof full, "%s/%u", name, domid);
+	if ((b = watch_bucket_find(ws, name)) != NULL) {
+		TAILQ_FOREACH_SAFE(w, &b->list, bucket_entry, next) {
+			if (w->func != NULL)
+				w->func(full, w->func_arg);
+			else
+				ws->deliver(w->owner, w, w->depth == 1 ?
+				    full : name, perms, NULL, ws->deliver_arg);
+		}
+	}
+	if ((b = watch_bucket_find(ws, full)) != NULL)
+		watch_fire_bucket(ws, b, full, 0, perms, NULL);
 }
 
 /* How many watches there are. */

@@ -26,8 +26,10 @@ struct watch {
 	void			*func_arg;
 	char			*token;
 	bool			 relative;
-	unsigned		 depth;		/* extra levels below a
-						   special path (0: none) */
+	int			 depth;		/* levels below the path
+						   that fire it (-1: any); on
+						   a special name, 1 reports
+						   "@name/<domid>" */
 };
 TAILQ_HEAD(watch_list, watch);
 
@@ -43,6 +45,8 @@ void		 watch_remove_one(struct watches *, struct watch *);
 const char	*watch_path(const struct watch *);
 void		 watch_fire(struct watches *, const char *, bool,
 		    struct perms *, struct perms *);
+void		 watch_fire_special(struct watches *, const char *, uint32_t,
+		    struct perms *);
 uint64_t	 watch_count(const struct watches *);
 
 #endif
