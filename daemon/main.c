@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "hv.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "xsd.h"
@@ -33,6 +34,7 @@ struct options {
 	const char	*pidfile;
 	const char	*logfile;
 	enum log_level	 level;
+	const char	*sim_root;
 	struct xsd_config cfg;
 };
 
@@ -42,6 +44,8 @@ enum {
 	OPT_LOGFILE,
 	OPT_LOGLEVEL,
 	OPT_STALL,
+	OPT_SIMROOT,
+	OPT_QUOTA,
 };
 
 static const struct option long_options[] = {
@@ -51,6 +55,8 @@ static const struct option long_options[] = {
 	{ "log-file", required_argument, NULL, OPT_LOGFILE },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
+	{ "sim-root", required_argument, NULL, OPT_SIMROOT },
+	{ "quota", required_argument, NULL, OPT_QUOTA },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -71,6 +77,12 @@ usage(FILE *f)
 "      --log-level LEVEL  error, warn, info (default) or debug\n"
 "      --stall-timeout S  drop a socket client that leaves its replies\n"
 "                         unread for S seconds (default 60, 0: never)\n"
+"      --sim-root DIR     serve the guests of the simulated host in DIR\n"
+"                         (default $XSC_SIM_ROOT; else Xen if\n"
+"                         /dev/xen/privcmd exists, else no guests)\n"
+"      --quota NAME=N     a per-domain quota: nodes, watches,\n"
+"                         transactions, outstanding, transaction-nodes,\n"
+"                         node-size, path-max, permissions, memory\n"
 "  -h, --help             this help\n"
 "  -V, --version          the version\n");
 }
@@ -89,6 +101,26 @@ parse_uint(const char *opt, const char *s)
 		exit(2);
 	}
 	return ((unsigned)v);
+}
+
+/* --quota NAME=N, or exit with a message. */
+static void
+parse_quota(struct xsd_quota *q, const char *arg)
+{
+	const char	*eq = strchr(arg, '=');
+	char		 name[64];
+
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof name) {
+		fprintf(stderr, "xsconsoled: --quota NAME=N: %s\n", arg);
+		exit(2);
+	}
+	memcpy(name, arg, (size_t)(eq - arg));
+	name[eq - arg] = '\0';
+	if (xsd_quota_set(q, name, (long)parse_uint("--quota", eq + 1)) != 0) {
+		fprintf(stderr, "xsconsoled: --quota: unknown quota or bad "
+		    "value: %s\n", arg);
+		exit(2);
+	}
 }
 
 /* Read the command line into opts. */
@@ -127,6 +159,12 @@ parse_options(int argc, char **argv, struct options *opts)
 		case OPT_STALL:
 			opts->cfg.stall_timeout = parse_uint("--stall-timeout",
 			    optarg);
+			break;
+		case OPT_SIMROOT:
+			opts->sim_root = optarg;
+			break;
+		case OPT_QUOTA:
+			parse_quota(&opts->cfg.quota, optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -239,6 +277,43 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* A virtual IRQ from the hypervisor. */
+static void
+on_virq(unsigned virq, void *arg)
+{
+	if (virq == HV_VIRQ_DOM_EXC)
+		xsd_domains_changed(arg);
+}
+
+/*
+ * The hypervisor: the simulated host if asked for, else Xen if this is
+ * a dom0, else none (the store serves its socket, but no guests). One
+ * asked for or present that fails to open is an error (-1).
+ */
+static int
+open_hypervisor(struct event_base *base, const struct options *opts,
+    struct hv **out)
+{
+	const char	*sim = opts->sim_root;
+	char		 err[512];
+
+	*out = NULL;
+	if (sim == NULL || *sim == '\0')
+		sim = getenv("XSC_SIM_ROOT");
+	if ((sim == NULL || *sim == '\0') &&
+	    access("/dev/xen/privcmd", F_OK) != 0) {
+		log_warn("no hypervisor (/dev/xen/privcmd does not exist and "
+		    "no --sim-root): serving the socket only, no guests");
+		return (0);
+	}
+	if ((*out = hv_open(base, sim, err, sizeof err)) == NULL) {
+		log_error("%s", err);
+		return (-1);
+	}
+	log_info("hypervisor: %s", hv_name(*out));
+	return (0);
+}
+
 /* Start, serve, stop. */
 int
 main(int argc, char **argv)
@@ -247,6 +322,7 @@ main(int argc, char **argv)
 	struct event_base	*base;
 	struct event		*sigterm, *sigint;
 	struct xsd		*xsd;
+	struct hv		*hv;
 	FILE			*logf = NULL;
 	const char		*logfile;
 	int			 ready_fd = -1, pid_fd, e;
@@ -274,7 +350,15 @@ main(int argc, char **argv)
 		return (1);
 	if ((base = event_base_new()) == NULL)
 		log_fatal("event_base_new failed");
+	if (open_hypervisor(base, &opts, &hv) != 0) {
+		unlink(opts.pidfile);
+		return (1);
+	}
 	xsd = xsd_create(base, &opts.cfg);
+	if (hv != NULL) {
+		hv_set_virq_cb(hv, on_virq, xsd);
+		xsd_attach_hv(xsd, hv);
+	}
 	make_parent_dir(opts.socket);
 	if ((e = xsd_listen(xsd, opts.socket)) != 0) {
 		log_error("%s: %s", opts.socket, strerror(-e));
@@ -297,6 +381,7 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	xsd_free(xsd);
+	hv_close(hv);
 	event_free(sigterm);
 	event_free(sigint);
 	event_base_free(base);

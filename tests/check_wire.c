@@ -621,7 +621,9 @@ START_TEST(control_commands)
 	    "node-size        :     2048 Max. size of a node\n"
 	    "path-max         :     2048 Max. length of a node path\n"
 	    "permissions      :        5 Max. number of permissions per "
-	    "node\n");
+	    "node\n"
+	    "memory           :  2097152 Max. bytes of unread output per "
+	    "domain\n");
 	req(c, XS_CONTROL, S("quota\0set\0nodes\0" "5\0"));
 	control_reply(c, "OK");
 	ck_assert_uint_eq(xsd->cfg.quota.nodes, 5);
@@ -637,7 +639,9 @@ START_TEST(control_commands)
 	req(c, XS_CONTROL, S("quota\0set\0nodes\0x5\0"));
 	error(c, "EINVAL");
 	req(c, XS_CONTROL, S("quota\0" "0\0"));
-	control_reply(c, "Domain 0:\n");
+	ck_assert(take(c, &hdr, buf, sizeof buf));
+	ck_assert_ptr_nonnull(strstr(buf, "Domain 0:\nnodes           : "));
+	ck_assert_ptr_nonnull(strstr(buf, "\noutstanding     :        0\n"));
 	req(c, XS_CONTROL, S("quota\0" "77\0"));
 	error(c, "ENOENT");
 	req(c, XS_CONTROL, S("quota-soft\0"));

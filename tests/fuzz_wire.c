@@ -41,7 +41,7 @@ fuzz_free(struct conn *c)
 }
 
 static const struct conn_ops fuzz_ops = {
-	"fuzz", fuzz_write, fuzz_queued, fuzz_free
+	"fuzz", fuzz_write, fuzz_queued, fuzz_free, NULL, NULL
 };
 
 /* One input: the first byte picks privileged or an unprivileged guest. */

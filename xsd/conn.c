@@ -191,8 +191,11 @@ conn_may_see(struct conn *c, const char *path, struct perms *perms,
 	struct node	*parent;
 	char		*ppath;
 
-	if (c->actor.privileged || path[0] != '/')
+	if (c->actor.privileged)
 		return (true);
+	if (path[0] == '@')	/* a special node: its own list */
+		return (perms == NULL ||
+		    (perms_mode(perms, &c->actor) & PERM_READ));
 	if (perms != NULL && (perms_mode(perms, &c->actor) & PERM_READ))
 		return (true);
 	if (alt != NULL && (perms_mode(alt, &c->actor) & PERM_READ))

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "conn.h"
+#include "domain.h"
 #include "log.h"
 #include "tree.h"
 #include "watch.h"
@@ -157,51 +158,68 @@ static const struct control_quota_field control_quota_fields[] = {
 	QF("node-size", node_size, "Max. size of a node"),
 	QF("path-max", path_len, "Max. length of a node path"),
 	QF("permissions", perms, "Max. number of permissions per node"),
+	QF("memory", memory, "Max. bytes of unread output per domain"),
 };
+#define NQF	(sizeof control_quota_fields / sizeof control_quota_fields[0])
 
-/* quota [set <name> <val>]: show or change a default quota. Per-domain
- * figures come with domains. */
-static int
-control_quota(struct conn *c, int argc, char **argv, FILE *f)
+/* Set one quota by its name (as "quota" shows them); -EINVAL for an
+ * unknown name or a value out of range. */
+int
+xsd_quota_set(struct xsd_quota *q, const char *name, long v)
 {
-	struct xsd_quota	*q = &c->xsd->cfg.quota;
-	unsigned		*field;
-	char			*end;
-	long			 v;
-	size_t			 i;
+	size_t	i;
 
-	if (argc == 0) {
-		fprintf(f, "Quota settings:\n");
-		for (i = 0; i < sizeof control_quota_fields /
-		    sizeof control_quota_fields[0]; i++) {
-			field = (unsigned *)((char *)q +
-			    control_quota_fields[i].offset);
-			fprintf(f, "%-17s: %8u %s\n",
-			    control_quota_fields[i].name, *field,
-			    control_quota_fields[i].what);
-		}
-		return (0);
-	}
-	if (argc == 1)
-		return (strtol(argv[0], &end, 10) == 0 && *end == '\0' ?
-		    (fprintf(f, "Domain 0:\n"), 0) : -ENOENT);
-	if (argc != 3 || strcmp(argv[0], "set") != 0)
+	if (v < 1 || v > (long)UINT32_MAX / 2)
 		return (-EINVAL);
-	v = strtol(argv[2], &end, 10);
-	if (*end != '\0' || v < 1 || v > (long)UINT32_MAX / 2)
-		return (-EINVAL);
-	for (i = 0; i < sizeof control_quota_fields /
-	    sizeof control_quota_fields[0]; i++) {
-		if (strcmp(argv[1], control_quota_fields[i].name) == 0) {
-			field = (unsigned *)((char *)q +
-			    control_quota_fields[i].offset);
-			*field = (unsigned)v;
-			log_info("control: quota %s set to %ld", argv[1], v);
-			fprintf(f, "OK");
+	for (i = 0; i < NQF; i++) {
+		if (strcmp(name, control_quota_fields[i].name) == 0) {
+			*(unsigned *)((char *)q +
+			    control_quota_fields[i].offset) = (unsigned)v;
 			return (0);
 		}
 	}
 	return (-EINVAL);
+}
+
+/* quota [set <name> <val>|<domid>]: show or change the quotas, or show
+ * what one domain uses of them. Changes apply at once, to every
+ * unprivileged domain. */
+static int
+control_quota(struct conn *c, int argc, char **argv, FILE *f)
+{
+	struct xsd_quota	*q = &c->xsd->cfg.quota;
+	char			*end;
+	long			 v;
+	size_t			 i;
+	int			 e;
+
+	if (argc == 0) {
+		fprintf(f, "Quota settings:\n");
+		for (i = 0; i < NQF; i++) {
+			fprintf(f, "%-17s: %8u %s\n",
+			    control_quota_fields[i].name,
+			    *(unsigned *)((char *)q +
+			    control_quota_fields[i].offset),
+			    control_quota_fields[i].what);
+		}
+		return (0);
+	}
+	if (argc == 1) {
+		v = strtol(argv[0], &end, 10);
+		if (*end != '\0' || end == argv[0] || v < 0 || v > UINT16_MAX)
+			return (-EINVAL);
+		return (domain_quota_report(c->xsd, (uint32_t)v, f));
+	}
+	if (argc != 3 || strcmp(argv[0], "set") != 0)
+		return (-EINVAL);
+	v = strtol(argv[2], &end, 10);
+	if (*end != '\0' || end == argv[2])
+		return (-EINVAL);
+	if ((e = xsd_quota_set(q, argv[1], v)) != 0)
+		return (e);
+	log_info("control: quota %s set to %ld", argv[1], v);
+	fprintf(f, "OK");
+	return (0);
 }
 
 /* quota-soft: this daemon has no soft memory quota; it shows none. */

@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xen/xen.h>
+
 #include "conn.h"
+#include "domain.h"
 #include "log.h"
 #include "path.h"
 #include "store.h"
@@ -267,20 +270,12 @@ req_rm(struct req *r)
 	return (e != 0 ? e : req_ack(r));
 }
 
-/* Does a domain exist? Without a hypervisor backend (guests come with
- * the simulated or real host), only dom0 does. */
-static bool
-req_domain_exists(unsigned domid)
-{
-	return (domid == 0);
-}
-
 /* XS_SET_PERMS path perm...: at least one entry. */
 static int
 req_set_perms(struct req *r)
 {
 	const struct xsd_quota	*q = &r->c->xsd->cfg.quota;
-	struct perms		*perms;
+	struct perms		*perms, **special;
 	unsigned		 n = req_count_strings(r);
 	size_t			 plen;
 	char			*path;
@@ -294,17 +289,24 @@ req_set_perms(struct req *r)
 	plen = strlen(r->p) + 1;
 	if (perms_parse(r->p + plen, r->len - plen, n, &perms) != 0)
 		return (-EINVAL);
-	if (!req_domain_exists(perms->p[0].domid)) {
+	if (!domain_exists(r->c->xsd, perms->p[0].domid)) {
 		perms_unref(perms);
 		return (-ENOENT);
 	}
 	if (path_is_special(r->p)) {
-		/* Special watch names' own permissions come with domains. */
+		/* Who may hear of domains coming and going. */
+		if ((special = domain_special_perms(r->c->xsd, r->p)) ==
+		    NULL)
+			e = -EINVAL;
+		else if (!r->c->actor.privileged)
+			e = -EACCES;
+		else {
+			perms_unref(*special);
+			*special = perms_ref(perms);
+			e = 0;
+		}
 		perms_unref(perms);
-		if (strcmp(r->p, "@releaseDomain") != 0 &&
-		    strcmp(r->p, "@introduceDomain") != 0)
-			return (-EINVAL);
-		return (r->c->actor.privileged ? req_ack(r) : -EACCES);
+		return (e != 0 ? e : req_ack(r));
 	}
 	if ((e = req_path(r, r->p, false, &path)) == 0) {
 		e = store_set_perms(r->c->xsd->store, r->txn, &r->c->actor,
@@ -315,20 +317,34 @@ req_set_perms(struct req *r)
 	return (e != 0 ? e : req_ack(r));
 }
 
-/* XS_WATCH path token: acknowledged, then fired once at once. */
+/*
+ * XS_WATCH path token [depth]: acknowledged, then fired once at once.
+ * A depth limits the levels below path that fire it; on a special name
+ * only 1 is allowed, and reports the domain ("@releaseDomain/<domid>").
+ */
 static int
 req_watch(struct req *r)
 {
 	struct conn	*c = r->c;
 	struct watch	*w;
-	const char	*token;
-	char		*path, *ev;
+	const char	*token, *darg;
+	char		*path, *ev, *end;
 	size_t		 plen, tlen;
+	long		 depth = -1;
+	unsigned	 n = req_count_strings(r);
 	int		 e;
 
-	if (req_count_strings(r) != 2)
+	if ((n != 2 && n != 3) || r->p[r->len - 1] != '\0')
 		return (-EINVAL);
 	token = r->p + strlen(r->p) + 1;
+	if (n == 3) {
+		darg = token + strlen(token) + 1;
+		depth = strtol(darg, &end, 10);
+		if (*darg == '\0' || *end != '\0' || depth < 0 ||
+		    depth > XENSTORE_ABS_PATH_MAX ||
+		    (path_is_special(r->p) && depth != 1))
+			return (-EINVAL);
+	}
 	if ((e = req_path(r, r->p, true, &path)) != 0)
 		return (e);
 	if (!c->actor.privileged && c->nwatches >= c->xsd->cfg.quota.watches) {
@@ -340,6 +356,7 @@ req_watch(struct req *r)
 	free(path);
 	if (e != 0)
 		return (e);
+	w->depth = (int)depth;
 	TAILQ_INSERT_TAIL(&c->watches, w, owner_entry);
 	c->nwatches++;
 	req_ack(r);
@@ -441,8 +458,7 @@ req_get_domain_path(struct req *r)
 	    PATH_DOMAIN_PREFIX, req_domid(arg)) + 1));
 }
 
-/* XS_IS_DOMAIN_INTRODUCED domid: only dom0 (and DOMID_SELF) until guests
- * can be introduced. */
+/* XS_IS_DOMAIN_INTRODUCED domid: dom0, DOMID_SELF, or a served guest. */
 static int
 req_is_domain_introduced(struct req *r)
 {
@@ -452,45 +468,68 @@ req_is_domain_introduced(struct req *r)
 	if (arg == NULL)
 		return (-EINVAL);
 	domid = req_domid(arg);
-	return (req_reply(r, domid == 0 || domid == 0x7FF0 ? "T" : "F", 2));
+	return (req_reply(r, domid == DOMID_SELF ||
+	    domain_is_introduced(r->c->xsd, domid) ? "T" : "F", 2));
 }
 
-/* XS_INTRODUCE domid gfn port: the arguments are checked as Xen does;
- * serving a guest's ring needs a hypervisor backend. */
+/* XS_INTRODUCE domid gfn port: start serving a guest (domain.c). */
 static int
 req_introduce(struct req *r)
 {
-	const char	*port;
+	const char	*gfn, *port;
 
 	if (req_count_strings(r) < 3)
 		return (-EINVAL);
-	port = r->p + strlen(r->p) + 1;
-	port += strlen(port) + 1;
-	if (req_domid(port) == 0)
+	gfn = r->p + strlen(r->p) + 1;
+	port = gfn + strlen(gfn) + 1;
+	if (req_domid(port) == 0 || (int)req_domid(port) < 0)
 		return (-EINVAL);
-	log_warn("conn %u: INTRODUCE of domain %u: no hypervisor backend",
-	    r->c->id, req_domid(r->p));
-	return (-ENOSYS);
+	return (domain_introduce(r->c->xsd, req_domid(r->p),
+	    strtoull(gfn, NULL, 10), req_domid(port)));
 }
 
-/* XS_RELEASE and XS_RESUME domid: only introduced domains. */
+/* XS_RELEASE domid: forget a guest, as if it had died. */
 static int
 req_release(struct req *r)
 {
 	const char	*arg = req_onearg(r);
+	int		 e;
 
 	if (arg == NULL || req_domid(arg) == 0)
 		return (-EINVAL);
-	return (-ENOENT);
+	if ((e = domain_release(r->c->xsd, req_domid(arg))) != 0)
+		return (e);
+	return (req_ack(r));
+}
+
+/* XS_RESUME domid: a guest runs again after a shutdown. */
+static int
+req_resume(struct req *r)
+{
+	const char	*arg = req_onearg(r);
+	int		 e;
+
+	if (arg == NULL || req_domid(arg) == 0)
+		return (-EINVAL);
+	if ((e = domain_resume(r->c->xsd, req_domid(arg))) != 0)
+		return (e);
+	return (req_ack(r));
 }
 
 /* XS_SET_TARGET domid target: both must be introduced. */
 static int
 req_set_target(struct req *r)
 {
+	const char	*target;
+	int		 e;
+
 	if (req_count_strings(r) < 2)
 		return (-EINVAL);
-	return (-ENOENT);
+	target = r->p + strlen(r->p) + 1;
+	if ((e = domain_set_target(r->c->xsd, req_domid(r->p),
+	    req_domid(target))) != 0)
+		return (e);
+	return (req_ack(r));
 }
 
 /* XS_RESET_WATCHES: drop the connection's watches and transactions. */
@@ -541,7 +580,7 @@ static const struct {
 	[XS_SET_PERMS] = { req_set_perms, 0, "SET_PERMS" },
 	[XS_IS_DOMAIN_INTRODUCED] = { req_is_domain_introduced, REQ_PRIV,
 	    "IS_DOMAIN_INTRODUCED" },
-	[XS_RESUME] = { req_release, REQ_PRIV, "RESUME" },
+	[XS_RESUME] = { req_resume, REQ_PRIV, "RESUME" },
 	[XS_SET_TARGET] = { req_set_target, REQ_PRIV, "SET_TARGET" },
 	[XS_RESET_WATCHES] = { req_reset_watches, 0, "RESET_WATCHES" },
 	[XS_DIRECTORY_PART] = { req_directory_part, 0, "DIRECTORY_PART" },
@@ -572,6 +611,13 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 			conn_send_error(c, hdr, ENOENT);
 			return;
 		}
+	}
+	if (r.txn != NULL && !c->actor.privileged &&
+	    hdr->type != XS_TRANSACTION_END &&
+	    txn_nnodes(r.txn) >= c->xsd->cfg.quota.txn_nodes) {
+		/* The transaction touched as many nodes as it may. */
+		conn_send_error(c, hdr, ENOSPC);
+		return;
 	}
 	if (req_table[hdr->type].fn == NULL)
 		e = -ENOSYS;

@@ -16,6 +16,7 @@
 #include "txn.h"
 #include "watch.h"
 #include "xmalloc.h"
+#include "xsd.h"
 
 /* Make an empty store: "/" and /tool/xenstored, owned by dom0. */
 struct store *
@@ -157,6 +158,21 @@ store_run(struct store *store, struct txn *txn, const struct actor *a,
 	return (r);
 }
 
+/* May an unprivileged actor own one more node? (Nodes it makes are its
+ * own; what it owns counts, less what the branch deletes.) */
+static int
+store_node_quota(struct txn *txn, const struct actor *a)
+{
+	struct store	*store = txn_store(txn);
+
+	if (a->privileged || store->quota == NULL)
+		return (0);
+	if ((int64_t)tree_owned(store->tree, a->domid) +
+	    txn_owned_delta(txn) >= (int64_t)store->quota->nodes)
+		return (-ENOSPC);
+	return (0);
+}
+
 /*
  * Make sure a node exists in the branch, creating missing parents with
  * empty values and inherited permissions. Creating needs write access
@@ -198,6 +214,8 @@ store_create_path(struct txn *txn, const char *path, const void *value,
 	}
 	free(ppath);
 	if (r != 0)
+		return (r);
+	if ((r = store_node_quota(txn, a)) != 0)
 		return (r);
 	txn_node_view(parent, &nv);
 	txn_node_create(txn, parent, tn, perms_for_new(nv.perms, a), value,

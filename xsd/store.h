@@ -27,8 +27,12 @@ struct store_change {
 typedef void store_commit_cb(uint64_t gen, const struct actor *,
 		    bool in_txn, const struct store_change *, size_t, void *);
 
+struct xsd_quota;
+
 struct store {
 	struct tree	*tree;
+	const struct xsd_quota *quota;	/* limits for unprivileged actors
+					   (NULL: none) */
 	struct watches	*watches;
 	uint64_t	 gen;		/* the last commit's generation */
 	uint64_t	 commits;
@@ -71,6 +75,8 @@ struct txn	*txn_create(struct store *, uint32_t, const struct actor *);
 void		 txn_free(struct txn *);
 uint32_t	 txn_id(const struct txn *);
 uint32_t	 txn_nnodes(const struct txn *);
+int32_t		 txn_owned_delta(const struct txn *);
+struct store	*txn_store(const struct txn *);
 int		 txn_end(struct txn *, bool);
 
 #endif

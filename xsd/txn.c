@@ -55,6 +55,8 @@ struct txn {
 	uint32_t		 nnodes;
 	uint64_t		 nchanges;
 	uint32_t		 nevents;
+	int32_t			 owned_delta;	/* nodes of the actor's
+						   domain made less deleted */
 };
 
 static int	txn_cmp(const void *, const void *);
@@ -135,6 +137,20 @@ uint32_t
 txn_nnodes(const struct txn *txn)
 {
 	return (txn->nnodes);
+}
+
+/* How many more nodes the actor's domain owns if the branch commits. */
+int32_t
+txn_owned_delta(const struct txn *txn)
+{
+	return (txn->owned_delta);
+}
+
+/* The store the branch is of. */
+struct store *
+txn_store(const struct txn *txn)
+{
+	return (txn->store);
 }
 
 /* Who runs the transaction. */
@@ -327,6 +343,8 @@ txn_node_create(struct txn *txn, struct txn_node *parent,
 	tn->value = vlen != 0 ? xmemdup(value, vlen) : NULL;
 	tn->vlen = vlen;
 	tn->seq = ++txn->nchanges;
+	if (perms->p[0].domid == txn->actor.domid)
+		txn->owned_delta++;
 
 	txn_names_add(&parent->added, &parent->nadded,
 	    path_basename(tn->path));
@@ -370,6 +388,8 @@ txn_node_delete(struct txn *txn, struct txn_node *parent,
 	const char	*name = path_basename(tn->path);
 	int		 i;
 
+	if (tn->perms != NULL && tn->perms->p[0].domid == txn->actor.domid)
+		txn->owned_delta--;
 	tn->exists = false;
 	tn->fresh = true;
 	tn->value_set = tn->perms_set = false;

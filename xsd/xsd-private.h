@@ -10,6 +10,9 @@
 
 struct evconnlistener;
 struct event;
+struct domain;
+struct hv;
+struct perms;
 
 struct xsd {
 	struct event_base	*base;
@@ -24,6 +27,17 @@ struct xsd {
 	uint64_t		 requests;
 	uint64_t		 events_sent;
 	uint64_t		 dropped_conns;
+	uint64_t		 dropped_events;	/* over a guest's quota */
+
+	/* Domains (domain.c). */
+	struct hv		*hv;		/* NULL: no guests */
+	struct domain		**domtab;	/* by domid */
+	TAILQ_HEAD(, domain)	 domains;
+	unsigned		 ndomains;
+	struct event		*dom_scan;	/* VIRQ_DOM_EXC, coalesced */
+	struct event		*dom_sweep;	/* periodic ring check */
+	struct perms		*intro_perms;	/* @introduceDomain's */
+	struct perms		*release_perms;	/* @releaseDomain's */
 };
 
 void	xsd_schedule_reap(struct xsd *);

@@ -16,6 +16,7 @@
 #include <event2/listener.h>
 
 #include "conn.h"
+#include "domain.h"
 #include "log.h"
 #include "path.h"
 #include "store.h"
@@ -37,6 +38,7 @@ xsd_config_defaults(struct xsd_config *cfg)
 	cfg->quota.outstanding = 20;
 	cfg->quota.txn_nodes = 1024;
 	cfg->quota.perms = 5;
+	cfg->quota.memory = 2 * 1024 * 1024;
 	cfg->out_high = 64 * 1024;
 	cfg->out_max = 16 * 1024 * 1024;
 	cfg->stall_timeout = 60;
@@ -74,7 +76,9 @@ xsd_create(struct event_base *base, const struct xsd_config *cfg)
 	xsd->cfg = *cfg;
 	xsd->store = store_create();
 	xsd->store->watches = watch_create(conn_deliver, xsd);
+	xsd->store->quota = &xsd->cfg.quota;
 	TAILQ_INIT(&xsd->conns);
+	domain_init(xsd);
 	xsd->reaper = event_new(base, -1, 0, xsd_reap, xsd);
 	return (xsd);
 }
@@ -91,6 +95,7 @@ xsd_free(struct xsd *xsd)
 		evconnlistener_free(xsd->listener);
 	while ((c = TAILQ_FIRST(&xsd->conns)) != NULL)
 		conn_free(c);
+	domain_fini(xsd);
 	if (xsd->socket_path != NULL) {
 		unlink(xsd->socket_path);
 		free(xsd->socket_path);

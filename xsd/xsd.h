@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 struct event_base;
+struct hv;
 struct xsd;
 
 /* Per-domain limits; privileged connections are exempt. Defaults are
@@ -19,6 +20,8 @@ struct xsd_quota {
 	unsigned	outstanding;	/* requests waiting for a reply */
 	unsigned	txn_nodes;	/* nodes touched by one transaction */
 	unsigned	perms;		/* permission entries per node */
+	unsigned	memory;		/* bytes of replies and watch events
+					   a guest may leave unread */
 };
 
 struct xsd_config {
@@ -36,6 +39,9 @@ void		 xsd_config_defaults(struct xsd_config *);
 struct xsd	*xsd_create(struct event_base *, const struct xsd_config *);
 void		 xsd_free(struct xsd *);
 int		 xsd_listen(struct xsd *, const char *);
+int		 xsd_quota_set(struct xsd_quota *, const char *, long);
+void		 xsd_attach_hv(struct xsd *, struct hv *);
+void		 xsd_domains_changed(struct xsd *);
 
 /* In-process API for the other engines (the console drainer). Paths are
  * absolute; callers act as dom0. */

@@ -1,0 +1,729 @@
+/*
+ * Guest domains. The toolstack introduces a domain (INTRODUCE): its
+ * xenstore page is mapped through hv, its event channel bound, and a
+ * connection made for it that runs the same request code as socket
+ * clients, confined to what the domain may do. Requests are copied out
+ * of the ring into an input buffer; replies and watch events queue in an
+ * output buffer copied into the ring as room appears. The guest is never
+ * trusted: bad indices or an over-long message cut it off (the page's
+ * error field says why), and a guest that floods requests or leaves its
+ * replies unread is throttled by its own quotas, never at others' cost.
+ *
+ * A domain goes away when released (RELEASE) or when the hypervisor
+ * says it is dying (VIRQ_DOM_EXC, then a rescan, as Xen does): its
+ * connection is torn down, the nodes it owns removed, its entries
+ * stripped from every permission list, and @releaseDomain fired.
+ */
+#include <stdint.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <xen/grant_table.h>
+#include <xen/io/xs_wire.h>
+
+#include "domain.h"
+#include "hv.h"
+#include "log.h"
+#include "path.h"
+#include "ring.h"
+#include "store.h"
+#include "tree.h"
+#include "watch.h"
+#include "xmalloc.h"
+#include "xsd-private.h"
+
+#define DOMAIN_SWEEP_MS		200	/* rings checked for missed events */
+#define DOMAIN_BUDGET		16	/* ring reads per turn before yielding */
+#define DOMAIN_FEATURES		(XENSTORE_SERVER_FEATURE_RECONNECTION | \
+				 XENSTORE_SERVER_FEATURE_ERROR | \
+				 DOMAIN_FEATURE_WATCH_DEPTH)
+
+struct domain {
+	struct xsd		*xsd;
+	uint32_t		 domid;
+	TAILQ_ENTRY(domain)	 entry;
+	struct conn		*conn;
+	struct hv_port		*port;
+	struct xenstore_domain_interface *intf;	/* NULL once let go */
+	struct ring		 req;		/* guest to us */
+	struct ring		 rsp;		/* us to guest */
+	struct evbuffer		*in;
+	struct evbuffer		*out;		/* whole messages */
+	struct event		*kick;		/* process soon */
+	uint32_t		 head_left;	/* of out's first message */
+	bool			 head_reply;
+	unsigned		 replies;	/* queued, not yet in the ring */
+	bool			 shutdown;
+	bool			 broken;
+	bool			 feeding;
+	bool			 overflowed;
+	uint64_t		 dropped_events;
+};
+
+static const struct actor domain_dom0 = { 0, PERMS_NO_TARGET, 1 };
+
+static void	domain_process(struct domain *);
+
+/* Have the domain's ring looked at once the current work is done. */
+static void
+domain_kick(struct domain *d)
+{
+	event_active(d->kick, EV_TIMEOUT, 0);
+}
+
+static void
+domain_kick_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	domain_process(arg);
+}
+
+/* The guest sent an event. */
+static void
+domain_event(struct hv_port *p, void *arg)
+{
+	(void)p;
+	domain_process(arg);
+}
+
+/* Tell the guest the rings moved. A guest not listening is fine. */
+static void
+domain_notify(struct domain *d)
+{
+	if (d->port != NULL)
+		hv_notify(d->xsd->hv, d->port);
+}
+
+/* How much unread output an unprivileged guest may have. */
+static size_t
+domain_out_limit(const struct domain *d)
+{
+	if (d->conn->actor.privileged)
+		return (d->xsd->cfg.out_max);
+	return (d->xsd->cfg.quota.memory);
+}
+
+/* Forget everything the connection had: watches, transactions, what
+ * was half read or not yet sent. */
+static void
+domain_conn_reset(struct domain *d)
+{
+	conn_reset_watches(d->conn);
+	conn_reset_txns(d->conn);
+	evbuffer_drain(d->in, evbuffer_get_length(d->in));
+	evbuffer_drain(d->out, evbuffer_get_length(d->out));
+	d->head_left = 0;
+	d->replies = 0;
+	d->overflowed = false;
+}
+
+/* A fresh start on the ring, as Xen's INTRODUCE and reconnection do:
+ * empty rings, no error, the connection's state dropped. */
+static void
+domain_ring_reset(struct domain *d)
+{
+	struct xenstore_domain_interface	*intf = d->intf;
+
+	domain_conn_reset(d);
+	intf->req_cons = intf->req_prod = 0;
+	intf->rsp_cons = intf->rsp_prod = 0;
+	intf->error = XENSTORE_ERROR_NONE;
+	intf->server_features |= DOMAIN_FEATURES;
+	ring_wmb();
+	d->broken = false;
+}
+
+/* The guest broke the protocol: say why on its page and stop serving
+ * it. Only a new INTRODUCE or a reconnection brings it back. */
+static void
+domain_break(struct domain *d, uint32_t err, const char *why)
+{
+	log_warn("domain %u: %s: no longer served", d->domid, why);
+	d->broken = true;
+	domain_conn_reset(d);
+	d->intf->error = err;
+	ring_wmb();
+	domain_notify(d);
+}
+
+/* Queue a whole message for the guest. */
+static void
+domain_conn_write(struct conn *c, const void *data, size_t len)
+{
+	struct domain		*d = c->ops_arg;
+	struct xsd_sockmsg	 hdr;
+
+	if (d->broken || d->intf == NULL)
+		return;
+	memcpy(&hdr, data, sizeof hdr);
+	evbuffer_add(d->out, data, len);
+	if (hdr.type != XS_WATCH_EVENT)
+		d->replies++;
+	if (!d->feeding)
+		domain_kick(d);
+}
+
+static size_t
+domain_conn_queued(struct conn *c)
+{
+	return (evbuffer_get_length(((struct domain *)c->ops_arg)->out));
+}
+
+/* Take another request only while the guest reads its replies: at most
+ * the outstanding quota of them may wait (privileged guests: out_high
+ * bytes, as socket clients). */
+static bool
+domain_conn_may_take(struct conn *c)
+{
+	struct domain	*d = c->ops_arg;
+
+	if (d->broken || d->intf == NULL)
+		return (false);
+	if (evbuffer_get_length(d->out) > c->xsd->cfg.out_high)
+		return (false);
+	return (c->actor.privileged ||
+	    d->replies < c->xsd->cfg.quota.outstanding);
+}
+
+/* A guest cannot be hung up on: over its memory quota, watch events for
+ * it are dropped (and counted) until it reads what is queued. */
+static bool
+domain_conn_overflow(struct conn *c)
+{
+	struct domain	*d = c->ops_arg;
+
+	if (evbuffer_get_length(d->out) <= domain_out_limit(d))
+		return (false);
+	d->dropped_events++;
+	c->xsd->dropped_events++;
+	if (!d->overflowed) {
+		log_warn("domain %u: %zu bytes of replies and events unread, "
+		    "over its memory quota: dropping its watch events",
+		    d->domid, evbuffer_get_length(d->out));
+		d->overflowed = true;
+	}
+	return (true);
+}
+
+/* Let go of the hypervisor's resources: the port and the page. */
+static void
+domain_detach(struct domain *d)
+{
+	struct xsd	*xsd = d->xsd;
+
+	if (xsd->domtab[d->domid] == d) {
+		xsd->domtab[d->domid] = NULL;
+		TAILQ_REMOVE(&xsd->domains, d, entry);
+		xsd->ndomains--;
+	}
+	if (d->port != NULL) {
+		hv_evtchn_unbind(xsd->hv, d->port);
+		d->port = NULL;
+	}
+	if (d->intf != NULL) {
+		hv_unmap(xsd->hv, d->intf);
+		d->intf = NULL;
+	}
+}
+
+/* The connection is being freed: so is the domain. */
+static void
+domain_conn_free(struct conn *c)
+{
+	struct domain	*d = c->ops_arg;
+
+	domain_detach(d);
+	event_free(d->kick);
+	evbuffer_free(d->in);
+	evbuffer_free(d->out);
+	free(d);
+}
+
+static const struct conn_ops domain_conn_ops = {
+	"ring", domain_conn_write, domain_conn_queued, domain_conn_free,
+	domain_conn_may_take, domain_conn_overflow
+};
+
+/*
+ * Copy queued output into the response ring, message by message, so
+ * that a reply counts as outstanding until its last byte is in. Returns
+ * the bytes copied, or -EIO if the guest broke the indices.
+ */
+static ssize_t
+domain_flush(struct domain *d)
+{
+	struct xsd_sockmsg	 hdr;
+	unsigned char		*p;
+	ssize_t			 n, total = 0;
+
+	while (evbuffer_get_length(d->out) != 0) {
+		if (d->head_left == 0) {
+			evbuffer_copyout(d->out, &hdr, sizeof hdr);
+			d->head_left = (uint32_t)sizeof hdr + hdr.len;
+			d->head_reply = hdr.type != XS_WATCH_EVENT;
+		}
+		p = evbuffer_pullup(d->out, d->head_left);
+		if ((n = ring_write(&d->rsp, p, d->head_left)) < 0)
+			return (n);
+		if (n == 0)
+			break;
+		evbuffer_drain(d->out, (size_t)n);
+		d->head_left -= (uint32_t)n;
+		total += n;
+		if (d->head_left == 0 && d->head_reply)
+			d->replies--;
+	}
+	if (d->overflowed &&
+	    evbuffer_get_length(d->out) <= domain_out_limit(d) / 2) {
+		log_info("domain %u: reading again; %llu watch events were "
+		    "dropped", d->domid,
+		    (unsigned long long)d->dropped_events);
+		d->overflowed = false;
+	}
+	return (total);
+}
+
+/*
+ * Serve the ring: replies out, requests in, until neither moves or the
+ * turn's budget is spent (then the rest waits for the loop's next turn,
+ * so that a busy guest never holds up the others). One notification
+ * covers all the turn's moves.
+ */
+static void
+domain_process(struct domain *d)
+{
+	char		 buf[XENSTORE_RING_SIZE];
+	struct conn	*c = d->conn;
+	ssize_t		 n;
+	bool		 moved = false, progress;
+	int		 budget = DOMAIN_BUDGET, e;
+
+	if (d->intf == NULL || c->closing)
+		return;
+	if (d->intf->connection == XENSTORE_RECONNECT) {
+		log_info("domain %u: reconnecting, as it asked", d->domid);
+		domain_ring_reset(d);
+		d->intf->connection = XENSTORE_CONNECTED;
+		ring_wmb();
+		moved = true;
+	}
+	if (d->broken)
+		goto out;
+	do {
+		progress = false;
+		if ((n = domain_flush(d)) < 0) {
+			domain_break(d, XENSTORE_ERROR_RINGIDX,
+			    "bad response ring indices");
+			return;
+		}
+		progress |= n > 0;
+		if (domain_conn_may_take(c)) {
+			if ((n = ring_read(&d->req, buf, sizeof buf)) < 0) {
+				domain_break(d, XENSTORE_ERROR_RINGIDX,
+				    "bad request ring indices");
+				return;
+			}
+			if (n > 0) {
+				evbuffer_add(d->in, buf, (size_t)n);
+				progress = true;
+			}
+		}
+		d->feeding = true;
+		e = conn_feed(c, d->in);
+		d->feeding = false;
+		if (e != 0) {
+			domain_break(d, XENSTORE_ERROR_PROTO,
+			    "message over the payload limit");
+			return;
+		}
+		moved |= progress;
+	} while (progress && !c->closing && --budget > 0);
+	if (progress && budget == 0)
+		domain_kick(d);
+	if (domain_flush(d) > 0)
+		moved = true;
+out:
+	if (moved)
+		domain_notify(d);
+}
+
+/* Every DOMAIN_SWEEP_MS: serve rings whose events were lost (the
+ * simulated host may drop them, as a full event socket drops a
+ * datagram). Reading the indices is a hint only; processing re-reads. */
+static void
+domain_sweep(evutil_socket_t fd, short events, void *arg)
+{
+	struct xsd	*xsd = arg;
+	struct domain	*d, *next;
+	struct xenstore_domain_interface *intf;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH_SAFE(d, &xsd->domains, entry, next) {
+		if ((intf = d->intf) == NULL)
+			continue;
+		if (intf->connection == XENSTORE_RECONNECT ||
+		    (!d->broken && (intf->req_prod != intf->req_cons ||
+		    evbuffer_get_length(d->out) != 0)))
+			domain_process(d);
+	}
+}
+
+/* Remove the nodes a domain owns, each with what lies below, firing
+ * watches as RM would. Its home is looked at first; the whole tree only
+ * if it still owns nodes elsewhere. */
+static void
+domain_collect(struct node *n, uint32_t domid, char ***paths, size_t *np)
+{
+	struct node	*c;
+
+	if (n->parent != NULL && n->perms->p[0].domid == domid) {
+		*paths = xrealloc(*paths, (*np + 1) * sizeof **paths);
+		(*paths)[(*np)++] = xstrdup(n->path);
+		return;
+	}
+	for (c = n->child_first; c != NULL; c = c->next)
+		domain_collect(c, domid, paths, np);
+}
+
+static void
+domain_remove_nodes(struct xsd *xsd, uint32_t domid)
+{
+	struct tree	*tree = xsd->store->tree;
+	struct node	*top;
+	char		**paths = NULL, home[64];
+	size_t		 n = 0, i;
+	int		 pass;
+
+	snprintf(home, sizeof home, "%s%u", PATH_DOMAIN_PREFIX, domid);
+	for (pass = 0; pass < 2 && tree_owned(tree, domid) != 0; pass++) {
+		top = pass == 0 ? tree_lookup(tree, home) : tree->root;
+		if (top == NULL)
+			continue;
+		domain_collect(top, domid, &paths, &n);
+		for (i = 0; i < n; i++) {
+			store_rm(xsd->store, NULL, &domain_dom0, paths[i]);
+			free(paths[i]);
+		}
+		if (n != 0)
+			log_info("domain %u: removed %zu subtrees it owned",
+			    domid, n);
+		free(paths);
+		paths = NULL;
+		n = 0;
+	}
+}
+
+/* A domain is gone: its nodes and its place in permission lists too. */
+static void
+domain_forget_nodes(struct xsd *xsd, uint32_t domid)
+{
+	domain_remove_nodes(xsd, domid);
+	perms_forget(domid);
+	tree_owner_moved(xsd->store->tree, domid, 0);
+}
+
+/* Release a domain for good and tell the watchers. */
+static void
+domain_forget(struct domain *d, const char *why)
+{
+	struct xsd	*xsd = d->xsd;
+	uint32_t	 domid = d->domid;
+
+	log_info("domain %u: %s: released", domid, why);
+	domain_detach(d);
+	conn_close(d->conn, why);
+	domain_forget_nodes(xsd, domid);
+	watch_fire_special(xsd->store->watches, "@releaseDomain", domid,
+	    xsd->release_perms);
+}
+
+/*
+ * VIRQ_DOM_EXC: some domain changed state. As Xen does, ask about every
+ * introduced domain: dying or gone means release; newly shut down fires
+ * @releaseDomain (the toolstack then decides). Domains never introduced
+ * but owning nodes are cleaned up too once the hypervisor forgets them.
+ */
+static void
+domain_scan(evutil_socket_t fd, short events, void *arg)
+{
+	struct xsd		*xsd = arg;
+	struct domain		*d, *next;
+	struct hv_dominfo	 info;
+	uint32_t		 domid;
+	int			 e;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH_SAFE(d, &xsd->domains, entry, next) {
+		e = hv_domain_info(xsd->hv, d->domid, &info);
+		if (e == 0 && info.state != HV_DOM_DYING) {
+			if (info.state == HV_DOM_SHUTDOWN && !d->shutdown) {
+				d->shutdown = true;
+				watch_fire_special(xsd->store->watches,
+				    "@releaseDomain", d->domid,
+				    xsd->release_perms);
+			}
+			continue;
+		}
+		if (e != 0 && e != -ENOENT) {
+			log_warn("domain %u: state unknown: %s", d->domid,
+			    strerror(-e));
+			continue;
+		}
+		domain_forget(d, e == 0 ? "dying" : "gone");
+	}
+	for (domid = 1; domid < DOMID_FIRST_RESERVED; domid++) {
+		if (xsd->domtab[domid] != NULL ||
+		    tree_owned(xsd->store->tree, domid) == 0)
+			continue;
+		e = hv_domain_info(xsd->hv, domid, &info);
+		if (e == -ENOENT || (e == 0 && info.state == HV_DOM_DYING))
+			domain_forget_nodes(xsd, domid);
+	}
+}
+
+/* A VIRQ_DOM_EXC arrived: rescan once the current work is done (a burst
+ * of them costs one scan). */
+void
+domain_changed(struct xsd *xsd)
+{
+	if (xsd->hv != NULL)
+		event_active(xsd->dom_scan, EV_TIMEOUT, 0);
+}
+
+/* The domain tables and the special nodes' permissions. */
+void
+domain_init(struct xsd *xsd)
+{
+	struct perm	none = { 0, PERM_NONE };
+
+	TAILQ_INIT(&xsd->domains);
+	xsd->domtab = xcalloc(DOMID_FIRST_RESERVED, sizeof *xsd->domtab);
+	xsd->intro_perms = perms_create(&none, 1);
+	xsd->release_perms = perms_create(&none, 1);
+}
+
+/* Start serving guests through a hypervisor backend. */
+void
+xsd_attach_hv(struct xsd *xsd, struct hv *hv)
+{
+	struct timeval	tv = { 0, DOMAIN_SWEEP_MS * 1000 };
+
+	xsd->hv = hv;
+	xsd->dom_scan = event_new(xsd->base, -1, 0, domain_scan, xsd);
+	xsd->dom_sweep = event_new(xsd->base, -1, EV_PERSIST, domain_sweep,
+	    xsd);
+	event_add(xsd->dom_sweep, &tv);
+}
+
+/* A hypervisor event about domains, from the daemon's hv callback. */
+void
+xsd_domains_changed(struct xsd *xsd)
+{
+	domain_changed(xsd);
+}
+
+/* Let every domain go (the daemon is stopping). Connections free their
+ * domains; the tables go here. */
+void
+domain_fini(struct xsd *xsd)
+{
+	struct domain	*d;
+
+	while ((d = TAILQ_FIRST(&xsd->domains)) != NULL)
+		domain_detach(d);
+	if (xsd->dom_scan != NULL)
+		event_free(xsd->dom_scan);
+	if (xsd->dom_sweep != NULL)
+		event_free(xsd->dom_sweep);
+	perms_unref(xsd->intro_perms);
+	perms_unref(xsd->release_perms);
+	free(xsd->domtab);
+}
+
+/*
+ * INTRODUCE: map the domain's xenstore page (grant first, frame gfn if
+ * need be), bind its event channel and serve it. A domain introduced
+ * already gets its event channel bound again and, as in Xen, a fresh
+ * connection on an emptied ring.
+ */
+int
+domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
+    uint32_t port)
+{
+	struct domain	*d;
+	void		*page;
+	int		 e;
+
+	if (xsd->hv == NULL) {
+		log_warn("INTRODUCE of domain %u: no hypervisor (start with "
+		    "--sim-root for a simulated host)", domid);
+		return (-ENOSYS);
+	}
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED)
+		return (-EINVAL);
+	if ((d = xsd->domtab[domid]) != NULL) {
+		if (d->port != NULL)
+			hv_evtchn_unbind(xsd->hv, d->port);
+		d->port = hv_evtchn_bind(xsd->hv, domid, port, domain_event,
+		    d);
+		if (d->port == NULL)
+			log_warn("domain %u: binding port %u again: %s",
+			    domid, port, strerror(errno));
+		domain_ring_reset(d);
+		log_info("domain %u introduced again (port %u)", domid, port);
+		domain_notify(d);
+		return (0);
+	}
+	page = hv_map_grant(xsd->hv, domid, GNTTAB_RESERVED_XENSTORE, gfn);
+	if (page == NULL) {
+		e = errno != 0 ? errno : EIO;
+		log_warn("domain %u: mapping its xenstore page: %s", domid,
+		    strerror(e));
+		return (-e);
+	}
+	d = xcalloc(1, sizeof *d);
+	d->xsd = xsd;
+	d->domid = domid;
+	d->intf = page;
+	d->port = hv_evtchn_bind(xsd->hv, domid, port, domain_event, d);
+	if (d->port == NULL) {
+		e = errno != 0 ? errno : EIO;
+		log_warn("domain %u: binding port %u: %s", domid, port,
+		    strerror(e));
+		hv_unmap(xsd->hv, page);
+		free(d);
+		return (-e);
+	}
+	d->req.buf = d->intf->req;
+	d->req.size = XENSTORE_RING_SIZE;
+	d->req.cons = &d->intf->req_cons;
+	d->req.prod = &d->intf->req_prod;
+	d->rsp.buf = d->intf->rsp;
+	d->rsp.size = XENSTORE_RING_SIZE;
+	d->rsp.cons = &d->intf->rsp_cons;
+	d->rsp.prod = &d->intf->rsp_prod;
+	d->in = evbuffer_new();
+	d->out = evbuffer_new();
+	d->kick = event_new(xsd->base, -1, 0, domain_kick_cb, d);
+	d->conn = conn_create(xsd, &domain_conn_ops, d, domid, false);
+	xsd->domtab[domid] = d;
+	TAILQ_INSERT_TAIL(&xsd->domains, d, entry);
+	xsd->ndomains++;
+	domain_ring_reset(d);
+	if (d->intf->connection == XENSTORE_RECONNECT)
+		d->intf->connection = XENSTORE_CONNECTED;
+	log_info("domain %u introduced (port %u)", domid, port);
+	watch_fire_special(xsd->store->watches, "@introduceDomain", domid,
+	    xsd->intro_perms);
+	domain_notify(d);
+	return (0);
+}
+
+/* RELEASE: forget an introduced domain, as if it had died. */
+int
+domain_release(struct xsd *xsd, uint32_t domid)
+{
+	struct domain	*d;
+
+	if (domid >= DOMID_FIRST_RESERVED ||
+	    (d = xsd->domtab[domid]) == NULL)
+		return (-ENOENT);
+	domain_forget(d, "RELEASE");
+	return (0);
+}
+
+/* RESUME: the domain runs again after a shutdown (suspend). */
+int
+domain_resume(struct xsd *xsd, uint32_t domid)
+{
+	struct domain	*d;
+
+	if (domid >= DOMID_FIRST_RESERVED ||
+	    (d = xsd->domtab[domid]) == NULL)
+		return (-ENOENT);
+	d->shutdown = false;
+	return (0);
+}
+
+/* SET_TARGET: domid (a device model, say) acts for target, whose nodes
+ * it may then use as if it owned them. Both must be introduced. */
+int
+domain_set_target(struct xsd *xsd, uint32_t domid, uint32_t target)
+{
+	struct domain	*d;
+
+	if (domid >= DOMID_FIRST_RESERVED ||
+	    (d = xsd->domtab[domid]) == NULL)
+		return (-ENOENT);
+	if (!domain_is_introduced(xsd, target) || target == 0)
+		return (-ENOENT);
+	d->conn->actor.target = target;
+	return (0);
+}
+
+/* Is the domain served (dom0 always is)? */
+bool
+domain_is_introduced(struct xsd *xsd, uint32_t domid)
+{
+	return (domid == 0 || (domid < DOMID_FIRST_RESERVED &&
+	    xsd->domtab[domid] != NULL));
+}
+
+/* Does the domain exist, for permission lists naming it? */
+bool
+domain_exists(struct xsd *xsd, uint32_t domid)
+{
+	struct hv_dominfo	info;
+
+	if (domain_is_introduced(xsd, domid))
+		return (true);
+	return (xsd->hv != NULL && domid < DOMID_FIRST_RESERVED &&
+	    hv_domain_info(xsd->hv, domid, &info) == 0);
+}
+
+/* CONTROL quota <domid>: what the domain uses of its quotas. */
+int
+domain_quota_report(struct xsd *xsd, uint32_t domid, FILE *f)
+{
+	struct domain	*d;
+
+	if (domid >= DOMID_FIRST_RESERVED)
+		return (-ENOENT);
+	d = xsd->domtab[domid];
+	if (d == NULL && domid != 0 &&
+	    tree_owned(xsd->store->tree, domid) == 0)
+		return (-ENOENT);
+	fprintf(f, "Domain %u:\n", domid);
+	fprintf(f, "%-16s: %8u\n", "nodes", tree_owned(xsd->store->tree,
+	    domid));
+	fprintf(f, "%-16s: %8u\n", "watches", d != NULL ?
+	    d->conn->nwatches : 0);
+	fprintf(f, "%-16s: %8u\n", "transactions", d != NULL ?
+	    d->conn->ntxns : 0);
+	fprintf(f, "%-16s: %8u\n", "outstanding", d != NULL ? d->replies : 0);
+	fprintf(f, "%-16s: %8zu\n", "memory", d != NULL ?
+	    evbuffer_get_length(d->out) : 0);
+	if (d != NULL && d->dropped_events != 0)
+		fprintf(f, "%-16s: %8llu\n", "dropped-events",
+		    (unsigned long long)d->dropped_events);
+	return (0);
+}
+
+/* The permission list of a special node, or NULL if the name is not one. */
+struct perms **
+domain_special_perms(struct xsd *xsd, const char *name)
+{
+	if (strcmp(name, "@introduceDomain") == 0)
+		return (&xsd->intro_perms);
+	if (strcmp(name, "@releaseDomain") == 0)
+		return (&xsd->release_perms);
+	return (NULL);
+}
