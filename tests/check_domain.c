@@ -1,0 +1,731 @@
+/*
+ * Unit tests for xsd/domain.c: guests served over their xenstore rings on
+ * the simulated host (common/hv-sim.c), in a fresh directory per test.
+ * The test plays the toolstack (domain directories, INTRODUCE, RELEASE,
+ * the two-step death) and the guests (writing requests into the shared
+ * page and sending events, as sim-abi.md says), and runs the engine's
+ * event loop in between.
+ */
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <xen/io/xs_wire.h>
+
+#include "domain.h"
+#include "hv.h"
+#include "log.h"
+#include "path.h"
+#include "ring.h"
+#include "store.h"
+#include "tree.h"
+#include "xsd-private.h"
+
+#define PAGE		4096
+#define GUEST_PORT	7
+#define MAX_GUESTS	128
+
+struct guest {
+	uint32_t				 domid;
+	struct xenstore_domain_interface	*intf;
+	struct ring				 req;	/* we write */
+	struct ring				 rsp;	/* we read */
+	uint32_t				 next_id;
+	char					 events[64][256];
+	int					 nevents;
+};
+
+static char			 dir[64];
+static struct event_base	*base;
+static struct hv		*hv;
+static struct xsd		*xsd;
+static int			 evsock = -1;
+static struct guest		 guests[MAX_GUESTS];
+static char			 heard[32][128];
+static int			 nheard;
+
+static const struct actor dom0 = { 0, PERMS_NO_TARGET, 1 };
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return (remove(path));
+}
+
+/* Write a whole file under the root. */
+static void
+put_file(const char *rel, const void *data, size_t len)
+{
+	char	path[PATH_MAX];
+	int	fd;
+
+	snprintf(path, sizeof path, "%s/%s", dir, rel);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+/* Send an 8-byte event datagram to the daemon's socket, without blocking:
+ * a full socket drops it (the daemon's sweep still finds the work). */
+static void
+send_event(uint32_t domid, uint32_t port)
+{
+	struct sockaddr_un	sun;
+	uint32_t		msg[2] = { htole32(domid), htole32(port) };
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/evtchn.sock", dir);
+	if (sendto(evsock, msg, sizeof msg, MSG_DONTWAIT,
+	    (struct sockaddr *)&sun, sizeof sun) != (ssize_t)sizeof msg)
+		ck_assert_int_eq(errno, EAGAIN);
+}
+
+/* The daemon's hv callback, as daemon/main.c has it. */
+static void
+on_virq(unsigned virq, void *arg)
+{
+	if (virq == HV_VIRQ_DOM_EXC)
+		xsd_domains_changed(arg);
+}
+
+/* Run the engine's loop until nothing is left to do right now. */
+static void
+spin(void)
+{
+	int	i;
+
+	for (i = 0; i < 20; i++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/* An in-process watcher: remembers what it heard. */
+static void
+record(const char *path, void *arg)
+{
+	(void)arg;
+	if (nheard < 32)
+		snprintf(heard[nheard++], sizeof heard[0], "%s", path);
+}
+
+/* Play the toolstack: the domain's directory and pages, a home owned by
+ * dom0 the guest may read, and a data/ directory the guest owns. */
+static struct guest *
+make_guest(uint32_t domid)
+{
+	static const char	 zero[PAGE];
+	struct guest		*g = &guests[domid % MAX_GUESTS];
+	struct perm		 home[2] = { { 0, PERM_NONE }, { domid, PERM_READ } };
+	struct perm		 own = { domid, PERM_NONE };
+	struct perms		*ps;
+	char			 rel[128], path[PATH_MAX];
+	int			 fd;
+
+	snprintf(rel, sizeof rel, "%s/domains/%u", dir, domid);
+	ck_assert_int_eq(mkdir(rel, 0755), 0);
+	snprintf(rel, sizeof rel, "%s/domains/%u/gnttab", dir, domid);
+	ck_assert_int_eq(mkdir(rel, 0755), 0);
+	snprintf(rel, sizeof rel, "domains/%u/gnttab/0", domid);
+	put_file(rel, zero, sizeof zero);
+	snprintf(rel, sizeof rel, "domains/%u/gnttab/1", domid);
+	put_file(rel, zero, sizeof zero);
+	snprintf(rel, sizeof rel, "domains/%u/state", domid);
+	put_file(rel, "running\n", 8);
+
+	memset(g, 0, sizeof *g);
+	g->domid = domid;
+	snprintf(path, sizeof path, "%s/domains/%u/gnttab/1", dir, domid);
+	fd = open(path, O_RDWR);
+	ck_assert_int_ge(fd, 0);
+	g->intf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ck_assert_ptr_ne(g->intf, MAP_FAILED);
+	close(fd);
+	g->req = (struct ring){ g->intf->req, XENSTORE_RING_SIZE,
+	    &g->intf->req_cons, &g->intf->req_prod };
+	g->rsp = (struct ring){ g->intf->rsp, XENSTORE_RING_SIZE,
+	    &g->intf->rsp_cons, &g->intf->rsp_prod };
+
+	snprintf(path, sizeof path, "/local/domain/%u", domid);
+	ck_assert_int_eq(xsd_write(xsd, path, "", 0), 0);
+	ps = perms_create(home, 2);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0, path, ps),
+	    0);
+	perms_unref(ps);
+	snprintf(path, sizeof path, "/local/domain/%u/data", domid);
+	ck_assert_int_eq(xsd_write(xsd, path, "", 0), 0);
+	ps = perms_create(&own, 1);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0, path, ps),
+	    0);
+	perms_unref(ps);
+	return (g);
+}
+
+/* INTRODUCE the guest as the toolstack would. */
+static void
+introduce(struct guest *g)
+{
+	ck_assert_int_eq(domain_introduce(xsd, g->domid, 0, GUEST_PORT), 0);
+	spin();
+}
+
+/* Write one request into the guest's ring and signal the daemon. */
+static uint32_t
+guest_send(struct guest *g, uint32_t type, uint32_t tx, const void *p,
+    size_t len)
+{
+	struct xsd_sockmsg	hdr = { type, ++g->next_id, tx, (uint32_t)len };
+	char			msg[sizeof hdr + XENSTORE_PAYLOAD_MAX + 64];
+
+	size_t			done = 0;
+	ssize_t			n;
+	int			tries = 0;
+
+	ck_assert_uint_le(len, sizeof msg - sizeof hdr);
+	memcpy(msg, &hdr, sizeof hdr);
+	memcpy(msg + sizeof hdr, p, len);
+	/* A message longer than the ring goes in as the daemon makes room. */
+	while (done < sizeof hdr + len) {
+		n = ring_write(&g->req, msg + done, sizeof hdr + len - done);
+		ck_assert_int_ge(n, 0);
+		done += (size_t)n;
+		send_event(g->domid, GUEST_PORT);
+		if (done < sizeof hdr + len) {
+			ck_assert_int_lt(++tries, 1000);
+			spin();
+		}
+	}
+	return (hdr.req_id);
+}
+
+/* Take one whole message from the response ring if there is one. */
+static bool
+guest_take(struct guest *g, struct xsd_sockmsg *hdr, char *buf, size_t size)
+{
+	ssize_t	avail = ring_readable(&g->rsp);
+
+	ck_assert_int_ge(avail, 0);
+	if ((size_t)avail < sizeof *hdr)
+		return (false);
+	/* Peek at the header without consuming. */
+	{
+		uint32_t	cons = *g->rsp.cons;
+		char		raw[sizeof *hdr];
+		size_t		i;
+
+		for (i = 0; i < sizeof raw; i++)
+			raw[i] = g->rsp.buf[(cons + i) & (XENSTORE_RING_SIZE - 1)];
+		memcpy(hdr, raw, sizeof raw);
+	}
+	ck_assert_uint_le(hdr->len, XENSTORE_PAYLOAD_MAX);
+	if ((size_t)avail < sizeof *hdr + hdr->len)
+		return (false);
+	ring_read(&g->rsp, hdr, sizeof *hdr);
+	ck_assert_uint_lt(hdr->len, size);
+	ring_read(&g->rsp, buf, hdr->len);
+	buf[hdr->len] = '\0';
+	return (true);
+}
+
+/* Wait for the reply to a request; watch events seen meanwhile are kept.
+ * Returns the reply's type; its payload is in buf. */
+static uint32_t
+guest_wait(struct guest *g, uint32_t id, char *buf, size_t size)
+{
+	struct xsd_sockmsg	hdr;
+	int			tries;
+
+	for (tries = 0; tries < 200; tries++) {
+		spin();
+		while (guest_take(g, &hdr, buf, size)) {
+			if (hdr.type == XS_WATCH_EVENT) {
+				ck_assert_int_lt(g->nevents, 64);
+				snprintf(g->events[g->nevents++], 256, "%s %s",
+				    buf, buf + strlen(buf) + 1);
+				continue;
+			}
+			ck_assert_uint_eq(hdr.req_id, id);
+			send_event(g->domid, GUEST_PORT);  /* room freed */
+			return (hdr.type);
+		}
+		usleep(1000);
+	}
+	ck_abort_msg("domain %u: no reply to request %u", g->domid, id);
+	return (XS_INVALID);
+}
+
+/* One request, its reply. */
+static uint32_t
+guest_req(struct guest *g, uint32_t type, uint32_t tx, const void *p,
+    size_t len, char *buf, size_t size)
+{
+	return (guest_wait(g, guest_send(g, type, tx, p, len), buf, size));
+}
+
+#define S(lit)	lit, sizeof(lit) - 1
+
+/* Expect an error by name. */
+#define EXPECT_ERR(g, type, lit, err) do {				\
+	char	 b_[XENSTORE_PAYLOAD_MAX + 1];				\
+	ck_assert_uint_eq(guest_req(g, type, 0, S(lit), b_, sizeof b_),	\
+	    XS_ERROR);							\
+	ck_assert_str_eq(b_, err);					\
+} while (0)
+
+/* Expect success with a reply payload. */
+#define EXPECT_REPLY(g, type, lit, want) do {				\
+	char	 b_[XENSTORE_PAYLOAD_MAX + 1];				\
+	ck_assert_uint_eq(guest_req(g, type, 0, S(lit), b_, sizeof b_),	\
+	    type);							\
+	ck_assert_str_eq(b_, want);					\
+} while (0)
+
+/* Write value at path from the guest, expecting what. */
+static void
+guest_write(struct guest *g, const char *path, const char *value,
+    const char *want)
+{
+	char	p[XENSTORE_PAYLOAD_MAX], b[XENSTORE_PAYLOAD_MAX + 1];
+	size_t	plen = strlen(path) + 1, vlen = strlen(value);
+	uint32_t type;
+
+	memcpy(p, path, plen);
+	memcpy(p + plen, value, vlen);
+	type = guest_req(g, XS_WRITE, 0, p, plen + vlen, b, sizeof b);
+	if (strcmp(want, "OK") == 0)
+		ck_assert_uint_eq(type, XS_WRITE);
+	else
+		ck_assert_uint_eq(type, XS_ERROR);
+	ck_assert_str_eq(b, want);
+}
+
+static void
+setup(void)
+{
+	struct xsd_config	cfg;
+	char			err[256], path[PATH_MAX];
+
+	log_open(NULL, LOG_LEVEL_ERROR);
+	snprintf(dir, sizeof dir, "/tmp/check_domain.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/domains", dir);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	base = event_base_new();
+	hv = hv_open_sim(base, dir, err, sizeof err);
+	ck_assert_msg(hv != NULL, "%s", err);
+	xsd_config_defaults(&cfg);
+	xsd = xsd_create(base, &cfg);
+	xsd_attach_hv(xsd, hv);
+	hv_set_virq_cb(hv, on_virq, xsd);
+	evsock = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_ge(evsock, 0);
+	nheard = 0;
+}
+
+static void
+teardown(void)
+{
+	size_t	i;
+
+	xsd_free(xsd);
+	hv_close(hv);
+	event_base_free(base);
+	close(evsock);
+	for (i = 0; i < MAX_GUESTS; i++) {
+		if (guests[i].intf != NULL)
+			munmap(guests[i].intf, PAGE);
+		guests[i].intf = NULL;
+	}
+	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Every kind of request works over the ring, in the guest's home. */
+START_TEST(test_ring_requests)
+{
+	struct guest	*g = make_guest(5);
+	char		 b[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t	 id, tx;
+
+	introduce(g);
+	ck_assert(domain_is_introduced(xsd, 5));
+	ck_assert(!domain_is_introduced(xsd, 6));
+	/* The page says what this server offers. */
+	ck_assert_uint_eq(g->intf->server_features &
+	    DOMAIN_FEATURE_WATCH_DEPTH, DOMAIN_FEATURE_WATCH_DEPTH);
+	ck_assert_uint_eq(g->intf->server_features &
+	    XENSTORE_SERVER_FEATURE_ERROR, XENSTORE_SERVER_FEATURE_ERROR);
+
+	guest_write(g, "data/x", "hello", "OK");
+	EXPECT_REPLY(g, XS_READ, "data/x\0", "hello");
+	EXPECT_REPLY(g, XS_READ, "/local/domain/5/data/x\0", "hello");
+	EXPECT_REPLY(g, XS_MKDIR, "data/d\0", "OK");
+	EXPECT_REPLY(g, XS_DIRECTORY, "data\0", "x");	/* "x\0d\0" */
+	EXPECT_REPLY(g, XS_GET_PERMS, "data/x\0", "n5");
+	EXPECT_REPLY(g, XS_SET_PERMS, "data/x\0n5\0r0\0", "OK");
+	EXPECT_ERR(g, XS_SET_PERMS, "data/x\0n0\0", "EPERM");
+	EXPECT_REPLY(g, XS_GET_DOMAIN_PATH, "5\0", "/local/domain/5");
+	EXPECT_REPLY(g, XS_RM, "data/d\0", "OK");
+	EXPECT_ERR(g, XS_READ, "data/d\0", "ENOENT");
+	/* Privileged requests are refused. */
+	EXPECT_ERR(g, XS_INTRODUCE, "6\0" "0\0" "1\0", "EACCES");
+	EXPECT_ERR(g, XS_RELEASE, "5\0", "EACCES");
+	EXPECT_ERR(g, XS_IS_DOMAIN_INTRODUCED, "5\0", "EACCES");
+	EXPECT_ERR(g, XS_CONTROL, "print\0x\0", "EACCES");
+
+	/* A transaction: isolation, then commit. */
+	ck_assert_uint_eq(guest_req(g, XS_TRANSACTION_START, 0, S("\0"), b,
+	    sizeof b), XS_TRANSACTION_START);
+	tx = (uint32_t)strtoul(b, NULL, 10);
+	ck_assert_uint_ne(tx, 0);
+	id = guest_send(g, XS_WRITE, tx, S("data/t\0v"));
+	ck_assert_uint_eq(guest_wait(g, id, b, sizeof b), XS_WRITE);
+	EXPECT_ERR(g, XS_READ, "data/t\0", "ENOENT");
+	id = guest_send(g, XS_TRANSACTION_END, tx, S("T\0"));
+	ck_assert_uint_eq(guest_wait(g, id, b, sizeof b), XS_TRANSACTION_END);
+	EXPECT_REPLY(g, XS_READ, "data/t\0", "v");
+
+	/* A watch: fired at once, then on a change, relative to home. */
+	EXPECT_REPLY(g, XS_WATCH, "data\0tok\0", "OK");
+	guest_write(g, "data/y", "1", "OK");
+	spin();
+	EXPECT_REPLY(g, XS_UNWATCH, "data\0tok\0", "OK");
+	ck_assert_int_eq(g->nevents, 2);
+	ck_assert_str_eq(g->events[0], "data tok");
+	ck_assert_str_eq(g->events[1], "data/y tok");
+	EXPECT_REPLY(g, XS_RESET_WATCHES, "", "OK");
+}
+END_TEST
+
+/* A guest may not touch another guest's home; the answers are Xen's. */
+START_TEST(test_confinement)
+{
+	struct guest	*a = make_guest(5), *b = make_guest(6);
+
+	introduce(a);
+	introduce(b);
+	guest_write(b, "data/secret", "s", "OK");
+	EXPECT_ERR(a, XS_READ, "/local/domain/6/data/secret\0", "EACCES");
+	EXPECT_ERR(a, XS_READ, "/local/domain/6/data/none\0", "EACCES");
+	EXPECT_ERR(a, XS_DIRECTORY, "/local/domain/6/data\0", "EACCES");
+	EXPECT_ERR(a, XS_WRITE, "/local/domain/6/data/x\0v", "EACCES");
+	EXPECT_ERR(a, XS_RM, "/local/domain/6/data/secret\0", "EACCES");
+	EXPECT_ERR(a, XS_READ, "/tool\0", "EACCES");	/* "/" is n0 */
+	/* Its own home it may read, but not write to directly. */
+	EXPECT_REPLY(a, XS_READ, "/local/domain/5\0", "");
+	EXPECT_ERR(a, XS_WRITE, "/local/domain/5/x\0v", "EACCES");
+	EXPECT_ERR(a, XS_READ, "data/none\0", "ENOENT");
+	/* A watch on the other home never fires for it. */
+	EXPECT_REPLY(a, XS_WATCH, "/local/domain/6\0w\0", "OK");
+	guest_write(b, "data/secret", "t", "OK");
+	spin();
+	EXPECT_REPLY(a, XS_READ, "data\0", "");
+	ck_assert_int_eq(a->nevents, 1);	/* only the first firing */
+}
+END_TEST
+
+/* Each quota, exceeded, answers as Xen does and leaves others alone. */
+START_TEST(test_quotas)
+{
+	struct guest	*a = make_guest(5), *b = make_guest(6);
+	char		 big[3000], p[3100];
+	int		 i;
+
+	introduce(a);
+	introduce(b);
+	xsd->cfg.quota.nodes = 4;	/* data/ is one of them */
+	guest_write(a, "data/1", "", "OK");
+	guest_write(a, "data/2", "", "OK");
+	guest_write(a, "data/3", "", "OK");
+	guest_write(a, "data/4", "", "ENOSPC");
+	guest_write(a, "data/3", "overwrite is fine", "OK");
+	guest_write(b, "data/1", "", "OK");
+	guest_write(b, "data/2", "", "OK");
+	EXPECT_REPLY(a, XS_RM, "data/3\0", "OK");
+	guest_write(a, "data/4", "", "OK");
+	xsd->cfg.quota.nodes = 1000;
+
+	xsd->cfg.quota.watches = 2;
+	EXPECT_REPLY(a, XS_WATCH, "data\0w1\0", "OK");
+	EXPECT_REPLY(a, XS_WATCH, "data\0w2\0", "OK");
+	EXPECT_ERR(a, XS_WATCH, "data\0w3\0", "E2BIG");
+	EXPECT_REPLY(b, XS_WATCH, "data\0w3\0", "OK");
+
+	xsd->cfg.quota.transactions = 1;
+	EXPECT_REPLY(a, XS_TRANSACTION_START, "\0", "1");
+	EXPECT_ERR(a, XS_TRANSACTION_START, "\0", "ENOSPC");
+	EXPECT_REPLY(b, XS_TRANSACTION_START, "\0", "1");
+
+	/* Node size. */
+	memset(big, 'x', sizeof big);
+	memcpy(p, "data/big", 9);
+	memcpy(p + 9, big, sizeof big);
+	{
+		char	r[XENSTORE_PAYLOAD_MAX + 1];
+
+		ck_assert_uint_eq(guest_req(a, XS_WRITE, 0, p, 9 + sizeof big,
+		    r, sizeof r), XS_ERROR);
+		ck_assert_str_eq(r, "ENOSPC");
+	}
+	/* Permissions per node. */
+	EXPECT_ERR(a, XS_SET_PERMS, "data/1\0n5\0r1\0r2\0r3\0r4\0r6\0",
+	    "ENOSPC");
+	/* Nodes touched by one transaction. */
+	xsd->cfg.quota.txn_nodes = 3;
+	for (i = 0; i < 5; i++) {
+		char		r[XENSTORE_PAYLOAD_MAX + 1], path[32];
+		uint32_t	id;
+
+		snprintf(path, sizeof path, "data/%d", i);
+		id = guest_send(a, XS_READ, 1, path, strlen(path) + 1);
+		guest_wait(a, id, r, sizeof r);
+		if (i >= 3)
+			ck_assert_str_eq(r, "ENOSPC");
+	}
+	/* Dom0 is never limited. */
+	ck_assert_int_eq(xsd_write(xsd, "/local/domain/5/data/d0", big,
+	    sizeof big), 0);
+}
+END_TEST
+
+/* A guest sending many requests without reading replies has at most the
+ * outstanding quota of them answered; the rest wait, then all arrive. */
+START_TEST(test_outstanding)
+{
+	struct guest	*a = make_guest(5), *b = make_guest(6);
+	char		 v[1000], p[1100], r[XENSTORE_PAYLOAD_MAX + 1];
+	struct xsd_sockmsg hdr;
+	uint32_t	 first = 0, id;
+	int		 i, got = 0;
+	FILE		*f;
+	char		*text;
+	size_t		 len;
+
+	introduce(a);
+	introduce(b);
+	memset(v, 'v', sizeof v);
+	memcpy(p, "data/v", 7);
+	memcpy(p + 7, v, sizeof v);
+	ck_assert_uint_eq(guest_req(a, XS_WRITE, 0, p, 7 + sizeof v, r,
+	    sizeof r), XS_WRITE);
+	/* 30 reads of 1000 bytes: the ring holds one reply at a time. */
+	for (i = 0; i < 30; i++) {
+		id = guest_send(a, XS_READ, 0, S("data/v\0"));
+		if (i == 0)
+			first = id;
+	}
+	spin();
+	f = open_memstream(&text, &len);
+	ck_assert_int_eq(domain_quota_report(xsd, 5, f), 0);
+	fclose(f);
+	ck_assert_msg(strstr(text, "outstanding     :       20\n") != NULL,
+	    "%s", text);
+	free(text);
+	/* Another guest is served meanwhile. */
+	guest_write(b, "data/x", "1", "OK");
+	/* Reading its replies, the guest gets all 30, in order. */
+	for (i = 0; i < 200 && got < 30; i++) {
+		spin();
+		while (guest_take(a, &hdr, r, sizeof r)) {
+			ck_assert_uint_eq(hdr.type, XS_READ);
+			ck_assert_uint_eq(hdr.req_id, first + (uint32_t)got);
+			ck_assert_uint_eq(hdr.len, sizeof v);
+			got++;
+			send_event(5, GUEST_PORT);
+		}
+	}
+	ck_assert_int_eq(got, 30);
+}
+END_TEST
+
+/* Bad indices and over-long messages cut the guest off, with the reason
+ * on its page; 100 other guests keep working. */
+START_TEST(test_hostile_guests)
+{
+	struct guest	*bad, *proto, *g;
+	struct xsd_sockmsg hdr = { XS_READ, 1, 0, 5000 };
+	char		 path[64];
+	uint32_t	 d;
+
+	for (d = 1; d <= 100; d++)
+		introduce(make_guest(d));
+	bad = make_guest(101);
+	introduce(bad);
+	proto = make_guest(102);
+	introduce(proto);
+
+	bad->intf->req_prod = bad->intf->req_cons + 0x10000;
+	send_event(101, GUEST_PORT);
+	ring_write(&proto->req, &hdr, sizeof hdr);
+	send_event(102, GUEST_PORT);
+	spin();
+	ck_assert_uint_eq(bad->intf->error, XENSTORE_ERROR_RINGIDX);
+	ck_assert_uint_eq(proto->intf->error, XENSTORE_ERROR_PROTO);
+	for (d = 1; d <= 100; d++) {
+		g = &guests[d];
+		snprintf(path, sizeof path, "data/k%u", d);
+		guest_write(g, path, "ok", "OK");
+		ck_assert_uint_eq(g->intf->error, XENSTORE_ERROR_NONE);
+	}
+	/* The broken ones stay cut off, even when their rings look sane. */
+	bad->intf->req_prod = bad->intf->req_cons;
+	guest_send(bad, XS_READ, 0, S("data\0"));
+	spin();
+	ck_assert_int_eq(ring_readable(&bad->rsp), 0);
+	/* Asking to reconnect gives a fresh start. */
+	bad->intf->connection = XENSTORE_RECONNECT;
+	send_event(101, GUEST_PORT);
+	spin();
+	ck_assert_uint_eq(bad->intf->connection, XENSTORE_CONNECTED);
+	ck_assert_uint_eq(bad->intf->error, XENSTORE_ERROR_NONE);
+	ck_assert_uint_eq(bad->intf->req_prod, 0);
+	EXPECT_REPLY(bad, XS_READ, "data\0", "");
+}
+END_TEST
+
+/* Death in two steps: the domain's nodes and perms entries go, and
+ * @releaseDomain fires for in-process and permitted guest watchers. */
+START_TEST(test_death)
+{
+	struct guest	*a = make_guest(5), *b = make_guest(6);
+	struct xsd_watch *w1, *w2;
+	char		 r[XENSTORE_PAYLOAD_MAX + 1];
+	struct perm	 pl[2] = { { 0, PERM_NONE }, { 6, PERM_READ } };
+	struct perms	*ps;
+	char		*v;
+
+	w1 = xsd_watch_add(xsd, "@introduceDomain", record, NULL);
+	w2 = xsd_watch_add(xsd, "@releaseDomain", record, NULL);
+	introduce(a);
+	introduce(b);
+	ck_assert_int_eq(nheard, 2);
+	ck_assert_str_eq(heard[0], "@introduceDomain/5");
+	ck_assert_str_eq(heard[1], "@introduceDomain/6");
+
+	/* Guest 6 may hear of releases once allowed, with a depth. */
+	EXPECT_REPLY(b, XS_WATCH, "@releaseDomain\0r\0", "OK");
+	EXPECT_REPLY(b, XS_WATCH, "@releaseDomain\0rd\0" "1\0", "OK");
+	EXPECT_REPLY(b, XS_WATCH, "@releaseDomain/5\0r5\0", "OK");
+	EXPECT_ERR(b, XS_WATCH, "@releaseDomain\0bad\0" "2\0", "EINVAL");
+	ps = perms_create(pl, 2);
+	perms_unref(*domain_special_perms(xsd, "@releaseDomain"));
+	*domain_special_perms(xsd, "@releaseDomain") = ps;
+
+	guest_write(a, "data/x", "1", "OK");
+	EXPECT_REPLY(a, XS_SET_PERMS, "data/x\0n5\0r6\0", "OK");
+	ck_assert_int_eq(xsd_write(xsd, "/tool/t", "", 0), 0);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0, "/tool/t",
+	    (ps = perms_create((struct perm[]){ { 0, PERM_NONE },
+	    { 5, PERM_READ } }, 2))), 0);
+	perms_unref(ps);
+	ck_assert_uint_eq(tree_owned(xsd->store->tree, 5), 2);
+
+	put_file("domains/5/state", "dying\n", 6);
+	send_event(HV_DOMID_XEN, HV_VIRQ_DOM_EXC);
+	spin();
+	ck_assert(!domain_is_introduced(xsd, 5));
+	ck_assert_int_eq(nheard, 3);
+	ck_assert_str_eq(heard[2], "@releaseDomain/5");
+	ck_assert_int_eq(xsd_read(xsd, "/local/domain/5/data", &v, NULL),
+	    -ENOENT);
+	ck_assert_int_eq(xsd_read(xsd, "/local/domain/5", &v, NULL), 0);
+	free(v);
+	ck_assert_uint_eq(tree_owned(xsd->store->tree, 5), 0);
+	ck_assert_int_eq(tree_check(xsd->store->tree, stderr), 0);
+	/* Its entry is gone from dom0's node. */
+	ck_assert_uint_eq(tree_lookup(xsd->store->tree, "/tool/t")->perms->n,
+	    1);
+	EXPECT_REPLY(b, XS_READ, "data\0", "");
+	ck_assert_int_eq(b->nevents, 6);	/* 3 at once, 3 now */
+	ck_assert_str_eq(b->events[3], "@releaseDomain r");
+	ck_assert_str_eq(b->events[4], "@releaseDomain/5 rd");
+	ck_assert_str_eq(b->events[5], "@releaseDomain/5 r5");
+
+	/* RELEASE does the same for a live domain. */
+	guest_write(b, "data/y", "1", "OK");
+	ck_assert_int_eq(domain_release(xsd, 6), 0);
+	spin();
+	ck_assert_int_eq(nheard, 4);
+	ck_assert_str_eq(heard[3], "@releaseDomain/6");
+	ck_assert_int_eq(xsd_read(xsd, "/local/domain/6/data", &v, NULL),
+	    -ENOENT);
+	ck_assert_int_eq(domain_release(xsd, 6), -ENOENT);
+	/* A vanished guest (no directory) is released on the next scan. */
+	(void)r;
+	xsd_watch_remove(xsd, w1);
+	xsd_watch_remove(xsd, w2);
+}
+END_TEST
+
+/* Introducing a known domain again rebinds its port and gives it a fresh
+ * connection, as Xen does; a guest with no event socket is no error. */
+START_TEST(test_reintroduce)
+{
+	struct guest	*a = make_guest(5);
+	char		 path[PATH_MAX];
+
+	introduce(a);
+	EXPECT_REPLY(a, XS_WATCH, "data\0w\0", "OK");
+	ck_assert_uint_eq(xsd->store->watches != NULL, 1);
+	ck_assert_int_eq(domain_introduce(xsd, 5, 0, GUEST_PORT), 0);
+	spin();
+	ck_assert_uint_eq(a->intf->rsp_prod, 0);
+	a->nevents = 0;
+	guest_write(a, "data/z", "1", "OK");
+	spin();
+	EXPECT_REPLY(a, XS_READ, "data/z\0", "1");
+	ck_assert_int_eq(a->nevents, 0);	/* the watch is gone */
+	/* Unknown domains cannot be introduced; dom0 is not a guest. */
+	ck_assert_int_eq(domain_introduce(xsd, 77, 0, 1), -ENOENT);
+	ck_assert_int_eq(domain_introduce(xsd, 0, 0, 1), -EINVAL);
+	snprintf(path, sizeof path, "%s/domains/5/evtchn.sock", dir);
+	ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+static Suite *
+domain_suite(void)
+{
+	Suite	*s = suite_create("domain");
+	TCase	*tc = tcase_create("domain");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_ring_requests);
+	tcase_add_test(tc, test_confinement);
+	tcase_add_test(tc, test_quotas);
+	tcase_add_test(tc, test_outstanding);
+	tcase_add_test(tc, test_hostile_guests);
+	tcase_add_test(tc, test_death);
+	tcase_add_test(tc, test_reintroduce);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(domain_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
