@@ -477,6 +477,7 @@ static int
 req_introduce(struct req *r)
 {
 	const char	*gfn, *port;
+	int		 e;
 
 	if (req_count_strings(r) < 3)
 		return (-EINVAL);
@@ -484,8 +485,10 @@ req_introduce(struct req *r)
 	port = gfn + strlen(gfn) + 1;
 	if (req_domid(port) == 0 || (int)req_domid(port) < 0)
 		return (-EINVAL);
-	return (domain_introduce(r->c->xsd, req_domid(r->p),
-	    strtoull(gfn, NULL, 10), req_domid(port)));
+	if ((e = domain_introduce(r->c->xsd, req_domid(r->p),
+	    strtoull(gfn, NULL, 10), req_domid(port))) != 0)
+		return (e);
+	return (req_ack(r));
 }
 
 /* XS_RELEASE domid: forget a guest, as if it had died. */
