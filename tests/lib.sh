@@ -19,9 +19,11 @@ xs_log() {
 	echo "$*" >&2
 }
 
-# Start the daemon with its files in DIR; export XENSTORED_PATH.
+# Start the daemon with its files in DIR, and any further options given;
+# export XENSTORED_PATH.
 xs_start() {
 	local dir=$1 i pid
+	shift
 
 	if [ ! -x "$XSCONSOLED" ]; then
 		xs_log "xs_start: XSCONSOLED=$XSCONSOLED is not executable"
@@ -30,7 +32,7 @@ xs_start() {
 	mkdir -p "$dir" || return 1
 	rm -f "$dir/socket" "$dir/pid"
 	"$XSCONSOLED" -F --socket "$dir/socket" --pid-file "$dir/pid" \
-		--log-file "$dir/log" --log-level debug \
+		--log-file "$dir/log" --log-level debug "$@" \
 		</dev/null >>"$dir/stdio" 2>&1 &
 	pid=$!
 	echo "$pid" >"$dir/.xs_job"
