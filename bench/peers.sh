@@ -1,15 +1,24 @@
 #!/bin/sh
 # Start and stop Debian's Xen 4.17 xenstored (C) and oxenstored (OCaml) on a
-# host without Xen, through the LD_PRELOAD shim of ../shared/peers, so the
-# benchmark can drive them over a Unix socket.
+# host without Xen, through an LD_PRELOAD shim, so the benchmark can drive
+# them over a Unix socket.
 #
-#   peers.sh start cxenstored|oxenstored DIR   prints the socket path
+#   peers.sh start cxenstored|oxenstored DIR [--sim-root SIMDIR]
+#                                              prints the socket path
 #   peers.sh stop DIR
 #   peers.sh pid DIR                           prints the daemon's pid
 #
 # DIR holds everything of one running peer: shim files, pid, logs, socket.
+#
+# Without --sim-root the peer runs under ../shared/peers/xsshim.c: it serves
+# its Unix socket only (no guests). With --sim-root it runs under
+# bench/sim-shim.c (built into DIR/sim-shim.so) and serves the guests of the
+# simulated host SIMDIR (../shared/sim-abi.md): it binds SIMDIR/evtchn.sock,
+# maps SIMDIR/domains/<domid>/gnttab/1 on XS_INTRODUCE, and rescans
+# SIMDIR/domains on {0x7FF0, 3}. Only one daemon can serve a sim root.
 # Environment:
 #   XSSHIM_SRC            shim source (default <repo>/../shared/peers/xsshim.c)
+#   SIM_SHIM_SRC          sim shim source (default <repo>/bench/sim-shim.c)
 #   OXENSTORED_ACCESS_LOG 1 keeps oxenstored's stock access log (writes logged,
 #                         as on a Debian host; default), 0 turns it off
 #   CC                    compiler for the shim (default gcc)
@@ -19,6 +28,7 @@ XENBIN=/usr/lib/xen-4.17/bin
 PACKAGES="xen-utils-4.17 xenstore-utils libxen-dev"
 here=$(cd "$(dirname "$0")" && pwd)
 XSSHIM_SRC=${XSSHIM_SRC:-$here/../../shared/peers/xsshim.c}
+SIM_SHIM_SRC=${SIM_SHIM_SRC:-$here/sim-shim.c}
 OXENSTORED_ACCESS_LOG=${OXENSTORED_ACCESS_LOG:-1}
 CC=${CC:-gcc}
 
@@ -87,6 +97,15 @@ build_shim() {
 	echo "$shimdir/xsshim.so"
 }
 
+# Compile the sim shim into DIR; print the .so path.
+build_sim_shim() {
+	[ -r "$SIM_SHIM_SRC" ] || die "sim shim source not found: $SIM_SHIM_SRC"
+	"$CC" -shared -fPIC -O2 -o "$1/sim-shim.so.new" "$SIM_SHIM_SRC" \
+	    -ldl -lpthread || die "cannot build the sim shim"
+	mv -f "$1/sim-shim.so.new" "$1/sim-shim.so"
+	echo "$1/sim-shim.so"
+}
+
 # The files the shim hands xenstored for /proc/xen/xsd_{port,kva}.
 make_shim_files() {
 	mkdir -p "$1/shim"
@@ -100,7 +119,8 @@ start_cxenstored() {
 	mkdir -p "$dir/run"
 	(
 		cd "$dir"
-		XSSHIM_DIR=$dir/shim XSSHIM_DOMS=0 XENSTORED_RUNDIR=$dir/run \
+		XSC_SIM_ROOT=$sim XSSHIM_DIR=$dir/shim XSSHIM_DOMS=0 \
+		    XENSTORED_RUNDIR=$dir/run \
 		    LD_PRELOAD=$so exec setsid "$XENBIN/xenstored" -N \
 		    -F "$dir/pid" </dev/null >"$dir/daemon.log" 2>&1
 	) &
@@ -129,7 +149,8 @@ start_oxenstored() {
 	# shellcheck disable=SC2016
 	(
 		cd "$dir"
-		XSSHIM_DIR=$dir/shim XSSHIM_DOMS=0 exec setsid unshare -m \
+		XSC_SIM_ROOT=$sim XSSHIM_DIR=$dir/shim XSSHIM_DOMS=0 \
+		    exec setsid unshare -m \
 		    --propagation private sh -c '
 			mount --bind "$1" /run || exit 1
 			LD_PRELOAD=$2 exec "$3" --no-fork --config-file "$4" $5
@@ -140,9 +161,10 @@ start_oxenstored() {
 	echo "$dir/nsrun/xenstored/socket" >"$dir/socket-path"
 }
 
-# Start a peer in DIR and print its socket path.
+# Start a peer in DIR (serving the sim root SIM if not empty) and print its
+# socket path.
 cmd_start() {
-	kind=$1 dir=$2
+	kind=$1 dir=$2 sim=$3
 	case "$kind" in
 	cxenstored|oxenstored) ;;
 	*) die "unknown peer: $kind (cxenstored or oxenstored)" ;;
@@ -153,10 +175,25 @@ cmd_start() {
 	if [ -s "$dir/pid" ] && alive "$(cat "$dir/pid")"; then
 		die "a peer is already running in $dir (pid $(cat "$dir/pid"))"
 	fi
-	rm -f "$dir/pid" "$dir/run/socket" "$dir/nsrun/xenstored/socket"
+	rm -f "$dir/pid" "$dir/run/socket" "$dir/nsrun/xenstored/socket" \
+	    "$dir/sim-root"
 	make_shim_files "$dir"
-	so=$(build_shim)
-	dirname "$so" >"$dir/shimdir"
+	if [ -n "$sim" ]; then
+		mkdir -p "$sim/domains" || die "cannot make $sim/domains"
+		sim=$(cd "$sim" && pwd)
+		# sockaddr_un holds 107 bytes: SIM/domains/DOMID/evtchn.sock
+		[ ${#sim} -le 80 ] || die "sim root path too long (max 80): $sim"
+		case "$kind:$sim" in
+		oxenstored:/run|oxenstored:/run/*|oxenstored:/var/run|oxenstored:/var/run/*)
+			die "oxenstored runs with DIR/nsrun over /run:" \
+			    "the sim root must not be under /run" ;;
+		esac
+		so=$(build_sim_shim "$dir")
+		echo "$sim" >"$dir/sim-root"
+	else
+		so=$(build_shim)
+		dirname "$so" >"$dir/shimdir"
+	fi
 	echo "$kind" >"$dir/kind"
 
 	"start_$kind" "$dir" "$so"
@@ -207,8 +244,19 @@ cmd_pid() {
 
 case "${1:-}" in
 start)
-	[ $# -eq 3 ] || die "usage: peers.sh start cxenstored|oxenstored DIR"
-	cmd_start "$2" "$3"
+	usage="usage: peers.sh start cxenstored|oxenstored DIR [--sim-root SIMDIR]"
+	[ $# -ge 3 ] || die "$usage"
+	kind=$2 pdir=$3 simroot=
+	shift 3
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--sim-root) [ $# -ge 2 ] || die "$usage"; simroot=$2; shift ;;
+		--sim-root=*) simroot=${1#*=} ;;
+		*) die "$usage" ;;
+		esac
+		shift
+	done
+	cmd_start "$kind" "$pdir" "$simroot"
 	;;
 stop)
 	[ $# -eq 2 ] || die "usage: peers.sh stop DIR"
@@ -219,6 +267,6 @@ pid)
 	cmd_pid "$2"
 	;;
 *)
-	die "usage: peers.sh start cxenstored|oxenstored DIR | stop DIR | pid DIR"
+	die "usage: peers.sh start cxenstored|oxenstored DIR [--sim-root SIMDIR] | stop DIR | pid DIR"
 	;;
 esac

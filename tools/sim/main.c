@@ -21,6 +21,7 @@ static const struct sim_command sim_commands[] = {
 	{ "create", host_create },
 	{ "destroy", host_destroy },
 	{ "shutdown", host_shutdown },
+	{ "introduce", host_introduce },
 	{ "xs", xscmd_main },
 	{ "guest", guest_main },
 };
@@ -54,6 +55,10 @@ usage(FILE *f)
 "    until the daemon has released each domain, then remove\n"
 "    /local/domain/<id> and /vm/<uuid> from the store and the domain's\n"
 "    directory. Exit status 2 on timeout (the domain is removed anyway).\n"
+"\n"
+"introduce [--times FILE] ID...\n"
+"    XS_INTRODUCE each domain (made with create --no-introduce); with\n"
+"    --times, write \"<domid> <microseconds>\" per introduction.\n"
 "\n"
 "shutdown ID...\n"
 "    Write \"shutdown\" into each state and raise VIRQ_DOM_EXC.\n"

@@ -26,6 +26,7 @@ struct sim_env {
 int	 host_create(const struct sim_env *, int, char **);
 int	 host_destroy(const struct sim_env *, int, char **);
 int	 host_shutdown(const struct sim_env *, int, char **);
+int	 host_introduce(const struct sim_env *, int, char **);
 int	 xscmd_main(const struct sim_env *, int, char **);
 int	 guest_main(const struct sim_env *, int, char **);
 
