@@ -23,6 +23,9 @@
 #                         as on a Debian host; default), 0 turns it off
 #   CC                    compiler for the shim (default gcc)
 set -eu
+# C xenstored binds XENSTORED_PATH if set: a client's setting must not
+# move the daemon's socket.
+unset XENSTORED_PATH
 
 XENBIN=/usr/lib/xen-4.17/bin
 PACKAGES="xen-utils-4.17 xenstore-utils libxen-dev"
