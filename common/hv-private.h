@@ -9,6 +9,7 @@ struct hv_ops {
 	void		(*close)(struct hv *);
 	int		(*domains)(struct hv *, struct hv_dominfo **, size_t *);
 	int		(*domain)(struct hv *, uint32_t, struct hv_dominfo *);
+	int		(*state)(struct hv *, uint32_t, enum hv_dom_state *);
 	void		*(*map_grant)(struct hv *, uint32_t, uint32_t,
 			    uint64_t);
 	void		(*unmap)(struct hv *, void *);

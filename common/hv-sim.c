@@ -154,25 +154,36 @@ sim_domid(const char *name)
 	return (v);
 }
 
-/* Fill in one domain's information; -ENOENT if its directory has no
- * readable state (a domain being made or gone). */
+/* A domain's state file; -ENOENT if it has none readable (a domain
+ * being made or gone). */
 static int
-sim_domain_read(const struct sim *sim, uint32_t domid, struct hv_dominfo *d)
+sim_state_read(const struct sim *sim, uint32_t domid, enum hv_dom_state *st)
 {
 	char	state[32];
 	int	e;
 
-	memset(d, 0, sizeof *d);
 	if ((e = sim_read_line(sim->root, domid, "state", state,
 	    sizeof state)) != 0)
 		return (e == -ENOTDIR ? -ENOENT : e);
-	d->domid = domid;
 	if (strcmp(state, "dying") == 0)
-		d->state = HV_DOM_DYING;
+		*st = HV_DOM_DYING;
 	else if (strcmp(state, "shutdown") == 0)
-		d->state = HV_DOM_SHUTDOWN;
+		*st = HV_DOM_SHUTDOWN;
 	else
-		d->state = HV_DOM_RUNNING;
+		*st = HV_DOM_RUNNING;
+	return (0);
+}
+
+/* Fill in one domain's information. */
+static int
+sim_domain_read(const struct sim *sim, uint32_t domid, struct hv_dominfo *d)
+{
+	int	e;
+
+	memset(d, 0, sizeof *d);
+	if ((e = sim_state_read(sim, domid, &d->state)) != 0)
+		return (e);
+	d->domid = domid;
 	sim_read_line(sim->root, domid, "name", d->name, sizeof d->name);
 	sim_read_line(sim->root, domid, "uuid", d->uuid, sizeof d->uuid);
 	return (0);
@@ -207,6 +218,15 @@ sim_domains(struct hv *hv, struct hv_dominfo **out, size_t *n)
 	*out = list;
 	*n = count;
 	return (0);
+}
+
+/* One domain's state: one file read. */
+static int
+sim_state(struct hv *hv, uint32_t domid, enum hv_dom_state *state)
+{
+	if (domid >= HV_DOMID_XEN)
+		return (-ENOENT);
+	return (sim_state_read(hv->priv, domid, state));
 }
 
 /* One domain, without listing the others. */
@@ -337,6 +357,7 @@ static const struct hv_ops sim_ops = {
 	.close = sim_close,
 	.domains = sim_domains,
 	.domain = sim_domain,
+	.state = sim_state,
 	.map_grant = sim_map_grant,
 	.unmap = sim_unmap,
 	.bind = sim_bind,

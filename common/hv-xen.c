@@ -5,10 +5,7 @@
  * carries every port and both virtual IRQs; its file descriptor is the
  * only one this backend adds to the event base.
  *
- * Besides hv_open_xen, this file exports (the prototype belongs in hv.h):
- *
- *	int	hv_xen_dom0_ring(struct hv *, void **page, uint32_t *port);
- *
+ * Besides hv_open_xen, this file exports hv_xen_dom0_ring:
  * dom0's own xenstore page and event channel, from the kernel's
  * /proc/xen/xsd_kva and /proc/xen/xsd_port: dom0 cannot grant a page to
  * itself, so its ring comes from the xenbus driver, as in C xenstored.
@@ -38,8 +35,6 @@
 #include "hv-private.h"
 #include "log.h"
 #include "xmalloc.h"
-
-int	hv_xen_dom0_ring(struct hv *, void **, uint32_t *);
 
 #define XEN_DOMAIN_BATCH	1024	/* domains per getinfolist hypercall */
 #define XEN_EVENT_BUDGET	4096	/* events handled per wake-up */

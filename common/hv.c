@@ -88,6 +88,21 @@ hv_domain_info(struct hv *hv, uint32_t domid, struct hv_dominfo *info)
 	return (hv->ops->domain(hv, domid, info));
 }
 
+/* Only a domain's state, as cheaply as the backend can; -ENOENT if it
+ * does not exist. */
+int
+hv_domain_state(struct hv *hv, uint32_t domid, enum hv_dom_state *state)
+{
+	struct hv_dominfo	info;
+	int			e;
+
+	if (hv->ops->state != NULL)
+		return (hv->ops->state(hv, domid, state));
+	if ((e = hv->ops->domain(hv, domid, &info)) == 0)
+		*state = info.state;
+	return (e);
+}
+
 /* Map one page a guest granted (gref), or by frame (gfn) if the grant
  * cannot be mapped. NULL with errno set on failure. */
 void *

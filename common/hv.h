@@ -48,6 +48,7 @@ const char	*hv_name(const struct hv *);
 void		 hv_set_virq_cb(struct hv *, hv_virq_cb *, void *);
 int		 hv_domains(struct hv *, struct hv_dominfo **, size_t *);
 int		 hv_domain_info(struct hv *, uint32_t, struct hv_dominfo *);
+int		 hv_domain_state(struct hv *, uint32_t, enum hv_dom_state *);
 
 void		*hv_map_grant(struct hv *, uint32_t, uint32_t, uint64_t);
 void		 hv_unmap(struct hv *, void *);
@@ -59,5 +60,9 @@ int		 hv_notify(struct hv *, struct hv_port *);
 uint32_t	 hv_port_remote(const struct hv_port *);
 
 int		 hv_hypervisor_console(struct hv *, char *, size_t, size_t *);
+
+/* dom0's own xenstore page and port (/proc/xen/xsd_kva, xsd_port): xen
+ * backend only, -EOPNOTSUPP on others. Unmap with hv_unmap. */
+int		 hv_xen_dom0_ring(struct hv *, void **, uint32_t *);
 
 #endif

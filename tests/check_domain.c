@@ -673,6 +673,76 @@ START_TEST(test_death)
 }
 END_TEST
 
+/* Transactions that do not conflict cannot together take a guest past
+ * its node quota: the end checks again. */
+START_TEST(test_quota_across_transactions)
+{
+	struct guest	*a = make_guest(5);
+	char		 r[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t	 id;
+
+	introduce(a);
+	xsd->cfg.quota.nodes = 3;	/* data/ and two more */
+	EXPECT_REPLY(a, XS_TRANSACTION_START, "\0", "1");
+	EXPECT_REPLY(a, XS_TRANSACTION_START, "\0", "2");
+	id = guest_send(a, XS_WRITE, 1, S("data/a\0x"));
+	ck_assert_uint_eq(guest_wait(a, id, r, sizeof r), XS_WRITE);
+	id = guest_send(a, XS_WRITE, 1, S("data/b\0x"));
+	ck_assert_uint_eq(guest_wait(a, id, r, sizeof r), XS_WRITE);
+	id = guest_send(a, XS_WRITE, 2, S("data/c\0x"));
+	ck_assert_uint_eq(guest_wait(a, id, r, sizeof r), XS_WRITE);
+	id = guest_send(a, XS_TRANSACTION_END, 1, S("T\0"));
+	ck_assert_uint_eq(guest_wait(a, id, r, sizeof r), XS_TRANSACTION_END);
+	id = guest_send(a, XS_TRANSACTION_END, 2, S("T\0"));
+	ck_assert_uint_eq(guest_wait(a, id, r, sizeof r), XS_ERROR);
+	ck_assert_str_eq(r, "ENOSPC");
+	ck_assert_uint_eq(tree_owned(xsd->store->tree, 5), 3);
+	EXPECT_ERR(a, XS_READ, "data/c\0", "ENOENT");
+}
+END_TEST
+
+/* A domain never introduced, named in a permission list, is stripped
+ * from it once the hypervisor no longer knows it; a device model acting
+ * for a released domain acts for nobody. */
+START_TEST(test_forget_unintroduced)
+{
+	struct guest	*dm = make_guest(5), *t = make_guest(6);
+	struct perm	 own6 = { 6, PERM_NONE };
+	struct perm	 pl[2] = { { 0, PERM_NONE }, { 7, PERM_READ } };
+	struct perms	*ps;
+	char		 path[PATH_MAX];
+
+	make_guest(7);	/* exists, never introduced */
+	introduce(dm);
+	introduce(t);
+	ck_assert_int_eq(domain_set_target(xsd, 5, 6), 0);
+	ck_assert_int_eq(domain_set_target(xsd, 5, 9), -ENOENT);
+	ck_assert_int_eq(xsd_write(xsd, "/tool/t", "", 0), 0);
+	ps = perms_create(pl, 2);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0, "/tool/t",
+	    ps), 0);
+	perms_unref(ps);
+	/* The device model may use its target's nodes. */
+	guest_write(dm, "/local/domain/6/data/dm", "1", "OK");
+
+	snprintf(path, sizeof path, "%s/domains/7/state", dir);
+	ck_assert_int_eq(unlink(path), 0);
+	ck_assert_int_eq(domain_release(xsd, 6), 0);
+	send_event(HV_DOMID_XEN, HV_VIRQ_DOM_EXC);
+	spin();
+	ck_assert_uint_eq(tree_lookup(xsd->store->tree, "/tool/t")->perms->n,
+	    1);
+	ck_assert(!perms_names(7));
+	/* A new domain 6: the device model has no rights on it. */
+	ck_assert_int_eq(xsd_write(xsd, "/local/domain/6/data/new", "", 0), 0);
+	ps = perms_create(&own6, 1);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0,
+	    "/local/domain/6/data", ps), 0);
+	perms_unref(ps);
+	guest_write(dm, "/local/domain/6/data/dm", "2", "EACCES");
+}
+END_TEST
+
 /* Introducing a known domain again rebinds its port and gives it a fresh
  * connection, as Xen does; a guest with no event socket is no error. */
 START_TEST(test_reintroduce)
@@ -714,6 +784,8 @@ domain_suite(void)
 	tcase_add_test(tc, test_hostile_guests);
 	tcase_add_test(tc, test_death);
 	tcase_add_test(tc, test_reintroduce);
+	tcase_add_test(tc, test_quota_across_transactions);
+	tcase_add_test(tc, test_forget_unintroduced);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -68,6 +68,8 @@ struct domain {
 static const struct actor domain_dom0 = { 0, PERMS_NO_TARGET, 1 };
 
 static void	domain_process(struct domain *);
+static struct domain *domain_attach(struct xsd *, uint32_t, void *, uint32_t,
+		    bool, bool);
 
 /* Have the domain's ring looked at once the current work is done. */
 static void
@@ -300,6 +302,7 @@ domain_process(struct domain *d)
 {
 	char		 buf[XENSTORE_RING_SIZE];
 	struct conn	*c = d->conn;
+	uint64_t	 fed;
 	ssize_t		 n;
 	bool		 moved = false, progress;
 	int		 budget = DOMAIN_BUDGET, e;
@@ -334,6 +337,7 @@ domain_process(struct domain *d)
 				progress = true;
 			}
 		}
+		fed = c->requests;
 		d->feeding = true;
 		e = conn_feed(c, d->in);
 		d->feeding = false;
@@ -342,6 +346,7 @@ domain_process(struct domain *d)
 			    "message over the payload limit");
 			return;
 		}
+		progress |= c->requests != fed;
 		moved |= progress;
 	} while (progress && !c->closing && --budget > 0);
 	if (progress && budget == 0)
@@ -370,7 +375,8 @@ domain_sweep(evutil_socket_t fd, short events, void *arg)
 			continue;
 		if (intf->connection == XENSTORE_RECONNECT ||
 		    (!d->broken && (intf->req_prod != intf->req_cons ||
-		    evbuffer_get_length(d->out) != 0)))
+		    evbuffer_get_length(d->out) != 0 ||
+		    evbuffer_get_length(d->in) != 0)))
 			domain_process(d);
 	}
 }
@@ -436,9 +442,16 @@ domain_forget(struct domain *d, const char *why)
 	struct xsd	*xsd = d->xsd;
 	uint32_t	 domid = d->domid;
 
+	struct domain	*o;
+
 	log_info("domain %u: %s: released", domid, why);
 	domain_detach(d);
 	conn_close(d->conn, why);
+	/* Whoever acted for it (a device model) acts for nobody now. */
+	TAILQ_FOREACH(o, &xsd->domains, entry) {
+		if (o->conn->actor.target == domid)
+			o->conn->actor.target = PERMS_NO_TARGET;
+	}
 	domain_forget_nodes(xsd, domid);
 	watch_fire_special(xsd->store->watches, "@releaseDomain", domid,
 	    xsd->release_perms);
@@ -448,23 +461,26 @@ domain_forget(struct domain *d, const char *why)
  * VIRQ_DOM_EXC: some domain changed state. As Xen does, ask about every
  * introduced domain: dying or gone means release; newly shut down fires
  * @releaseDomain (the toolstack then decides). Domains never introduced
- * but owning nodes are cleaned up too once the hypervisor forgets them.
+ * but owning nodes or named in permission lists are cleaned up too once
+ * the hypervisor forgets them.
  */
 static void
 domain_scan(evutil_socket_t fd, short events, void *arg)
 {
 	struct xsd		*xsd = arg;
 	struct domain		*d, *next;
-	struct hv_dominfo	 info;
+	enum hv_dom_state	 state;
 	uint32_t		 domid;
 	int			 e;
 
 	(void)fd;
 	(void)events;
 	TAILQ_FOREACH_SAFE(d, &xsd->domains, entry, next) {
-		e = hv_domain_info(xsd->hv, d->domid, &info);
-		if (e == 0 && info.state != HV_DOM_DYING) {
-			if (info.state == HV_DOM_SHUTDOWN && !d->shutdown) {
+		if (d->domid == 0)
+			continue;
+		e = hv_domain_state(xsd->hv, d->domid, &state);
+		if (e == 0 && state != HV_DOM_DYING) {
+			if (state == HV_DOM_SHUTDOWN && !d->shutdown) {
 				d->shutdown = true;
 				watch_fire_special(xsd->store->watches,
 				    "@releaseDomain", d->domid,
@@ -481,10 +497,11 @@ domain_scan(evutil_socket_t fd, short events, void *arg)
 	}
 	for (domid = 1; domid < DOMID_FIRST_RESERVED; domid++) {
 		if (xsd->domtab[domid] != NULL ||
-		    tree_owned(xsd->store->tree, domid) == 0)
+		    (tree_owned(xsd->store->tree, domid) == 0 &&
+		    !perms_names(domid)))
 			continue;
-		e = hv_domain_info(xsd->hv, domid, &info);
-		if (e == -ENOENT || (e == 0 && info.state == HV_DOM_DYING))
+		e = hv_domain_state(xsd->hv, domid, &state);
+		if (e == -ENOENT || (e == 0 && state == HV_DOM_DYING))
 			domain_forget_nodes(xsd, domid);
 	}
 }
@@ -514,13 +531,20 @@ domain_init(struct xsd *xsd)
 void
 xsd_attach_hv(struct xsd *xsd, struct hv *hv)
 {
-	struct timeval	tv = { 0, DOMAIN_SWEEP_MS * 1000 };
+	struct timeval	 tv = { 0, DOMAIN_SWEEP_MS * 1000 };
+	void		*page;
+	uint32_t	 port;
 
 	xsd->hv = hv;
 	xsd->dom_scan = event_new(xsd->base, -1, 0, domain_scan, xsd);
 	xsd->dom_sweep = event_new(xsd->base, -1, EV_PERSIST, domain_sweep,
 	    xsd);
 	event_add(xsd->dom_sweep, &tv);
+	/* On Xen, dom0's own kernel talks to the store over a ring too. */
+	if (hv_xen_dom0_ring(hv, &page, &port) == 0) {
+		if (domain_attach(xsd, 0, page, port, true, false) != NULL)
+			log_info("serving dom0's ring (port %u)", port);
+	}
 }
 
 /* A hypervisor event about domains, from the daemon's hv callback. */
@@ -546,6 +570,62 @@ domain_fini(struct xsd *xsd)
 	perms_unref(xsd->intro_perms);
 	perms_unref(xsd->release_perms);
 	free(xsd->domtab);
+}
+
+/*
+ * Serve a domain's mapped page on its event channel: the domain and its
+ * connection, on a fresh ring if reset (INTRODUCE), else on the ring as
+ * it is (dom0's, whose kernel may have queued requests already). NULL
+ * with errno set (and the page unmapped) if the port cannot be bound.
+ */
+static struct domain *
+domain_attach(struct xsd *xsd, uint32_t domid, void *page, uint32_t port,
+    bool privileged, bool reset)
+{
+	struct domain	*d;
+	int		 e;
+
+	d = xcalloc(1, sizeof *d);
+	d->xsd = xsd;
+	d->domid = domid;
+	d->intf = page;
+	d->port = hv_evtchn_bind(xsd->hv, domid, port, domain_event, d);
+	if (d->port == NULL) {
+		e = errno != 0 ? errno : EIO;
+		log_warn("domain %u: binding port %u: %s", domid, port,
+		    strerror(e));
+		hv_unmap(xsd->hv, page);
+		free(d);
+		errno = e;
+		return (NULL);
+	}
+	d->req.buf = d->intf->req;
+	d->req.size = XENSTORE_RING_SIZE;
+	d->req.cons = &d->intf->req_cons;
+	d->req.prod = &d->intf->req_prod;
+	d->rsp.buf = d->intf->rsp;
+	d->rsp.size = XENSTORE_RING_SIZE;
+	d->rsp.cons = &d->intf->rsp_cons;
+	d->rsp.prod = &d->intf->rsp_prod;
+	d->in = evbuffer_new();
+	d->out = evbuffer_new();
+	d->kick = event_new(xsd->base, -1, 0, domain_kick_cb, d);
+	if (d->in == NULL || d->out == NULL || d->kick == NULL)
+		log_fatal("domain %u: out of memory", domid);
+	d->conn = conn_create(xsd, &domain_conn_ops, d, domid, privileged);
+	xsd->domtab[domid] = d;
+	TAILQ_INSERT_TAIL(&xsd->domains, d, entry);
+	xsd->ndomains++;
+	if (reset) {
+		domain_ring_reset(d);
+		if (d->intf->connection == XENSTORE_RECONNECT)
+			d->intf->connection = XENSTORE_CONNECTED;
+	} else {
+		d->intf->server_features |= DOMAIN_FEATURES;
+		ring_wmb();
+		domain_kick(d);
+	}
+	return (d);
 }
 
 /*
@@ -589,37 +669,8 @@ domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
 		    strerror(e));
 		return (-e);
 	}
-	d = xcalloc(1, sizeof *d);
-	d->xsd = xsd;
-	d->domid = domid;
-	d->intf = page;
-	d->port = hv_evtchn_bind(xsd->hv, domid, port, domain_event, d);
-	if (d->port == NULL) {
-		e = errno != 0 ? errno : EIO;
-		log_warn("domain %u: binding port %u: %s", domid, port,
-		    strerror(e));
-		hv_unmap(xsd->hv, page);
-		free(d);
-		return (-e);
-	}
-	d->req.buf = d->intf->req;
-	d->req.size = XENSTORE_RING_SIZE;
-	d->req.cons = &d->intf->req_cons;
-	d->req.prod = &d->intf->req_prod;
-	d->rsp.buf = d->intf->rsp;
-	d->rsp.size = XENSTORE_RING_SIZE;
-	d->rsp.cons = &d->intf->rsp_cons;
-	d->rsp.prod = &d->intf->rsp_prod;
-	d->in = evbuffer_new();
-	d->out = evbuffer_new();
-	d->kick = event_new(xsd->base, -1, 0, domain_kick_cb, d);
-	d->conn = conn_create(xsd, &domain_conn_ops, d, domid, false);
-	xsd->domtab[domid] = d;
-	TAILQ_INSERT_TAIL(&xsd->domains, d, entry);
-	xsd->ndomains++;
-	domain_ring_reset(d);
-	if (d->intf->connection == XENSTORE_RECONNECT)
-		d->intf->connection = XENSTORE_CONNECTED;
+	if ((d = domain_attach(xsd, domid, page, port, false, true)) == NULL)
+		return (-errno);
 	log_info("domain %u introduced (port %u)", domid, port);
 	watch_fire_special(xsd->store->watches, "@introduceDomain", domid,
 	    xsd->intro_perms);
@@ -681,12 +732,12 @@ domain_is_introduced(struct xsd *xsd, uint32_t domid)
 bool
 domain_exists(struct xsd *xsd, uint32_t domid)
 {
-	struct hv_dominfo	info;
+	enum hv_dom_state	state;
 
 	if (domain_is_introduced(xsd, domid))
 		return (true);
 	return (xsd->hv != NULL && domid < DOMID_FIRST_RESERVED &&
-	    hv_domain_info(xsd->hv, domid, &info) == 0);
+	    hv_domain_state(xsd->hv, domid, &state) == 0);
 }
 
 /* CONTROL quota <domid>: what the domain uses of its quotas. */

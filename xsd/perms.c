@@ -307,6 +307,14 @@ perms_without(struct perms *ps, uint32_t domid)
 	return (perms_file(out));
 }
 
+/* Does any permission list name the domain? */
+bool
+perms_names(uint32_t domid)
+{
+	return (perms_index != NULL && domid < PERMS_MAX_DOMID &&
+	    !LIST_EMPTY(&perms_index[domid]));
+}
+
 /*
  * A domain is gone: strip its entries from every list naming it, and give
  * the lists it owned to dom0, in place, so that a new domain reusing the

@@ -2,6 +2,7 @@
 #ifndef XSD_PERMS_H
 #define XSD_PERMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,5 +52,6 @@ int		 perms_equal(const struct perms *, const struct perms *);
 int		 perms_has_domid(const struct perms *, uint32_t);
 struct perms	*perms_without(struct perms *, uint32_t);
 void		 perms_forget(uint32_t);
+bool		 perms_names(uint32_t);
 
 #endif

@@ -19,6 +19,7 @@
 #include "txn.h"
 #include "watch.h"
 #include "xmalloc.h"
+#include "xsd.h"
 
 struct txn_node {
 	const char		*key;		/* == path */
@@ -572,6 +573,13 @@ txn_end(struct txn *txn, bool commit)
 		log_debug("transaction %u conflicts", txn->id);
 		return (-EAGAIN);
 	}
+	/* Branches that do not conflict may each stay under the node quota
+	 * and together go over it: check again at the end, as Xen does. */
+	if (!txn->actor.privileged && txn->store->quota != NULL &&
+	    txn->owned_delta > 0 &&
+	    (int64_t)tree_owned(txn->store->tree, txn->actor.domid) +
+	    txn->owned_delta > (int64_t)txn->store->quota->nodes)
+		return (-ENOSPC);
 	store_commit(txn);
 	return (0);
 }
