@@ -116,13 +116,13 @@ OK
 EVENT data/w tok
 OK" "$sim" xs 1 "watch data tok" "event 1000" "write data/w 1" "event 1000" \
 	"unwatch data tok"
-check "a watch with a depth: one level below only" 0 "OK
+check "a watch with a depth: one level below only" 0 "OK OK\\x00
 EVENT data d1
 OK
 OK
 EVENT data/c d1
 TIMEOUT
-OK" "$sim" xs 1 "watch data d1 1" "event 1000" "write data/a/b x" \
+OK" "$sim" xs 1 "raw WATCH data d1 1" "event 1000" "write data/a/b x" \
 	"write data/c y" "event 1000" "event 300" "unwatch data d1"
 check "the page offers the watch-depth feature (bit 2)" 0 "yes" bash -c \
 	"od -An -tu4 -j2064 -N4 '$XSC_SIM_ROOT/domains/1/gnttab/1' |
