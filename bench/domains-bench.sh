@@ -6,7 +6,11 @@
 #   1. create N domains the way libxl does, without introducing them
 #      (xsc-sim create --no-introduce): their store keys exist;
 #   2. introduce them one by one (xsc-sim introduce --times), timing each
-#      XS_INTRODUCE: the 100th vs the Nth, as medians of 100 around each;
+#      XS_INTRODUCE: the mean of the last tenth against the mean of the
+#      first tenth, and the daemon's own CPU time per introduction in
+#      each (from /proc/PID/schedstat): round trips on a shared 2-core
+#      machine vary 2-3x with where the scheduler puts the two processes,
+#      the daemon's CPU time shows whether its work grows;
 #   3. daemon memory per idle domain: RSS after 2 less RSS after 1, over N
 #      (the domains' nodes were already there);
 #   4. every guest boots at once over its ring (xsc-sim guest --boot: the
@@ -125,10 +129,20 @@ run_scenario() {
 		return
 	fi
 	rss1=$(rss_kib "$dpid")
+	# In tenths, with the daemon's CPU time (schedstat, ns) around each.
+	: >"$dir/intro"
+	: >"$dir/cpu"
 	t0=$(date +%s%N)
-	timeout "$LIMIT" "$XSC_SIM" introduce --times "$dir/intro" \
-		$(seq 1 "$n")
-	rc=$?
+	rc=0
+	for k in $(seq 0 9); do
+		from=$((k * n / 10 + 1)) to=$(((k + 1) * n / 10))
+		c0=$(cut -d' ' -f1 "/proc/$dpid/schedstat")
+		timeout "$LIMIT" "$XSC_SIM" introduce --times "$dir/intro.$k" \
+			$(seq "$from" "$to") || { rc=1; break; }
+		c1=$(cut -d' ' -f1 "/proc/$dpid/schedstat")
+		cat "$dir/intro.$k" >>"$dir/intro"
+		echo "$k $(( (c1 - c0) / 1000 )) $((to - from + 1))" >>"$dir/cpu"
+	done
 	t1=$(date +%s%N)
 	echo "introduce_s $(( (t1 - t0) / 1000000 ))e-3"
 	echo "introduced $(wc -l <"$dir/intro")"
@@ -137,11 +151,20 @@ run_scenario() {
 		stop_target "$t" "$dir"
 		return
 	fi
+	awk '$1 == 0 { a = $2 / $3 } $1 == 9 { b = $2 / $3 }
+		END { if (a) printf "intro_cpu_first_us %.1f\nintro_cpu_last_us %.1f\nintro_cpu_ratio %.2f\n", a, b, b / a }' \
+		"$dir/cpu"
 	rss2=$(rss_kib "$dpid")
-	echo "intro_100_us $(awk '$1 >= 51 && $1 <= 150 { print $2 }' \
-		"$dir/intro" | median)"
-	echo "intro_last_us $(awk -v n="$n" '$1 > n - 100 { print $2 }' \
-		"$dir/intro" | median)"
+	awk -v n="$n" '
+		$1 <= n / 10 { a += $2; na++ }
+		$1 > n - n / 10 { b += $2; nb++ }
+		END {
+			if (na && nb) {
+				printf "intro_first_us %d\nintro_last_us %d\n",
+				    a / na, b / nb
+				printf "intro_ratio %.2f\n", (b / nb) / (a / na)
+			}
+		}' "$dir/intro"
 	echo "rss_nodes_kib $((rss1 - rss0))"
 	echo "idle_domain_b $(( (rss2 - rss1) * 1024 / n ))"
 	timeout -s TERM "$LIMIT" "$XSC_SIM" guest --boot --report \
@@ -180,7 +203,8 @@ run_small() {
 }
 
 declare -A res
-keys="create_s introduce_s introduced intro_100_us intro_last_us rss_nodes_kib
+keys="create_s introduce_s introduced intro_first_us intro_last_us intro_ratio
+intro_cpu_first_us intro_cpu_last_us intro_cpu_ratio rss_nodes_kib
 idle_domain_b boots boot_s boot_ops_per_s boot_req_p50_us boot_req_p99_us
 boot_errors rss_booted_kib rtt_p50_us rtt_p99_us rtt10_p50_us rtt10_p99_us"
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -226,10 +250,11 @@ done
 	done
 	echo
 	for t in $TARGETS; do
-		a=${res[$t.intro_100_us]:-} b=${res[$t.intro_last_us]:-}
-		[ -n "$a" ] && [ -n "$b" ] && [ "$a" != 0 ] &&
-			echo "- $t: introducing domain $N took $(awk -v a="$a" -v b="$b" \
-			'BEGIN { printf "%.2f", b / a }')x domain 100's time;" \
+		[ -n "${res[$t.intro_ratio]:-}" ] &&
+			echo "- $t: introducing the last tenth of $N domains took" \
+			"${res[$t.intro_ratio]}x the round-trip time and" \
+			"${res[$t.intro_cpu_ratio]:--}x the daemon CPU time of the" \
+			"first tenth (medians of the runs' ratios);" \
 			"ring round trip p50 with $N connected vs 10:" \
 			"$(awk -v a="${res[$t.rtt10_p50_us]:-0}" -v b="${res[$t.rtt_p50_us]:-0}" \
 			'BEGIN { if (a) printf "%.2f", b / a; else print "-" }')x," \

@@ -62,6 +62,9 @@ struct domain {
 	bool			 broken;
 	bool			 feeding;
 	bool			 overflowed;
+	bool			 busy;		/* in or out not empty: the
+						   sweep need not look at the
+						   buffers themselves */
 	uint64_t		 dropped_events;
 };
 
@@ -123,6 +126,7 @@ domain_conn_reset(struct domain *d)
 	d->head_left = 0;
 	d->replies = 0;
 	d->overflowed = false;
+	d->busy = false;
 }
 
 /* A fresh start on the ring, as Xen's INTRODUCE and reconnection do:
@@ -165,6 +169,7 @@ domain_conn_write(struct conn *c, const void *data, size_t len)
 		return;
 	memcpy(&hdr, data, sizeof hdr);
 	evbuffer_add(d->out, data, len);
+	d->busy = true;
 	if (hdr.type != XS_WATCH_EVENT)
 		d->replies++;
 	if (!d->feeding)
@@ -353,6 +358,8 @@ domain_process(struct domain *d)
 		domain_kick(d);
 	if (domain_flush(d) > 0)
 		moved = true;
+	d->busy = evbuffer_get_length(d->in) != 0 ||
+	    evbuffer_get_length(d->out) != 0;
 out:
 	if (moved)
 		domain_notify(d);
@@ -374,9 +381,8 @@ domain_sweep(evutil_socket_t fd, short events, void *arg)
 		if ((intf = d->intf) == NULL)
 			continue;
 		if (intf->connection == XENSTORE_RECONNECT ||
-		    (!d->broken && (intf->req_prod != intf->req_cons ||
-		    evbuffer_get_length(d->out) != 0 ||
-		    evbuffer_get_length(d->in) != 0)))
+		    (!d->broken && (d->busy ||
+		    intf->req_prod != intf->req_cons)))
 			domain_process(d);
 	}
 }
