@@ -83,6 +83,7 @@ start_target() {
 	mkdir -p "$dir"
 	if [ "$t" = xsconsoled ]; then
 		"$XSCONSOLED" -F --sim-root "$sim" --socket "$dir/socket" \
+			--db "$dir/console.db" \
 			--pid-file "$dir/pid" --log-file "$dir/log" \
 			--log-level warn </dev/null >/dev/null 2>&1 &
 		dpid=$!

@@ -4,6 +4,7 @@
  * it to each engine, and stops cleanly on SIGTERM or SIGINT.
  */
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "consoled.h"
+#include "db.h"
 #include "hv.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -36,6 +39,8 @@ struct options {
 	enum log_level	 level;
 	const char	*sim_root;
 	struct xsd_config cfg;
+	struct db_config db;
+	struct consoled_config cons;
 };
 
 enum {
@@ -46,6 +51,12 @@ enum {
 	OPT_STALL,
 	OPT_SIMROOT,
 	OPT_QUOTA,
+	OPT_DB,
+	OPT_CONSOLE_RATE,
+	OPT_CONSOLE_BURST,
+	OPT_DB_MAX,
+	OPT_DB_DOMAIN_MAX,
+	OPT_DB_KEEP,
 };
 
 static const struct option long_options[] = {
@@ -57,6 +68,12 @@ static const struct option long_options[] = {
 	{ "stall-timeout", required_argument, NULL, OPT_STALL },
 	{ "sim-root", required_argument, NULL, OPT_SIMROOT },
 	{ "quota", required_argument, NULL, OPT_QUOTA },
+	{ "db", required_argument, NULL, OPT_DB },
+	{ "console-rate", required_argument, NULL, OPT_CONSOLE_RATE },
+	{ "console-burst", required_argument, NULL, OPT_CONSOLE_BURST },
+	{ "log-max-bytes", required_argument, NULL, OPT_DB_MAX },
+	{ "log-domain-bytes", required_argument, NULL, OPT_DB_DOMAIN_MAX },
+	{ "log-keep-dead", required_argument, NULL, OPT_DB_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -83,6 +100,13 @@ usage(FILE *f)
 "      --quota NAME=N     a per-domain quota: nodes, watches,\n"
 "                         transactions, outstanding, transaction-nodes,\n"
 "                         node-size, path-max, permissions, memory\n"
+"      --db PATH          the console log (default " DB_DEFAULT_PATH ")\n"
+"      --console-rate B   bytes a second one guest may print for long\n"
+"                         (default 4194304; 0: no limit)\n"
+"      --console-burst B  bytes it may print at once (default 16777216)\n"
+"      --log-max-bytes B  the console log's budget (default 1 GiB)\n"
+"      --log-domain-bytes B  one incarnation's budget (default 64 MiB)\n"
+"      --log-keep-dead S  seconds a dead domain's log is kept (7 days)\n"
 "  -h, --help             this help\n"
 "  -V, --version          the version\n");
 }
@@ -101,6 +125,22 @@ parse_uint(const char *opt, const char *s)
 		exit(2);
 	}
 	return ((unsigned)v);
+}
+
+/* Parse a whole 64-bit number, or exit with a message. */
+static uint64_t
+parse_u64(const char *opt, const char *s)
+{
+	char			*end;
+	unsigned long long	 v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0) {
+		fprintf(stderr, "xsconsoled: %s: not a number: %s\n", opt, s);
+		exit(2);
+	}
+	return ((uint64_t)v);
 }
 
 /* --quota NAME=N, or exit with a message. */
@@ -134,6 +174,8 @@ parse_options(int argc, char **argv, struct options *opts)
 	opts->pidfile = DEFAULT_PIDFILE;
 	opts->level = LOG_LEVEL_INFO;
 	xsd_config_defaults(&opts->cfg);
+	db_config_defaults(&opts->db);
+	consoled_config_defaults(&opts->cons);
 
 	while ((ch = getopt_long(argc, argv, "FhV", long_options, NULL)) != -1) {
 		switch (ch) {
@@ -165,6 +207,26 @@ parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_QUOTA:
 			parse_quota(&opts->cfg.quota, optarg);
+			break;
+		case OPT_DB:
+			opts->db.path = optarg;
+			break;
+		case OPT_CONSOLE_RATE:
+			opts->cons.rate = parse_u64("--console-rate", optarg);
+			break;
+		case OPT_CONSOLE_BURST:
+			opts->cons.burst = parse_u64("--console-burst", optarg);
+			break;
+		case OPT_DB_MAX:
+			opts->db.max_bytes = parse_u64("--log-max-bytes", optarg);
+			break;
+		case OPT_DB_DOMAIN_MAX:
+			opts->db.max_incarnation_bytes =
+			    parse_u64("--log-domain-bytes", optarg);
+			break;
+		case OPT_DB_KEEP:
+			opts->db.keep_dead_s = parse_u64("--log-keep-dead",
+			    optarg);
 			break;
 		case 'h':
 			usage(stdout);
@@ -277,12 +339,35 @@ on_signal(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(arg);
 }
 
+/* Two file descriptors per console (its pty's two ends): take as many
+ * as we are allowed, as xenconsoled does. */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("raising the open files limit: %s", strerror(errno));
+}
+
 /* A virtual IRQ from the hypervisor. */
+struct engines {
+	struct xsd	*xsd;
+	struct consoled	*cd;
+};
+
 static void
 on_virq(unsigned virq, void *arg)
 {
+	struct engines	*en = arg;
+
 	if (virq == HV_VIRQ_DOM_EXC)
-		xsd_domains_changed(arg);
+		xsd_domains_changed(en->xsd);
+	else if (en->cd != NULL)
+		consoled_virq(en->cd, virq);
 }
 
 /*
@@ -323,6 +408,9 @@ main(int argc, char **argv)
 	struct event		*sigterm, *sigint;
 	struct xsd		*xsd;
 	struct hv		*hv;
+	struct db		*db = NULL;
+	struct engines		 en = { NULL, NULL };
+	char			 err[512];
 	FILE			*logf = NULL;
 	const char		*logfile;
 	int			 ready_fd = -1, pid_fd, e;
@@ -345,6 +433,7 @@ main(int argc, char **argv)
 		return (1);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
 	if ((pid_fd = pidfile_write(opts.pidfile)) < 0)
 		return (1);
@@ -355,9 +444,17 @@ main(int argc, char **argv)
 		return (1);
 	}
 	xsd = xsd_create(base, &opts.cfg);
+	en.xsd = xsd;
 	if (hv != NULL) {
-		hv_set_virq_cb(hv, on_virq, xsd);
+		/* Guests have consoles: the log and the drainer. */
+		if ((db = db_open_writer(&opts.db, err, sizeof err)) == NULL) {
+			log_error("console log: %s", err);
+			unlink(opts.pidfile);
+			return (1);
+		}
+		hv_set_virq_cb(hv, on_virq, &en);
 		xsd_attach_hv(xsd, hv);
+		en.cd = consoled_create(base, xsd, hv, db, &opts.cons);
 	}
 	make_parent_dir(opts.socket);
 	if ((e = xsd_listen(xsd, opts.socket)) != 0) {
@@ -380,7 +477,10 @@ main(int argc, char **argv)
 	}
 	event_base_dispatch(base);
 
+	consoled_free(en.cd);
 	xsd_free(xsd);
+	if (db != NULL)
+		db_close(db);
 	hv_close(hv);
 	event_free(sigterm);
 	event_free(sigint);

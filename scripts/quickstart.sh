@@ -8,9 +8,10 @@ sh scripts/deps.sh
 sh scripts/build.sh
 dir=$(mktemp -d /tmp/xsconsoled-demo.XXXXXX)
 mkdir "$dir/sim"
-export XSC_SIM_ROOT="$dir/sim" XENSTORED_PATH="$dir/socket"
+export XSC_SIM_ROOT="$dir/sim" XENSTORED_PATH="$dir/socket" \
+	XSC_CONSOLE_DB="$dir/console.db"
 ./xsconsoled --sim-root "$dir/sim" --socket "$dir/socket" \
-	--pid-file "$dir/pid" --log-file "$dir/log"
+	--pid-file "$dir/pid" --log-file "$dir/log" --db "$dir/console.db"
 trap 'kill "$(cat "$dir/pid")" 2>/dev/null; rm -rf "$dir"' EXIT
 echo "xsconsoled is running (pid $(cat "$dir/pid")), socket $XENSTORED_PATH"
 set -x
@@ -22,10 +23,20 @@ xenstore-ls -fp /local/domain/1
 ./xsc-sim xs 1 "read name" "write data/greeting hello" "read data/greeting" \
 	"dir /local/domain/1" "read /local/domain/2/name" || true
 xenstore-read /local/domain/1/data/greeting
-# Every guest boots over its ring at once.
-./xsc-sim guest --boot --all
+# Every guest boots over its ring at once, printing a boot log on its
+# console; the daemon drains the consoles into its log.
+printf '[    0.000000] Linux version 6.1.0-13-amd64 (Debian 6.1.55-1)\n[    0.412345] xenbus_probe_frontend: Device with no driver: device/vif/0\n[    1.234567] systemd[1]: Reached target Multi-User System.\nguest login: ' >"$dir/boot.log"
+./xsc-sim guest --boot --console-file "$dir/boot.log" --all
 /usr/lib/xen-4.17/bin/xenstore-control quota 1
-# Guest 3 dies: its nodes go, @releaseDomain fires.
+# Guest 1's console, from the log (committed within 100 ms), with
+# capture times.
+sleep 0.3
+./xsconsole-tail -t -n 5 1
+echo
+xenstore-read /local/domain/1/console/tty
+# Guest 3 dies: its nodes go, @releaseDomain fires; its console log stays.
 ./xsc-sim destroy 3
 xenstore-ls /local/domain
+./xsconsole-tail -n 2 guest3
+echo
 /usr/lib/xen-4.17/bin/xenstore-control memreport

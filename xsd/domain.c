@@ -734,6 +734,13 @@ domain_is_introduced(struct xsd *xsd, uint32_t domid)
 	    xsd->domtab[domid] != NULL));
 }
 
+/* Is the domain served? (For the console drainer.) */
+bool
+xsd_domain_introduced(struct xsd *xsd, uint32_t domid)
+{
+	return (domid != 0 && domain_is_introduced(xsd, domid));
+}
+
 /* Does the domain exist, for permission lists naming it? */
 bool
 domain_exists(struct xsd *xsd, uint32_t domid)

@@ -2,6 +2,7 @@
 #ifndef XSD_XSD_H
 #define XSD_XSD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,6 @@ struct xsd_watch *xsd_watch_add(struct xsd *, const char *, xsd_watch_cb *,
 		    void *);
 void		 xsd_watch_remove(struct xsd *, struct xsd_watch *);
 uint64_t	 xsd_generation(struct xsd *);
+bool		 xsd_domain_introduced(struct xsd *, uint32_t);
 
 #endif

@@ -37,7 +37,7 @@ trap cleanup EXIT
 
 export XSC_SIM_ROOT=$xs_tmp/sim
 mkdir -p "$XSC_SIM_ROOT"
-if ! xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT"; then
+if ! xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$xs_tmp/console.db"; then
 	xs_fail "daemon starts on the simulated host"
 	xs_summary
 	exit 1

@@ -1,0 +1,699 @@
+/*
+ * The console drainer (see consoled.h). For each console of type
+ * "xenconsoled" the page is mapped (grant GNTTAB_RESERVED_CONSOLE, else
+ * the frame in ring-ref) and the event channel in port bound. Every event
+ * drains the output ring until it is empty: ring_read publishes out_cons
+ * and reads out_prod again, so bytes written during the drain are taken in
+ * the same turn. Every byte goes to the log; the pty gets them too, up to
+ * the console's limit while nobody reads it (the oldest go first, as
+ * xenconsoled does).
+ *
+ * Fairness: each domain has a token bucket (rate, burst). A domain out of
+ * tokens is left undrained until they come back, so the guest itself
+ * blocks on its full ring, as on Xen; nothing is dropped. When the log's
+ * writer falls behind (more than backlog bytes waiting), all draining
+ * pauses until it catches up: the daemon's memory stays bounded and still
+ * nothing is dropped.
+ *
+ * Death loses nothing: when a domain is released, its ring is drained one
+ * last time, whatever its bucket says, before the page is let go, and its
+ * incarnation in the log is closed after those bytes.
+ */
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include <xen/grant_table.h>
+#include <xen/io/console.h>
+
+#include "consoled.h"
+#include "db.h"
+#include "hv.h"
+#include "log.h"
+#include "queue.h"
+#include "ring.h"
+#include "xmalloc.h"
+#include "xsd.h"
+
+#define CONSOLE_SWEEP_MS	200	/* rings checked for missed events */
+#define CONSOLE_PAUSE_MS	10	/* re-check a full log queue */
+#define CONSOLE_BUDGET		64	/* ring reads per turn */
+#define CONSOLE_LIMIT		(1024 * 1024)	/* pty buffer, no limit key */
+#define CONSOLE_XEN_UUID	"00000000-0000-0000-0000-000000000000"
+
+struct console {
+	struct consoled		*cd;
+	uint32_t		 domid;
+	TAILQ_ENTRY(console)	 entry;
+	int64_t			 inc;		/* incarnation in the log */
+	struct xencons_interface *intf;		/* NULL: not set up */
+	struct ring		 out;		/* guest to us */
+	struct ring		 in;		/* us to guest */
+	struct hv_port		*port;
+	struct xsd_watch	*watch;		/* its console/ keys */
+	char			*watch_path;
+	/* The pty. */
+	int			 ptm;
+	int			 pts;		/* held open: no EIO when
+						   clients come and go */
+	struct event		*pty_read;
+	struct event		*pty_write;
+	struct evbuffer		*pty_out;
+	size_t			 limit;
+	uint64_t		 pty_dropped;
+	bool			 pty_reading;
+	/* Fairness. */
+	int64_t			 tokens;
+	uint64_t		 refilled_ns;
+	struct event		*throttle;
+	bool			 throttled;
+	bool			 broken;
+	uint64_t		 bytes;
+};
+
+struct consoled {
+	struct event_base	*base;
+	struct xsd		*xsd;
+	struct hv		*hv;
+	struct db		*db;
+	struct consoled_config	 cfg;
+	struct console		**bydomid;	/* DOMID_FIRST_RESERVED */
+	TAILQ_HEAD(, console)	 consoles;
+	unsigned		 nconsoles;
+	struct xsd_watch	*w_intro;
+	struct xsd_watch	*w_release;
+	struct event		*sweep;
+	struct event		*unpause;
+	bool			 paused;	/* the log is behind */
+	int64_t			 hv_inc;	/* the hypervisor's console */
+};
+
+static void	console_drain(struct console *, bool);
+static void	console_setup(struct consoled *, uint32_t);
+
+/* Nanoseconds since the epoch. */
+static uint64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/* Generous defaults: a guest printing its boot log at full speed is not
+ * limited; one printing without end gets 4 MiB/s. */
+void
+consoled_config_defaults(struct consoled_config *cfg)
+{
+	cfg->rate = 4 * 1024 * 1024;
+	cfg->burst = 16 * 1024 * 1024;
+	cfg->backlog = 32 * 1024 * 1024;
+}
+
+/* Read a store key as dom0; NULL if missing. */
+static char *
+console_key(struct consoled *cd, uint32_t domid, const char *key)
+{
+	char	 path[128], *v;
+
+	snprintf(path, sizeof path, "/local/domain/%u/%s", domid, key);
+	if (xsd_read(cd->xsd, path, &v, NULL) != 0)
+		return (NULL);
+	return (v);
+}
+
+/* Parse a whole unsigned number; -1 if it is not one. */
+static int
+console_number(const char *s, uint64_t *out)
+{
+	char	*end;
+
+	if (s == NULL || *s == '\0')
+		return (-1);
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return (*end != '\0' || errno != 0 ? -1 : 0);
+}
+
+/* Give the pty what it takes; keep at most limit bytes for later. */
+static void
+console_pty_flush(struct console *c)
+{
+	size_t	len;
+	int	n;
+
+	while ((len = evbuffer_get_length(c->pty_out)) != 0) {
+		n = evbuffer_write(c->pty_out, c->ptm);
+		if (n <= 0)
+			break;
+	}
+	if (evbuffer_get_length(c->pty_out) != 0)
+		event_add(c->pty_write, NULL);
+	else
+		event_del(c->pty_write);
+}
+
+/* Output for the pty: queued, the oldest dropped beyond the limit. */
+static void
+console_pty_queue(struct console *c, const void *buf, size_t len)
+{
+	size_t	have;
+
+	if (c->ptm < 0)
+		return;
+	evbuffer_add(c->pty_out, buf, len);
+	have = evbuffer_get_length(c->pty_out);
+	if (have > c->limit) {
+		c->pty_dropped += have - c->limit;
+		evbuffer_drain(c->pty_out, have - c->limit);
+	}
+	console_pty_flush(c);
+}
+
+static void
+console_pty_writable(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	console_pty_flush(arg);
+}
+
+/* Start or stop reading what is typed (stop while the input ring is
+ * full: the guest takes it at its pace). */
+static void
+console_pty_set_reading(struct console *c, bool on)
+{
+	if (c->ptm < 0 || on == c->pty_reading)
+		return;
+	c->pty_reading = on;
+	if (on)
+		event_add(c->pty_read, NULL);
+	else
+		event_del(c->pty_read);
+}
+
+/* Bytes typed into the pty go into the input ring. */
+static void
+console_pty_readable(evutil_socket_t fd, short events, void *arg)
+{
+	struct console	*c = arg;
+	char		 buf[1024];
+	ssize_t		 room, n;
+
+	(void)events;
+	if (c->intf == NULL)
+		return;
+	if ((room = ring_writable(&c->in)) <= 0) {
+		console_pty_set_reading(c, false);
+		return;
+	}
+	if ((size_t)room > sizeof buf)
+		room = sizeof buf;
+	n = read(fd, buf, (size_t)room);
+	if (n <= 0)
+		return;		/* EAGAIN, or EIO while no client */
+	if (ring_write(&c->in, buf, (size_t)n) != n) {
+		log_warn("console %u: bad input ring indices", c->domid);
+		c->broken = true;
+		return;
+	}
+	hv_notify(c->cd->hv, c->port);
+}
+
+/*
+ * A pty for `xl console`: raw mode, its slave held open by us so that
+ * the master never sees EIO when no client is attached, its path in
+ * console/tty.
+ */
+static void
+console_pty_open(struct console *c)
+{
+	struct consoled	*cd = c->cd;
+	struct termios	 t;
+	char		 path[128], *name;
+
+	c->ptm = c->pts = -1;
+	if ((c->ptm = posix_openpt(O_RDWR | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) < 0 || grantpt(c->ptm) != 0 || unlockpt(c->ptm) != 0 ||
+	    (name = ptsname(c->ptm)) == NULL ||
+	    (c->pts = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) < 0) {
+		log_warn("console %u: no pty: %s", c->domid, strerror(errno));
+		if (c->ptm >= 0)
+			close(c->ptm);
+		c->ptm = -1;
+		return;
+	}
+	if (tcgetattr(c->pts, &t) == 0) {
+		cfmakeraw(&t);
+		tcsetattr(c->pts, TCSANOW, &t);
+	}
+	c->pty_out = evbuffer_new();
+	c->pty_read = event_new(cd->base, c->ptm, EV_READ | EV_PERSIST,
+	    console_pty_readable, c);
+	c->pty_write = event_new(cd->base, c->ptm, EV_WRITE,
+	    console_pty_writable, c);
+	console_pty_set_reading(c, true);
+	snprintf(path, sizeof path, "/local/domain/%u/console/tty", c->domid);
+	xsd_write(cd->xsd, path, name, strlen(name));
+}
+
+/* Close the pty (its buffered output is lost with it, never the log's). */
+static void
+console_pty_close(struct console *c)
+{
+	if (c->ptm < 0)
+		return;
+	event_free(c->pty_read);
+	event_free(c->pty_write);
+	evbuffer_free(c->pty_out);
+	close(c->pts);
+	close(c->ptm);
+	c->ptm = c->pts = -1;
+}
+
+/* Refill the bucket for the time gone by. */
+static void
+console_refill(struct console *c, uint64_t now)
+{
+	const struct consoled_config	*cfg = &c->cd->cfg;
+	uint64_t			 add;
+
+	if (cfg->rate == 0)
+		return;
+	add = (now - c->refilled_ns) * cfg->rate / 1000000000u;
+	if (add == 0)
+		return;
+	c->refilled_ns = now;
+	c->tokens += (int64_t)add;
+	if (c->tokens > (int64_t)cfg->burst)
+		c->tokens = (int64_t)cfg->burst;
+}
+
+static void
+console_unthrottle(evutil_socket_t fd, short events, void *arg)
+{
+	struct console	*c = arg;
+
+	(void)fd;
+	(void)events;
+	c->throttled = false;
+	console_drain(c, false);
+}
+
+/* Out of tokens: leave the ring alone until enough are back for a
+ * ring's worth. */
+static void
+console_throttle(struct console *c)
+{
+	struct timeval	tv;
+	uint64_t	us;
+
+	if (!c->throttled)
+		log_info("console %u: over %llu bytes/s: throttled", c->domid,
+		    (unsigned long long)c->cd->cfg.rate);
+	c->throttled = true;
+	us = ((uint64_t)(c->tokens < 0 ? -c->tokens : 0) +
+	    sizeof c->intf->out) * 1000000u / c->cd->cfg.rate + 1;
+	tv.tv_sec = (time_t)(us / 1000000u);
+	tv.tv_usec = (suseconds_t)(us % 1000000u);
+	event_add(c->throttle, &tv);
+}
+
+static void
+console_unpause(evutil_socket_t fd, short events, void *arg)
+{
+	struct consoled	*cd = arg;
+	struct console	*c;
+	struct timeval	 tv = { 0, CONSOLE_PAUSE_MS * 1000 };
+
+	(void)fd;
+	(void)events;
+	if (db_queued(cd->db) > cd->cfg.backlog) {
+		event_add(cd->unpause, &tv);
+		return;
+	}
+	cd->paused = false;
+	TAILQ_FOREACH(c, &cd->consoles, entry)
+		console_drain(c, false);
+}
+
+/* The log is behind: stop draining everyone for a moment. */
+static void
+console_pause(struct consoled *cd)
+{
+	struct timeval	tv = { 0, CONSOLE_PAUSE_MS * 1000 };
+
+	if (!cd->paused)
+		log_info("console log %zu bytes behind: draining paused",
+		    db_queued(cd->db));
+	cd->paused = true;
+	event_add(cd->unpause, &tv);
+}
+
+/*
+ * Drain the output ring: until empty, or until the domain's tokens or
+ * the turn's budget run out, or the log falls behind (final: until empty,
+ * whatever the bucket says). Each read publishes out_cons and looks at
+ * out_prod again.
+ */
+static void
+console_drain(struct console *c, bool final)
+{
+	struct consoled	*cd = c->cd;
+	char		 buf[sizeof c->intf->out];
+	uint64_t	 now;
+	ssize_t		 n;
+	size_t		 want;
+	bool		 moved = false;
+	int		 budget = CONSOLE_BUDGET;
+
+	if (c->intf == NULL || c->broken)
+		return;
+	if (!final && (c->throttled || cd->paused))
+		return;
+	now = now_ns();
+	console_refill(c, now);
+	while (final || budget-- > 0) {
+		want = sizeof buf;
+		if (!final && cd->cfg.rate != 0) {
+			if (c->tokens <= 0) {
+				console_throttle(c);
+				break;
+			}
+			if ((uint64_t)c->tokens < want)
+				want = (size_t)c->tokens;
+		}
+		if ((n = ring_read(&c->out, buf, want)) < 0) {
+			log_warn("console %u: bad output ring indices: no "
+			    "longer drained", c->domid);
+			c->broken = true;
+			break;
+		}
+		if (n == 0)
+			break;
+		moved = true;
+		c->tokens -= n;
+		c->bytes += (uint64_t)n;
+		db_append(cd->db, c->inc, buf, (size_t)n, now,
+		    xsd_generation(cd->xsd));
+		console_pty_queue(c, buf, (size_t)n);
+		if (!final && db_queued(cd->db) > cd->cfg.backlog) {
+			console_pause(cd);
+			break;
+		}
+	}
+	/* Budget spent with more to read: go on after the others' turn. */
+	if (!final && budget < 0 && ring_readable(&c->out) > 0)
+		event_active(c->throttle, EV_TIMEOUT, 0);
+	if (moved)
+		hv_notify(cd->hv, c->port);
+	/* The guest may have taken input: read the pty again. */
+	if (ring_writable(&c->in) > 0)
+		console_pty_set_reading(c, true);
+}
+
+/* The guest sent an event: output to drain, or input taken. */
+static void
+console_event(struct hv_port *p, void *arg)
+{
+	(void)p;
+	console_drain(arg, false);
+}
+
+/* Every CONSOLE_SWEEP_MS: rings whose events were lost. */
+static void
+console_sweep(evutil_socket_t fd, short events, void *arg)
+{
+	struct consoled	*cd = arg;
+	struct console	*c;
+
+	(void)fd;
+	(void)events;
+	TAILQ_FOREACH(c, &cd->consoles, entry) {
+		if (c->intf != NULL && c->intf->out_prod != c->intf->out_cons)
+			console_drain(c, false);
+	}
+}
+
+/* Let a console go: a last drain, its incarnation closed, its page and
+ * port and pty released. */
+static void
+console_free(struct console *c)
+{
+	struct consoled	*cd = c->cd;
+
+	if (c->intf != NULL) {
+		console_drain(c, true);
+		if (c->pty_dropped != 0)
+			log_info("console %u: %llu bytes never read from the "
+			    "pty", c->domid,
+			    (unsigned long long)c->pty_dropped);
+		db_incarnation_end(cd->db, c->inc, now_ns());
+		hv_evtchn_unbind(cd->hv, c->port);
+		hv_unmap(cd->hv, c->intf);
+		c->intf = NULL;
+	}
+	console_pty_close(c);
+	if (c->watch != NULL)
+		xsd_watch_remove(cd->xsd, c->watch);
+	event_free(c->throttle);
+	TAILQ_REMOVE(&cd->consoles, c, entry);
+	cd->nconsoles--;
+	cd->bydomid[c->domid] = NULL;
+	log_info("console %u: closed after %llu bytes", c->domid,
+	    (unsigned long long)c->bytes);
+	free(c->watch_path);
+	free(c);
+}
+
+/* The console's keys changed (or appeared): try to set it up. */
+static void
+console_keys_changed(const char *path, void *arg)
+{
+	struct console	*c = arg;
+
+	(void)path;
+	if (c->intf == NULL)
+		console_setup(c->cd, c->domid);
+}
+
+/*
+ * Set up domain domid's console if its keys say where it is: type
+ * "xenconsoled", ring-ref, port (and limit). Until they do, a watch on
+ * its console/ directory waits for them.
+ */
+static void
+console_setup(struct consoled *cd, uint32_t domid)
+{
+	struct console		*c = cd->bydomid[domid];
+	struct hv_dominfo	 info;
+	char			*type, *ref, *port, *limit, *name;
+	uint64_t		 gfn, evtchn, lim;
+	void			*page;
+
+	if (c == NULL) {
+		c = xcalloc(1, sizeof *c);
+		c->cd = cd;
+		c->domid = domid;
+		c->ptm = c->pts = -1;
+		c->throttle = event_new(cd->base, -1, 0, console_unthrottle,
+		    c);
+		cd->bydomid[domid] = c;
+		TAILQ_INSERT_TAIL(&cd->consoles, c, entry);
+		cd->nconsoles++;
+		xasprintf(&c->watch_path, "/local/domain/%u/console", domid);
+		c->watch = xsd_watch_add(cd->xsd, c->watch_path,
+		    console_keys_changed, c);
+	}
+	if (c->intf != NULL)
+		return;
+	type = console_key(cd, domid, "console/type");
+	ref = console_key(cd, domid, "console/ring-ref");
+	port = console_key(cd, domid, "console/port");
+	limit = console_key(cd, domid, "console/limit");
+	if (type == NULL || strcmp(type, "xenconsoled") != 0 ||
+	    console_number(ref, &gfn) != 0 ||
+	    console_number(port, &evtchn) != 0 || evtchn == 0 ||
+	    evtchn > UINT32_MAX)
+		goto out;
+	c->limit = console_number(limit, &lim) == 0 && lim != 0 ?
+	    (size_t)lim : CONSOLE_LIMIT;
+	page = hv_map_grant(cd->hv, domid, GNTTAB_RESERVED_CONSOLE, gfn);
+	if (page == NULL) {
+		log_warn("console %u: mapping its page: %s", domid,
+		    strerror(errno));
+		goto out;
+	}
+	c->port = hv_evtchn_bind(cd->hv, domid, (uint32_t)evtchn,
+	    console_event, c);
+	if (c->port == NULL) {
+		log_warn("console %u: binding port %llu: %s", domid,
+		    (unsigned long long)evtchn, strerror(errno));
+		hv_unmap(cd->hv, page);
+		goto out;
+	}
+	c->intf = page;
+	c->out = (struct ring){ c->intf->out, sizeof c->intf->out,
+	    &c->intf->out_cons, &c->intf->out_prod };
+	c->in = (struct ring){ c->intf->in, sizeof c->intf->in,
+	    &c->intf->in_cons, &c->intf->in_prod };
+	c->tokens = (int64_t)cd->cfg.burst;
+	c->refilled_ns = now_ns();
+	if (hv_domain_info(cd->hv, domid, &info) != 0)
+		memset(&info, 0, sizeof info);
+	name = console_key(cd, domid, "name");
+	c->inc = db_incarnation_begin(cd->db, domid, info.uuid,
+	    name != NULL ? name : info.name, now_ns());
+	free(name);
+	console_pty_open(c);
+	log_info("console %u: ring-ref %llu port %llu, log incarnation %lld",
+	    domid, (unsigned long long)gfn, (unsigned long long)evtchn,
+	    (long long)c->inc);
+	console_drain(c, false);
+out:
+	free(type);
+	free(ref);
+	free(port);
+	free(limit);
+}
+
+/* "@introduceDomain/<domid>" or "@releaseDomain/<domid>": the domid. */
+static int
+console_domid(const char *path, uint32_t *domid)
+{
+	const char	*slash = strrchr(path, '/');
+	uint64_t	 v;
+
+	if (slash == NULL || console_number(slash + 1, &v) != 0 ||
+	    v == 0 || v >= HV_DOMID_XEN)
+		return (-1);
+	*domid = (uint32_t)v;
+	return (0);
+}
+
+static void
+consoled_introduced(const char *path, void *arg)
+{
+	uint32_t	domid;
+
+	if (console_domid(path, &domid) == 0)
+		console_setup(arg, domid);
+}
+
+/* A domain shut down (drain what it printed) or went away (a last
+ * drain, then let its console go). */
+static void
+consoled_released(const char *path, void *arg)
+{
+	struct consoled	*cd = arg;
+	struct console	*c;
+	uint32_t	 domid;
+
+	if (console_domid(path, &domid) != 0 ||
+	    (c = cd->bydomid[domid]) == NULL)
+		return;
+	if (xsd_domain_introduced(cd->xsd, domid))
+		console_drain(c, true);
+	else
+		console_free(c);
+}
+
+/* The hypervisor's own console grew. */
+void
+consoled_virq(struct consoled *cd, unsigned virq)
+{
+	char	buf[16384];
+	size_t	len;
+	int	i;
+
+	if (virq != HV_VIRQ_CON_RING)
+		return;
+	if (cd->hv_inc == 0)
+		cd->hv_inc = db_incarnation_begin(cd->db, HV_DOMID_XEN,
+		    CONSOLE_XEN_UUID, "xen", now_ns());
+	for (i = 0; i < 64; i++) {
+		if (hv_hypervisor_console(cd->hv, buf, sizeof buf, &len) != 0 ||
+		    len == 0)
+			break;
+		db_append(cd->db, cd->hv_inc, buf, len, now_ns(),
+		    xsd_generation(cd->xsd));
+	}
+}
+
+/* Start draining consoles; domains introduced already are looked at. */
+struct consoled *
+consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
+    struct db *db, const struct consoled_config *cfg)
+{
+	struct consoled	*cd = xcalloc(1, sizeof *cd);
+	struct timeval	 tv = { 0, CONSOLE_SWEEP_MS * 1000 };
+	uint32_t	 domid;
+
+	cd->base = base;
+	cd->xsd = xsd;
+	cd->hv = hv;
+	cd->db = db;
+	cd->cfg = *cfg;
+	cd->bydomid = xcalloc(HV_DOMID_XEN, sizeof *cd->bydomid);
+	TAILQ_INIT(&cd->consoles);
+	cd->w_intro = xsd_watch_add(xsd, "@introduceDomain",
+	    consoled_introduced, cd);
+	cd->w_release = xsd_watch_add(xsd, "@releaseDomain",
+	    consoled_released, cd);
+	cd->sweep = event_new(base, -1, EV_PERSIST, console_sweep, cd);
+	cd->unpause = event_new(base, -1, 0, console_unpause, cd);
+	event_add(cd->sweep, &tv);
+	for (domid = 1; domid < HV_DOMID_XEN; domid++) {
+		if (xsd_domain_introduced(xsd, domid))
+			console_setup(cd, domid);
+	}
+	consoled_virq(cd, HV_VIRQ_CON_RING);
+	return (cd);
+}
+
+/* Stop: every console drained one last time and closed, the log told. */
+void
+consoled_free(struct consoled *cd)
+{
+	struct console	*c;
+
+	if (cd == NULL)
+		return;
+	xsd_watch_remove(cd->xsd, cd->w_intro);
+	xsd_watch_remove(cd->xsd, cd->w_release);
+	while ((c = TAILQ_FIRST(&cd->consoles)) != NULL) {
+		/* The domain lives on: its incarnation stays open for the
+		 * next start of the daemon. */
+		if (c->intf != NULL) {
+			console_drain(c, true);
+			hv_evtchn_unbind(cd->hv, c->port);
+			hv_unmap(cd->hv, c->intf);
+			c->intf = NULL;
+		}
+		console_free(c);
+	}
+	event_free(cd->sweep);
+	event_free(cd->unpause);
+	free(cd->bydomid);
+	free(cd);
+}
+
+/* How many consoles are being drained. */
+unsigned
+consoled_count(const struct consoled *cd)
+{
+	return (cd->nconsoles);
+}

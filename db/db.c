@@ -1,0 +1,417 @@
+/*
+ * The console log's database: opening it for the writer (creating the
+ * directory, the file and the schema) or a reader (read-only, refusing a
+ * file that is not ours or a schema it does not know), and the prepared
+ * statements both sides use. The schema is described, with its reasons,
+ * in docs/console-db.md; change both together, and DB_SCHEMA_VERSION.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "db-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Version 1. Small columns come before the blobs so that reading a
+ * chunk's metadata does not touch the blobs' overflow pages. */
+static const char *db_schema_v1 =
+	"CREATE TABLE incarnation ("
+	"  id INTEGER PRIMARY KEY,"
+	"  domid INTEGER NOT NULL,"
+	"  uuid TEXT NOT NULL,"
+	"  name TEXT NOT NULL,"
+	"  first_ns INTEGER NOT NULL,"
+	"  gone_ns INTEGER,"
+	"  bytes INTEGER NOT NULL DEFAULT 0,"
+	"  kept INTEGER NOT NULL DEFAULT 0,"
+	"  last_seq INTEGER NOT NULL DEFAULT 0,"
+	"  line_open INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX incarnation_domid ON incarnation(domid, first_ns);"
+	"CREATE INDEX incarnation_name ON incarnation(name, first_ns);"
+	"CREATE INDEX incarnation_gone ON incarnation(gone_ns)"
+	"  WHERE gone_ns IS NOT NULL;"
+	"CREATE TABLE chunk ("
+	"  id INTEGER PRIMARY KEY,"
+	"  inc INTEGER NOT NULL REFERENCES incarnation(id),"
+	"  seq INTEGER NOT NULL,"
+	"  first_ns INTEGER NOT NULL,"
+	"  last_ns INTEGER NOT NULL,"
+	"  first_gen INTEGER NOT NULL,"
+	"  last_gen INTEGER NOT NULL,"
+	"  raw_bytes INTEGER NOT NULL,"
+	"  lines INTEGER NOT NULL,"
+	"  continues INTEGER NOT NULL,"
+	"  data BLOB NOT NULL,"
+	"  lineidx BLOB NOT NULL);"
+	"CREATE UNIQUE INDEX chunk_seq ON chunk(inc, seq);";
+
+#define INC_COLUMNS \
+	"id, domid, uuid, name, first_ns, gone_ns, bytes, kept, last_seq"
+
+static const char *db_stmt_sql[DB_NSTMT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_INC_FIND] = "SELECT id, name FROM incarnation"
+	    " WHERE domid = ?1 AND uuid = ?2 AND gone_ns IS NULL"
+	    " ORDER BY id DESC LIMIT 1",
+	[ST_INC_INSERT] = "INSERT INTO incarnation (domid, uuid, name,"
+	    " first_ns) VALUES (?1, ?2, ?3, ?4)",
+	[ST_INC_RENAME] = "UPDATE incarnation SET name = ?2 WHERE id = ?1",
+	[ST_INC_LOAD] = "SELECT bytes, kept, last_seq, line_open"
+	    " FROM incarnation WHERE id = ?1",
+	[ST_INC_UPDATE] = "UPDATE incarnation SET bytes = ?2, kept = ?3,"
+	    " last_seq = ?4, line_open = ?5 WHERE id = ?1",
+	[ST_INC_GONE] = "UPDATE incarnation SET gone_ns = ?2 WHERE id = ?1",
+	[ST_INC_KEPT_SUB] = "UPDATE incarnation SET kept = kept - ?2"
+	    " WHERE id = ?1",
+	[ST_INC_TOTAL] = "SELECT total(kept) FROM incarnation",
+	[ST_CHUNK_INSERT] = "INSERT INTO chunk (inc, seq, first_ns, last_ns,"
+	    " first_gen, last_gen, raw_bytes, lines, continues, data, lineidx)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_CHUNK_OLDEST_OF] = "SELECT seq, length(data) + length(lineidx)"
+	    " FROM chunk WHERE inc = ?1 ORDER BY seq LIMIT 64",
+	[ST_CHUNK_DELETE_SEQ] = "DELETE FROM chunk WHERE inc = ?1 AND seq = ?2",
+	[ST_CHUNK_OLDEST] = "SELECT id, inc, length(data) + length(lineidx)"
+	    " FROM chunk ORDER BY id LIMIT 64",
+	[ST_CHUNK_DELETE_ID] = "DELETE FROM chunk WHERE id = ?1",
+	[ST_DEAD_FIND] = "SELECT id, kept FROM incarnation"
+	    " WHERE gone_ns IS NOT NULL AND gone_ns <= ?1 LIMIT 64",
+	[ST_DEAD_CHUNKS] = "DELETE FROM chunk WHERE inc = ?1",
+	[ST_DEAD_INC] = "DELETE FROM incarnation WHERE id = ?1",
+	[ST_INCS_BY_DOMID] = "SELECT " INC_COLUMNS " FROM incarnation"
+	    " WHERE domid = ?1 ORDER BY first_ns DESC, id DESC",
+	[ST_INCS_BY_NAME] = "SELECT " INC_COLUMNS " FROM incarnation"
+	    " WHERE name = ?1 ORDER BY first_ns DESC, id DESC",
+	[ST_INC_GET] = "SELECT " INC_COLUMNS " FROM incarnation WHERE id = ?1",
+	[ST_CHUNKS_AFTER] = "SELECT seq, first_ns, first_gen, raw_bytes, lines,"
+	    " continues, data, lineidx FROM chunk WHERE inc = ?1 AND seq > ?2"
+	    " ORDER BY seq",
+	[ST_LAST_SEQ] = "SELECT max(seq) FROM chunk WHERE inc = ?1",
+	[ST_TAIL] = "SELECT seq, lines - continues FROM chunk WHERE inc = ?1"
+	    " ORDER BY seq DESC",
+	[ST_DATA_VERSION] = "PRAGMA data_version",
+};
+
+/* Format an error message for the caller's buffer (which may be NULL). */
+void
+db_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* An errno for an SQLite result code. */
+int
+db_errno(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:
+		return (ENOMEM);
+	case SQLITE_FULL:
+		return (ENOSPC);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return (EBUSY);
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		return (EACCES);
+	case SQLITE_CANTOPEN:
+		return (ENOENT);
+	default:
+		return (EIO);
+	}
+}
+
+/* Fill in the defaults. */
+void
+db_config_defaults(struct db_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->path = DB_DEFAULT_PATH;
+	cfg->max_bytes = 1ULL << 30;
+	cfg->max_incarnation_bytes = 64ULL << 20;
+	cfg->keep_dead_s = 7 * 24 * 3600;
+	cfg->flush_ms = 100;
+	cfg->chunk_bytes = 64 << 10;
+	cfg->level = 3;
+}
+
+/* A statement, prepared on first use and reset for the caller. */
+sqlite3_stmt *
+db_stmt(struct db *db, enum db_stmt which)
+{
+	sqlite3_stmt	*st = db->stmt[which];
+	int		 rc;
+
+	if (st != NULL) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return (st);
+	}
+	rc = sqlite3_prepare_v3(db->sql, db_stmt_sql[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("%s: cannot prepare \"%s\": %s", db->path,
+		    db_stmt_sql[which], sqlite3_errmsg(db->sql));
+		return (NULL);
+	}
+	db->stmt[which] = st;
+	return (st);
+}
+
+/* Run a bound statement that returns no rows; 0 or -errno. */
+int
+db_step_done(struct db *db, enum db_stmt which)
+{
+	sqlite3_stmt	*st = db->stmt[which];
+	int		 rc;
+
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		log_error("%s: \"%s\": %s", db->path, db_stmt_sql[which],
+		    sqlite3_errmsg(db->sql));
+		return (-db_errno(rc));
+	}
+	return (0);
+}
+
+/* Run a one-number query (a pragma); 0 or an SQLite error code. */
+static int
+db_query_int(struct db *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((rc = sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL)) != SQLITE_OK)
+		return (rc);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	} else if (rc == SQLITE_DONE)
+		rc = SQLITE_ERROR;
+	sqlite3_finalize(st);
+	return (rc);
+}
+
+/* Make the directory holding path, and its parents (0755). */
+static int
+db_mkdirs(const char *path)
+{
+	char	*dir = xstrdup(path), *p;
+	int	 error = 0;
+
+	if ((p = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		return (0);
+	}
+	*p = '\0';
+	for (p = dir; p != NULL && *dir != '\0' && error == 0; ) {
+		p = strchr(p + 1, '/');
+		if (p != NULL)
+			*p = '\0';
+		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+			error = -errno;
+		if (p != NULL)
+			*p = '/';
+	}
+	free(dir);
+	return (error);
+}
+
+/* Create the schema in an empty database. */
+static int
+db_create_schema(struct db *db, char *err, size_t errlen)
+{
+	char	*msg = NULL, *sql;
+	int	 rc;
+
+	xasprintf(&sql, "BEGIN IMMEDIATE; %s PRAGMA application_id = %d;"
+	    " PRAGMA user_version = %d; COMMIT;", db_schema_v1,
+	    DB_APPLICATION_ID, DB_SCHEMA_VERSION);
+	rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		db_errf(err, errlen, "%s: cannot create the schema: %s",
+		    db->path, msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		return (-db_errno(rc));
+	}
+	log_info("%s: created the console log (schema version %d)", db->path,
+	    DB_SCHEMA_VERSION);
+	return (0);
+}
+
+/*
+ * Bring an older schema up to DB_SCHEMA_VERSION, one version at a time,
+ * each step in its own transaction ending with the new user_version.
+ * Version 1 is the first: there is nothing to migrate yet.
+ */
+static int
+db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
+{
+	db_errf(err, errlen, "%s: schema version %lld has no migration to %d",
+	    db->path, (long long)from, DB_SCHEMA_VERSION);
+	return (-EPROTONOSUPPORT);
+}
+
+/* Check that the file is our database at a version we know; the writer
+ * creates the schema in an empty file and migrates an older one. */
+static int
+db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
+{
+	int64_t	appid, version, objects;
+	int	rc;
+
+	rc = db_query_int(db, "PRAGMA application_id", &appid);
+	if (rc == SQLITE_OK)
+		rc = db_query_int(db, "PRAGMA user_version", &version);
+	if (rc == SQLITE_OK)
+		rc = db_query_int(db, "SELECT count(*) FROM sqlite_master",
+		    &objects);
+	if (rc != SQLITE_OK) {
+		if ((rc & 0xff) == SQLITE_NOTADB) {
+			db_errf(err, errlen, "%s: not an xsconsoled console "
+			    "database (not an SQLite database)", db->path);
+			return (-EINVAL);
+		}
+		db_errf(err, errlen, "%s: %s", db->path,
+		    sqlite3_errmsg(db->sql));
+		return (-db_errno(rc));
+	}
+	if (appid == 0 && version == 0 && objects == 0) {
+		if (writer)
+			return (db_create_schema(db, err, errlen));
+		db_errf(err, errlen, "%s: empty database, no console log yet",
+		    db->path);
+		return (-EINVAL);
+	}
+	if (appid != DB_APPLICATION_ID) {
+		db_errf(err, errlen, "%s: not an xsconsoled console database "
+		    "(application_id %#llx)", db->path,
+		    (unsigned long long)appid);
+		return (-EINVAL);
+	}
+	if (version > DB_SCHEMA_VERSION) {
+		db_errf(err, errlen, "%s: schema version %lld is newer than "
+		    "this program knows (%d)", db->path, (long long)version,
+		    DB_SCHEMA_VERSION);
+		return (-EPROTONOSUPPORT);
+	}
+	if (version < DB_SCHEMA_VERSION) {
+		if (writer)
+			return (db_migrate(db, version, err, errlen));
+		db_errf(err, errlen, "%s: schema version %lld is older than "
+		    "this program reads (%d); start xsconsoled to migrate it",
+		    db->path, (long long)version, DB_SCHEMA_VERSION);
+		return (-EPROTONOSUPPORT);
+	}
+	return (0);
+}
+
+/* Set the connection up for the writer: WAL, commits that survive a
+ * crash of the process (not of the OS), a bounded WAL file. */
+static int
+db_writer_pragmas(struct db *db, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(db->sql, "PRAGMA journal_mode = WAL;"
+	    " PRAGMA synchronous = NORMAL;"
+	    " PRAGMA journal_size_limit = 67108864;", NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		db_errf(err, errlen, "%s: %s", db->path,
+		    msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return (-db_errno(rc));
+	}
+	return (0);
+}
+
+/* Open the database at path, for the writer or read-only, and check its
+ * schema; NULL with errno set and a message in err on failure. */
+struct db *
+db_open_common(const char *path, bool writer, char *err, size_t errlen)
+{
+	struct db	*db;
+	struct stat	 st;
+	int		 flags, rc, error;
+
+	if (writer && (error = db_mkdirs(path)) != 0) {
+		db_errf(err, errlen, "%s: cannot make its directory: %s", path,
+		    strerror(-error));
+		errno = -error;
+		return (NULL);
+	}
+	if (!writer && stat(path, &st) != 0) {
+		error = errno;
+		db_errf(err, errlen, "%s: %s", path, error == ENOENT ?
+		    "no such file" : strerror(error));
+		errno = error;
+		return (NULL);
+	}
+	db = xcalloc(1, sizeof *db);
+	db->path = xstrdup(path);
+	db->data_version = -1;
+	flags = SQLITE_OPEN_NOMUTEX | (writer ?
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
+	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
+	if (rc != SQLITE_OK) {
+		db_errf(err, errlen, "%s: %s", path, db->sql != NULL ?
+		    sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
+		error = -db_errno(rc);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->sql, 1);
+	sqlite3_busy_timeout(db->sql, 5000);
+	if ((error = db_check_schema(db, writer, err, errlen)) != 0)
+		goto fail;
+	if (writer && (error = db_writer_pragmas(db, err, errlen)) != 0)
+		goto fail;
+	return (db);
+
+fail:
+	db_close_common(db);
+	errno = -error;
+	return (NULL);
+}
+
+/* Finalize the statements and close the connection. */
+void
+db_close_common(struct db *db)
+{
+	int	i;
+
+	for (i = 0; i < DB_NSTMT; i++)
+		sqlite3_finalize(db->stmt[i]);
+	if (db->sql != NULL && sqlite3_close(db->sql) != SQLITE_OK)
+		log_error("%s: close: %s", db->path, sqlite3_errmsg(db->sql));
+	chunk_codec_free(db->codec);
+	free(db->path);
+	free(db);
+}
+
+/* Close a writer (committing what is pending first) or a reader. */
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	if (db->w != NULL)
+		writer_stop(db);
+	db_close_common(db);
+}

@@ -1,0 +1,568 @@
+/*
+ * The writer: db_append() and friends run on the daemon's event loop and
+ * only copy records into a queue under a mutex; one writer thread takes
+ * the whole queue at a time, builds a pending chunk per incarnation,
+ * cuts chunks (full, or old enough that their bytes are due), and
+ * commits many chunks per transaction, compressing them as it inserts.
+ * Retention runs in the same transactions, from running totals.
+ *
+ * Time: every byte must reach a commit within flush_ms (F). When the
+ * queue turns non-empty it notes the time (start): its bytes arrived no
+ * earlier. A pending chunk is due at start + F/2; when the writer wakes
+ * for the earliest due chunk it also cuts those due within the next F/4,
+ * so a slow console makes one chunk per F/4..F/2 and commits group many
+ * consoles. The other half of F is the margin for compressing and
+ * committing.
+ *
+ * This file holds the queue and the thread; winc.c builds the chunks,
+ * commit.c runs the transactions.
+ *
+ * Ordering: the queue keeps the caller's order. An incarnation's end is
+ * committed with (or after) its last chunk; db_incarnation_begin() is
+ * answered after the commit that holds everything queued before it, so
+ * an end then a begin of the same domid and uuid makes a new incarnation.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "writer.h"
+#include "xmalloc.h"
+
+static void	*writer_main(void *);
+static struct wblock *writer_recycle(struct db_writer *);
+static void	 writer_free_blocks(struct wblock *);
+
+/* Monotonic time in ns. */
+static uint64_t
+writer_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec);
+}
+
+/* Finish a batch (committed, failed with error, or nothing to commit):
+ * account for it, wake the callers, free it. */
+static void
+writer_finish(struct db_writer *w, int committed, int error,
+    uint64_t flush_want)
+{
+	struct wchunk	*c;
+	struct winc	*wi;
+	struct timespec	 ts;
+	uint64_t	 acct = w->discarded, raw = 0, chunks = 0;
+	size_t		 i;
+
+	while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
+		TAILQ_REMOVE(&w->ready, c, entry);
+		acct += c->acct;
+		raw += c->len;
+		chunks++;
+		wchunk_free(c);
+	}
+	w->ready_raw = 0;
+	w->discarded = 0;
+	for (i = 0; i < w->nends; i++) {
+		wi = winc_find(w, w->ends[i].id);
+		if (wi != NULL && wi->cur == NULL)
+			winc_forget(w, wi);
+	}
+	w->nends = 0;
+	if (error != 0) {
+		/* Incarnations whose rows vanished are forgotten. */
+		for (i = 0; i < w->nhash; i++) {
+			struct winc	*next;
+
+			LIST_FOREACH_SAFE(wi, &w->hash[i], hash_entry, next) {
+				if (wi->ended && wi->cur == NULL)
+					winc_forget(w, wi);
+			}
+		}
+	}
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+
+	pthread_mutex_lock(&w->lock);
+	__atomic_sub_fetch(&w->queued, acct, __ATOMIC_RELAXED);
+	if (committed && error == 0) {
+		w->stats.committed += raw;
+		w->stats.chunks += chunks;
+		w->stats.commits++;
+	} else
+		w->stats.lost += raw;
+	w->stats.kept = w->total;
+	w->stats.writer_cpu_ns = (uint64_t)ts.tv_sec * NS_PER_S +
+	    (uint64_t)ts.tv_nsec;
+	if (w->begin != NULL) {
+		w->begin->done = 1;
+		w->begin = NULL;
+	}
+	if (flush_want > w->flush_done)
+		w->flush_done = flush_want;
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* When the writer must next act on its own: the earliest due chunk. */
+static uint64_t
+writer_due(struct db_writer *w)
+{
+	uint64_t	due = TIME_NEVER, half = w->flush_ns / 2;
+	struct winc	*wi;
+
+	if ((wi = TAILQ_FIRST(&w->pending)) != NULL)
+		due = wi->cur->start + half;
+	if (!TAILQ_EMPTY(&w->ready) && w->ready_start + half < due)
+		due = w->ready_start + half;
+	return (due);
+}
+
+/* Wait (under lock) until there is something to do. */
+static void
+writer_wait(struct db_writer *w, uint64_t due)
+{
+	struct timespec	ts;
+	uint64_t	now, t;
+
+	for (;;) {
+		if (w->stop || w->urgent || w->flush_req != w->flush_done)
+			return;
+		now = writer_now();
+		t = due;
+		if (w->q.head != NULL) {
+			if (w->q.bytes >= WRITER_WAKE_BYTES)
+				return;
+			if (w->q.start + w->flush_ns / 4 < t)
+				t = w->q.start + w->flush_ns / 4;
+		}
+		if (t <= now)
+			return;
+		w->sleep_until = t;
+		if (t == TIME_NEVER)
+			pthread_cond_wait(&w->work, &w->lock);
+		else {
+			ts.tv_sec = (time_t)(t / NS_PER_S);
+			ts.tv_nsec = (long)(t % NS_PER_S);
+			pthread_cond_timedwait(&w->work, &w->lock, &ts);
+		}
+		w->sleep_until = 0;
+	}
+}
+
+/* The writer thread. */
+static void *
+writer_main(void *arg)
+{
+	struct db_writer	*w = arg;
+	struct wqueue		 q;
+	struct wblock		*blk, *next, *excess;
+	struct wrec		 r;
+	struct winc		*wi;
+	uint64_t		 flush_want, now, window;
+	size_t			 at;
+	int			 stop, all, commit, txn, error;
+
+	for (;;) {
+		pthread_mutex_lock(&w->lock);
+		writer_wait(w, writer_due(w));
+		q = w->q;
+		memset(&w->q, 0, sizeof w->q);
+		excess = writer_recycle(w);
+		w->urgent = 0;
+		flush_want = w->flush_req;
+		stop = w->stop;
+		pthread_mutex_unlock(&w->lock);
+		writer_free_blocks(excess);
+
+		for (blk = q.head; blk != NULL; blk = next) {
+			for (at = 0; at < blk->len; ) {
+				memcpy(&r, blk->data + at, sizeof r);
+				at += sizeof r;
+				winc_record(w, &r, blk->data + at, q.start);
+				if (r.type == WREC_APPEND)
+					at += (r.len + 7) & ~(uint64_t)7;
+			}
+			next = blk->next;
+			blk->next = w->used_blocks;
+			w->used_blocks = blk;
+		}
+
+		/* Cut what is due now or within the next F/4. */
+		all = stop || flush_want != w->flush_done;
+		now = writer_now();
+		window = now + w->flush_ns / 4;
+		commit = all || w->begin != NULL || w->nends > 0 ||
+		    w->ready_raw >= WRITER_BATCH_BYTES ||
+		    (!TAILQ_EMPTY(&w->ready) &&
+		    w->ready_start + w->flush_ns / 2 <= window);
+		while ((wi = TAILQ_FIRST(&w->pending)) != NULL &&
+		    (all || wi->cur->start + w->flush_ns / 2 <= window)) {
+			winc_cut(w, wi);
+			commit = 1;
+		}
+		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
+		    w->begin != NULL);
+		error = 0;
+		if (txn) {
+			error = commit_batch(w);
+			if (error != 0 && !w->failing)
+				log_error("%s: commit failed (%s): %zu bytes of "
+				    "console output lost", w->db->path,
+				    strerror(-error), w->ready_raw);
+			w->failing = error != 0;
+		}
+		if (commit || w->discarded > 0)
+			writer_finish(w, txn, error, flush_want);
+		if (stop)
+			break;
+	}
+	return (NULL);
+}
+
+/* Open the database for writing and start the writer thread; NULL with
+ * errno set and a message in err on failure. */
+struct db *
+db_open_writer(const struct db_config *cfg, char *err, size_t errlen)
+{
+	struct db	*db;
+	int		 error;
+
+	if ((db = db_open_common(cfg->path != NULL ? cfg->path :
+	    DB_DEFAULT_PATH, true, err, errlen)) == NULL)
+		return (NULL);
+	if ((error = writer_start(db, cfg, err, errlen)) != 0) {
+		db_close_common(db);
+		errno = -error;
+		return (NULL);
+	}
+	return (db);
+}
+
+/* Set up the writer's state and start its thread (signals blocked, so
+ * they reach the event loop's thread). */
+int
+writer_start(struct db *db, const struct db_config *cfg, char *err,
+    size_t errlen)
+{
+	struct db_writer	*w = xcalloc(1, sizeof *w);
+	pthread_condattr_t	 ca;
+	sqlite3_stmt		*st;
+	sigset_t		 all, old;
+	int			 error;
+
+	w->db = db;
+	w->cfg = *cfg;
+	if (w->cfg.flush_ms == 0)
+		w->cfg.flush_ms = 1;
+	if (w->cfg.chunk_bytes < 256)
+		w->cfg.chunk_bytes = 256;
+	if (w->cfg.chunk_bytes > CHUNK_MAX_RAW)
+		w->cfg.chunk_bytes = CHUNK_MAX_RAW;
+	w->flush_ns = (uint64_t)w->cfg.flush_ms * NS_PER_MS;
+	TAILQ_INIT(&w->pending);
+	TAILQ_INIT(&w->dirty);
+	TAILQ_INIT(&w->ready);
+	winc_grow(w);
+	db->codec = chunk_codec_create(cfg->level);
+
+	if ((st = db_stmt(db, ST_INC_TOTAL)) == NULL ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		db_errf(err, errlen, "%s: %s", db->path,
+		    sqlite3_errmsg(db->sql));
+		free(w->hash);
+		free(w);
+		return (-EIO);
+	}
+	w->total = (uint64_t)sqlite3_column_double(st, 0);
+	sqlite3_reset(st);
+	w->stats.kept = w->total;
+
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->work, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_cond_init(&w->done, NULL);
+
+	db->w = w;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	error = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (error != 0) {
+		db_errf(err, errlen, "%s: cannot start the writer thread: %s",
+		    db->path, strerror(error));
+		db->w = NULL;
+		pthread_cond_destroy(&w->work);
+		pthread_cond_destroy(&w->done);
+		pthread_mutex_destroy(&w->lock);
+		free(w->hash);
+		free(w);
+		return (-error);
+	}
+	return (0);
+}
+
+/* Commit everything, stop the thread and free the writer's state. */
+void
+writer_stop(struct db *db)
+{
+	struct db_writer	*w = db->w;
+	struct winc		*wi;
+	size_t			 i;
+
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+
+	for (i = 0; i < w->nhash; i++) {
+		while ((wi = LIST_FIRST(&w->hash[i])) != NULL)
+			winc_forget(w, wi);
+	}
+	free(w->hash);
+	free(w->ends);
+	writer_free_blocks(w->q.head);
+	writer_free_blocks(w->free_blocks);
+	writer_free_blocks(w->used_blocks);
+	pthread_cond_destroy(&w->work);
+	pthread_cond_destroy(&w->done);
+	pthread_mutex_destroy(&w->lock);
+	free(w);
+	db->w = NULL;
+}
+
+/* Room for n more bytes at the queue's tail (under lock). */
+static unsigned char *
+writer_queue_reserve(struct db_writer *w, size_t n)
+{
+	struct wqueue	*q = &w->q;
+	struct wblock	*blk = q->tail;
+
+	if (blk == NULL || blk->cap - blk->len < n) {
+		if (n <= WRITER_BLOCK && (blk = w->free_blocks) != NULL) {
+			w->free_blocks = blk->next;
+			w->nfree_blocks--;
+		} else {
+			blk = xmalloc(sizeof *blk + (n > WRITER_BLOCK ? n :
+			    WRITER_BLOCK));
+			blk->cap = n > WRITER_BLOCK ? n : WRITER_BLOCK;
+		}
+		blk->next = NULL;
+		blk->len = 0;
+		if (q->tail != NULL)
+			q->tail->next = blk;
+		else
+			q->head = blk;
+		q->tail = blk;
+	}
+	return (blk->data + blk->len);
+}
+
+/* Give the blocks the writer has read back for reuse (under lock);
+ * returns the oversized ones and those beyond WRITER_FREE_BLOCKS, to be
+ * freed once the lock is released. */
+static struct wblock *
+writer_recycle(struct db_writer *w)
+{
+	struct wblock	*blk, *excess = NULL;
+
+	while ((blk = w->used_blocks) != NULL) {
+		w->used_blocks = blk->next;
+		if (blk->cap != WRITER_BLOCK ||
+		    w->nfree_blocks >= WRITER_FREE_BLOCKS) {
+			blk->next = excess;
+			excess = blk;
+			continue;
+		}
+		blk->next = w->free_blocks;
+		w->free_blocks = blk;
+		w->nfree_blocks++;
+	}
+	return (excess);
+}
+
+/* Free a list of blocks. */
+static void
+writer_free_blocks(struct wblock *blk)
+{
+	struct wblock	*next;
+
+	for (; blk != NULL; blk = next) {
+		next = blk->next;
+		free(blk);
+	}
+}
+
+/* Queue a record and its bytes (under lock); wake the writer if it
+ * sleeps past when these bytes need it. */
+static void
+writer_queue(struct db_writer *w, const struct wrec *r, const void *bytes,
+    size_t len)
+{
+	struct wqueue	*q = &w->q;
+	unsigned char	*p;
+	size_t		 padded = (len + 7) & ~(size_t)7;
+	int		 wake = 0;
+
+	if (q->head == NULL) {
+		q->start = writer_now();
+		wake = w->sleep_until > q->start + w->flush_ns / 4;
+	}
+	p = writer_queue_reserve(w, sizeof *r + padded);
+	memcpy(p, r, sizeof *r);
+	if (len > 0)
+		memcpy(p + sizeof *r, bytes, len);
+	q->tail->len += sizeof *r + padded;
+	q->bytes += len;
+	if (q->bytes >= WRITER_WAKE_BYTES && w->sleep_until != 0)
+		wake = 1;
+	if (wake) {
+		w->sleep_until = 0;
+		pthread_cond_signal(&w->work);
+	}
+}
+
+/* Hand console bytes over to the writer; never blocks on disk. */
+void
+db_append(struct db *db, int64_t inc, const void *buf, size_t len,
+    uint64_t ns, uint64_t gen)
+{
+	struct db_writer	*w = db->w;
+	struct wrec		 r;
+
+	if (w == NULL || len == 0 || inc <= 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = WREC_APPEND;
+	r.inc = inc;
+	r.ns = ns;
+	r.gen = gen;
+	r.len = len;
+	pthread_mutex_lock(&w->lock);
+	writer_queue(w, &r, buf, len);
+	w->stats.appended += len;
+	__atomic_add_fetch(&w->queued, len, __ATOMIC_RELAXED);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Mark nbytes the caller dropped with a line in the incarnation's log. */
+void
+db_dropped(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
+    uint64_t gen)
+{
+	struct db_writer	*w = db->w;
+	struct wrec		 r;
+
+	if (w == NULL || inc <= 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = WREC_DROPPED;
+	r.inc = inc;
+	r.ns = ns;
+	r.gen = gen;
+	r.len = nbytes;
+	pthread_mutex_lock(&w->lock);
+	writer_queue(w, &r, NULL, 0);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* An incarnation ended: its last chunk is cut, and it is marked gone
+ * in the same commit. */
+void
+db_incarnation_end(struct db *db, int64_t inc, uint64_t ns)
+{
+	struct db_writer	*w = db->w;
+	struct wrec		 r;
+
+	if (w == NULL || inc <= 0)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = WREC_END;
+	r.inc = inc;
+	r.ns = ns;
+	pthread_mutex_lock(&w->lock);
+	writer_queue(w, &r, NULL, 0);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* The incarnation of domid with this uuid that is not gone (a restarted
+ * daemon continues it), or a new one; its id, or -errno. Waits for the
+ * writer to commit what was queued before, and the answer. */
+int64_t
+db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
+    const char *name, uint64_t ns)
+{
+	struct db_writer	*w = db->w;
+	struct wbegin		 b;
+	struct wrec		 r;
+
+	if (w == NULL)
+		return (-EINVAL);
+	memset(&b, 0, sizeof b);
+	b.domid = domid;
+	b.uuid = uuid != NULL ? uuid : "";
+	b.name = name != NULL ? name : "";
+	b.ns = ns;
+	memset(&r, 0, sizeof r);
+	r.type = WREC_BEGIN;
+	r.ns = ns;
+	r.begin = &b;
+	pthread_mutex_lock(&w->lock);
+	writer_queue(w, &r, NULL, 0);
+	w->urgent = 1;
+	w->sleep_until = 0;
+	pthread_cond_signal(&w->work);
+	while (!b.done)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+	return (b.result);
+}
+
+/* Commit everything queued so far and wait for it. */
+void
+db_flush(struct db *db)
+{
+	struct db_writer	*w = db->w;
+	uint64_t		 want;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	want = ++w->flush_req;
+	w->sleep_until = 0;
+	pthread_cond_signal(&w->work);
+	while (w->flush_done < want)
+		pthread_cond_wait(&w->done, &w->lock);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Bytes accepted by db_append() and not yet committed (or lost). */
+size_t
+db_queued(const struct db *db)
+{
+	if (db->w == NULL)
+		return (0);
+	return (__atomic_load_n(&db->w->queued, __ATOMIC_RELAXED));
+}
+
+/* The writer's counters. */
+void
+db_stats(struct db *db, struct db_stats *out)
+{
+	struct db_writer	*w = db->w;
+
+	memset(out, 0, sizeof *out);
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->lock);
+}
