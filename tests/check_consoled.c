@@ -420,6 +420,34 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/* The hypervisor's console grows (VIRQ_CON_RING): its new bytes go into
+ * the log as their own source, domid 0x7FF0. */
+START_TEST(test_hypervisor_console)
+{
+	struct collect	 c;
+	char		 path[PATH_MAX];
+	FILE		*f;
+
+	snprintf(path, sizeof path, "%s/hv-console", dir);
+	f = fopen(path, "a");
+	ck_assert_ptr_nonnull(f);
+	fputs("(XEN) Xen version 4.17\n", f);
+	fclose(f);
+	send_event(HV_DOMID_XEN, HV_VIRQ_CON_RING);
+	spin();
+	f = fopen(path, "a");
+	fputs("(XEN) Brought up 2 CPUs\n", f);
+	fclose(f);
+	send_event(HV_DOMID_XEN, HV_VIRQ_CON_RING);
+	spin();
+	c = logged(HV_DOMID_XEN, NULL);
+	ck_assert_uint_eq(c.len, 47);
+	ck_assert(memcmp(c.buf, "(XEN) Xen version 4.17\n(XEN) Brought up 2 CPUs\n",
+	    47) == 0);
+	free(c.buf);
+}
+END_TEST
+
 static void
 setup_slow(void)
 {
@@ -439,6 +467,7 @@ consoled_suite(void)
 	tcase_add_test(tc, test_death_loses_nothing);
 	tcase_add_test(tc, test_pty);
 	tcase_add_test(tc, test_pty_limit);
+	tcase_add_test(tc, test_hypervisor_console);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(rl, setup_slow, teardown);
 	tcase_add_test(rl, test_rate_limit);
