@@ -96,6 +96,7 @@ struct consoled {
 	struct event		*sweep;
 	struct event		*unpause;
 	bool			 paused;	/* the log is behind */
+	unsigned		 pty_failures;
 	int64_t			 hv_inc;	/* the hypervisor's console */
 };
 
@@ -250,7 +251,16 @@ console_pty_open(struct console *c)
 	    (name = ptsname(c->ptm)) == NULL ||
 	    (c->pts = open(name, O_RDWR | O_NOCTTY | O_NONBLOCK |
 	    O_CLOEXEC)) < 0) {
-		log_warn("console %u: no pty: %s", c->domid, strerror(errno));
+		/* Said once: at thousands of domains, kernel.pty.max (4096
+		 * by default) or the open files limit runs out; the log
+		 * still gets everything. */
+		if (cd->pty_failures++ == 0)
+			log_warn("console %u: no pty: %s (kernel.pty.max, or "
+			    "the open files limit?); consoles without a pty "
+			    "are still logged", c->domid, strerror(errno));
+		else
+			log_debug("console %u: no pty: %s", c->domid,
+			    strerror(errno));
 		if (c->ptm >= 0)
 			close(c->ptm);
 		c->ptm = -1;
