@@ -72,7 +72,8 @@ log_level_name(enum log_level level)
 	return (log_names[level]);
 }
 
-/* Write one line with a time stamp and the level. */
+/* Write one line with a time stamp and the level; the file's lock keeps
+ * the line whole when the console log's writer thread logs too. */
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap)
 {
@@ -84,11 +85,13 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+	flockfile(f);
 	fprintf(f, "%s.%03ldZ %s: ", when, ts.tv_nsec / 1000000,
 	    log_level_name(level));
 	vfprintf(f, fmt, ap);
 	fputc('\n', f);
 	fflush(f);
+	funlockfile(f);
 }
 
 /* Log a message if the level allows it. */
