@@ -20,7 +20,7 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define TAIL_POLL_MS		100
+#define TAIL_POLL_MS		50
 #define TAIL_DEFAULT_LINES	10
 
 /* A line kept for the last-N output; joined across chunks. */
