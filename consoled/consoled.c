@@ -49,6 +49,9 @@
 #define CONSOLE_SWEEP_MS	200	/* rings checked for missed events */
 #define CONSOLE_PAUSE_MS	10	/* re-check a full log queue */
 #define CONSOLE_BUDGET		64	/* ring reads per turn */
+#define CONSOLE_FINAL_READS	1024	/* a last drain's bound: a guest
+					   still writing cannot hold the
+					   loop */
 #define CONSOLE_LIMIT		(1024 * 1024)	/* pty buffer, no limit key */
 #define CONSOLE_XEN_UUID	"00000000-0000-0000-0000-000000000000"
 
@@ -376,8 +379,9 @@ console_pause(struct consoled *cd)
 /*
  * Drain the output ring: until empty, or until the domain's tokens or
  * the turn's budget run out, or the log falls behind (final: until empty,
- * whatever the bucket says). Each read publishes out_cons and looks at
- * out_prod again.
+ * whatever the bucket says, but at most CONSOLE_FINAL_READS reads, 2 MiB:
+ * a dead guest's ring holds 2 KiB, and one still writing must not hold
+ * the loop). Each read publishes out_cons and looks at out_prod again.
  */
 static void
 console_drain(struct console *c, bool final)
@@ -388,7 +392,7 @@ console_drain(struct console *c, bool final)
 	ssize_t		 n;
 	size_t		 want;
 	bool		 moved = false;
-	int		 budget = CONSOLE_BUDGET;
+	int		 budget = final ? CONSOLE_FINAL_READS : CONSOLE_BUDGET;
 
 	if (c->intf == NULL || c->broken)
 		return;
@@ -396,7 +400,7 @@ console_drain(struct console *c, bool final)
 		return;
 	now = now_ns();
 	console_refill(c, now);
-	while (final || budget-- > 0) {
+	while (budget-- > 0) {
 		want = sizeof buf;
 		if (!final && cd->cfg.rate != 0) {
 			if (c->tokens <= 0) {
