@@ -105,14 +105,27 @@ struct consoled {
 
 static void	console_drain(struct console *, bool);
 static void	console_setup(struct consoled *, uint32_t);
+static void	console_pty_open(struct console *);
+static void	console_pty_close(struct console *);
+static void	console_pty_broken(struct console *, const char *);
 
-/* Nanoseconds since the epoch. */
+/* Nanoseconds since the epoch (capture times). */
 static uint64_t
 now_ns(void)
 {
 	struct timespec	ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/* Nanoseconds of a clock that never steps (the token buckets). */
+static uint64_t
+mono_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
 }
 
@@ -160,6 +173,10 @@ console_pty_flush(struct console *c)
 
 	while ((len = evbuffer_get_length(c->pty_out)) != 0) {
 		n = evbuffer_write(c->pty_out, c->ptm);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			console_pty_broken(c, strerror(errno));
+			return;
+		}
 		if (n <= 0)
 			break;
 	}
@@ -226,8 +243,14 @@ console_pty_readable(evutil_socket_t fd, short events, void *arg)
 	if ((size_t)room > sizeof buf)
 		room = sizeof buf;
 	n = read(fd, buf, (size_t)room);
-	if (n <= 0)
-		return;		/* EAGAIN, or EIO while no client */
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		/* Hung up: the master would stay readable forever. */
+		console_pty_broken(c, n == 0 ? "end of file" :
+		    strerror(errno));
+		return;
+	}
+	if (n < 0)
+		return;
 	if (ring_write(&c->in, buf, (size_t)n) != n) {
 		log_warn("console %u: bad input ring indices", c->domid);
 		c->broken = true;
@@ -297,16 +320,33 @@ console_pty_close(struct console *c)
 	c->ptm = c->pts = -1;
 }
 
+/* The pty was hung up (a client that took it as its controlling
+ * terminal went away): make a new one, as xenconsoled does, and say where
+ * it is in console/tty. */
+static void
+console_pty_broken(struct console *c, const char *why)
+{
+	log_info("console %u: pty broken (%s): making a new one", c->domid,
+	    why);
+	console_pty_close(c);
+	console_pty_open(c);
+}
+
 /* Refill the bucket for the time gone by. */
 static void
 console_refill(struct console *c, uint64_t now)
 {
 	const struct consoled_config	*cfg = &c->cd->cfg;
-	uint64_t			 add;
+	uint64_t			 add, ns;
 
 	if (cfg->rate == 0)
 		return;
-	add = (now - c->refilled_ns) * cfg->rate / 1000000000u;
+	/* Long idle only fills the bucket: cap the time so that the
+	 * product cannot overflow. */
+	ns = now - c->refilled_ns;
+	if (ns > (cfg->burst / cfg->rate + 1) * 1000000000u)
+		ns = (cfg->burst / cfg->rate + 1) * 1000000000u;
+	add = ns * cfg->rate / 1000000000u;
 	if (add == 0)
 		return;
 	c->refilled_ns = now;
@@ -399,7 +439,7 @@ console_drain(struct console *c, bool final)
 	if (!final && (c->throttled || cd->paused))
 		return;
 	now = now_ns();
-	console_refill(c, now);
+	console_refill(c, mono_ns());
 	while (budget-- > 0) {
 		want = sizeof buf;
 		if (!final && cd->cfg.rate != 0) {
@@ -429,9 +469,13 @@ console_drain(struct console *c, bool final)
 			break;
 		}
 	}
-	/* Budget spent with more to read: go on after the others' turn. */
-	if (!final && budget < 0 && ring_readable(&c->out) > 0)
-		event_active(c->throttle, EV_TIMEOUT, 0);
+	/* Budget spent with more to read: go on after the others' turn
+	 * (a zero timeout, so that the loop polls its descriptors first). */
+	if (!final && budget < 0 && ring_readable(&c->out) > 0) {
+		struct timeval	zero = { 0, 0 };
+
+		event_add(c->throttle, &zero);
+	}
 	if (moved)
 		hv_notify(cd->hv, c->port);
 	/* The guest may have taken input: read the pty again. */
@@ -538,7 +582,9 @@ console_setup(struct consoled *cd, uint32_t domid)
 	ref = console_key(cd, domid, "console/ring-ref");
 	port = console_key(cd, domid, "console/port");
 	limit = console_key(cd, domid, "console/limit");
-	if (type == NULL || strcmp(type, "xenconsoled") != 0 ||
+	/* No type is xenconsoled's, as in xenconsoled; others (ioemu) are
+	 * not ours. */
+	if ((type != NULL && strcmp(type, "xenconsoled") != 0) ||
 	    console_number(ref, &gfn) != 0 ||
 	    console_number(port, &evtchn) != 0 || evtchn == 0 ||
 	    evtchn > UINT32_MAX)
@@ -565,7 +611,7 @@ console_setup(struct consoled *cd, uint32_t domid)
 	c->in = (struct ring){ c->intf->in, sizeof c->intf->in,
 	    &c->intf->in_cons, &c->intf->in_prod };
 	c->tokens = (int64_t)cd->cfg.burst;
-	c->refilled_ns = now_ns();
+	c->refilled_ns = mono_ns();
 	if (hv_domain_info(cd->hv, domid, &info) != 0)
 		memset(&info, 0, sizeof info);
 	name = console_key(cd, domid, "name");
@@ -661,6 +707,10 @@ consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
 	cd->hv = hv;
 	cd->db = db;
 	cd->cfg = *cfg;
+	/* A bucket smaller than a ring could never let a full ring out. */
+	if (cd->cfg.rate != 0 && cd->cfg.burst < sizeof(((struct
+	    xencons_interface *)0)->out) * 2)
+		cd->cfg.burst = sizeof(((struct xencons_interface *)0)->out) * 2;
 	cd->bydomid = xcalloc(HV_DOMID_XEN, sizeof *cd->bydomid);
 	TAILQ_INIT(&cd->consoles);
 	cd->w_intro = xsd_watch_add(xsd, "@introduceDomain",

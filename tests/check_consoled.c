@@ -5,6 +5,7 @@
  * keys, INTRODUCE, death) and the guest (writing into its console page's
  * output ring, reading its input ring), and reads the log back.
  */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -362,6 +363,48 @@ START_TEST(test_pty)
 }
 END_TEST
 
+/* After a client hangs the pty up (TIOCVHANGUP), the console still has a
+ * working pty at the path in console/tty. (Whether the master then reads
+ * EIO, which the drainer answers with a new pty, depends on how the hangup
+ * came; this test does not force that path.) */
+START_TEST(test_pty_hangup)
+{
+	struct guest	*g = make_guest(11, NULL);
+	char		*tty, buf[64];
+	int		 fd, i;
+	ssize_t		 n = 0;
+
+	ck_assert_int_eq(xsd_read(xsd, "/local/domain/11/console/tty", &tty,
+	    NULL), 0);
+	fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	free(tty);
+	if (ioctl(fd, TIOCVHANGUP) != 0) {
+		close(fd);
+		munmap(g->intf, PAGE);
+		free(g);
+		return;		/* not root: cannot hang a tty up */
+	}
+	close(fd);
+	spin();
+	ck_assert_int_eq(xsd_read(xsd, "/local/domain/11/console/tty", &tty,
+	    NULL), 0);
+	fd = open(tty, O_RDWR | O_NOCTTY | O_NONBLOCK);
+	ck_assert_int_ge(fd, 0);
+	free(tty);
+	guest_print(g, "after\n", 6);
+	for (i = 0; i < 100 && n <= 0; i++) {
+		spin();
+		n = read(fd, buf, sizeof buf);
+	}
+	ck_assert_int_eq(n, 6);
+	ck_assert(memcmp(buf, "after\n", 6) == 0);
+	close(fd);
+	munmap(g->intf, PAGE);
+	free(g);
+}
+END_TEST
+
 /* The pty keeps at most the console's limit while nobody reads it; the
  * log keeps everything. */
 START_TEST(test_pty_limit)
@@ -467,6 +510,7 @@ consoled_suite(void)
 	tcase_add_test(tc, test_death_loses_nothing);
 	tcase_add_test(tc, test_pty);
 	tcase_add_test(tc, test_pty_limit);
+	tcase_add_test(tc, test_pty_hangup);
 	tcase_add_test(tc, test_hypervisor_console);
 	suite_add_tcase(s, tc);
 	tcase_add_checked_fixture(rl, setup_slow, teardown);

@@ -354,8 +354,14 @@ domain_process(struct domain *d)
 		progress |= c->requests != fed;
 		moved |= progress;
 	} while (progress && !c->closing && --budget > 0);
-	if (progress && budget == 0)
-		domain_kick(d);
+	/* Budget spent with more to do: go on after the loop has polled its
+	 * descriptors (a zero timeout, not an activation, which would run
+	 * in this same pass). */
+	if (progress && budget == 0) {
+		struct timeval	zero = { 0, 0 };
+
+		event_add(d->kick, &zero);
+	}
 	if (domain_flush(d) > 0)
 		moved = true;
 	d->busy = evbuffer_get_length(d->in) != 0 ||
