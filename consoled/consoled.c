@@ -59,7 +59,11 @@ struct console {
 	struct consoled		*cd;
 	uint32_t		 domid;
 	TAILQ_ENTRY(console)	 entry;
-	int64_t			 inc;		/* incarnation in the log */
+	int64_t			 inc;		/* incarnation in the log; <= 0
+						   while none could be begun */
+	uint64_t		 inc_tried_ns;
+	char			 uuid[37];
+	char			 name[65];
 	struct xencons_interface *intf;		/* NULL: not set up */
 	struct ring		 out;		/* guest to us */
 	struct ring		 in;		/* us to guest */
@@ -108,6 +112,7 @@ static void	console_setup(struct consoled *, uint32_t);
 static void	console_pty_open(struct console *);
 static void	console_pty_close(struct console *);
 static void	console_pty_broken(struct console *, const char *);
+static bool	console_incarnation(struct console *, bool);
 
 /* Nanoseconds since the epoch (capture times). */
 static uint64_t
@@ -417,6 +422,30 @@ console_pause(struct consoled *cd)
 }
 
 /*
+ * Make sure the console has its incarnation in the log. Beginning one is
+ * a commit; if it failed (disk full, say), it is tried again at most once
+ * a second, and the ring is not drained meanwhile: the guest waits, and
+ * nothing it prints is lost.
+ */
+static bool
+console_incarnation(struct console *c, bool now)
+{
+	uint64_t	t = mono_ns();
+
+	if (c->inc > 0)
+		return (true);
+	if (!now && t - c->inc_tried_ns < 1000000000u)
+		return (false);
+	c->inc_tried_ns = t;
+	c->inc = db_incarnation_begin(c->cd->db, c->domid, c->uuid, c->name,
+	    now_ns());
+	if (c->inc <= 0)
+		log_warn("console %u: cannot begin its log: %s; not drained "
+		    "until it can", c->domid, strerror((int)-c->inc));
+	return (c->inc > 0);
+}
+
+/*
  * Drain the output ring: until empty, or until the domain's tokens or
  * the turn's budget run out, or the log falls behind (final: until empty,
  * whatever the bucket says, but at most CONSOLE_FINAL_READS reads, 2 MiB:
@@ -437,6 +466,8 @@ console_drain(struct console *c, bool final)
 	if (c->intf == NULL || c->broken)
 		return;
 	if (!final && (c->throttled || cd->paused))
+		return;
+	if (!console_incarnation(c, final) && !final)
 		return;
 	now = now_ns();
 	console_refill(c, mono_ns());
@@ -615,9 +646,11 @@ console_setup(struct consoled *cd, uint32_t domid)
 	if (hv_domain_info(cd->hv, domid, &info) != 0)
 		memset(&info, 0, sizeof info);
 	name = console_key(cd, domid, "name");
-	c->inc = db_incarnation_begin(cd->db, domid, info.uuid,
-	    name != NULL ? name : info.name, now_ns());
+	snprintf(c->uuid, sizeof c->uuid, "%s", info.uuid);
+	snprintf(c->name, sizeof c->name, "%s", name != NULL ? name :
+	    info.name);
 	free(name);
+	console_incarnation(c, true);
 	console_pty_open(c);
 	log_info("console %u: ring-ref %llu port %llu, log incarnation %lld",
 	    domid, (unsigned long long)gfn, (unsigned long long)evtchn,
@@ -681,9 +714,11 @@ consoled_virq(struct consoled *cd, unsigned virq)
 
 	if (virq != HV_VIRQ_CON_RING)
 		return;
-	if (cd->hv_inc == 0)
+	if (cd->hv_inc <= 0)
 		cd->hv_inc = db_incarnation_begin(cd->db, HV_DOMID_XEN,
 		    CONSOLE_XEN_UUID, "xen", now_ns());
+	if (cd->hv_inc <= 0)
+		return;		/* tried again on the next VIRQ_CON_RING */
 	for (i = 0; i < 64; i++) {
 		if (hv_hypervisor_console(cd->hv, buf, sizeof buf, &len) != 0 ||
 		    len == 0)
