@@ -14,7 +14,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,11 +30,11 @@
 #include "log.h"
 #include "path.h"
 #include "ring.h"
+#include "simtest.h"
 #include "store.h"
 #include "tree.h"
 #include "xsd-private.h"
 
-#define PAGE		4096
 #define GUEST_PORT	7
 #define MAX_GUESTS	128
 
@@ -49,55 +48,20 @@ struct guest {
 	int					 nevents;
 };
 
-static char			 dir[64];
+static char			*dir;
 static struct event_base	*base;
 static struct hv		*hv;
 static struct xsd		*xsd;
 static int			 evsock = -1;
+
+#define put_file(rel, data, len)	simtest_put(dir, rel, data, len)
+#define send_event(domid, port)		simtest_event(evsock, dir, domid, port)
+#define spin()				simtest_spin(base)
 static struct guest		 guests[MAX_GUESTS];
 static char			 heard[32][128];
 static int			 nheard;
 
 static const struct actor dom0 = { 0, PERMS_NO_TARGET, 1 };
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-/* Write a whole file under the root. */
-static void
-put_file(const char *rel, const void *data, size_t len)
-{
-	char	path[PATH_MAX];
-	int	fd;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-/* Send an 8-byte event datagram to the daemon's socket, without blocking:
- * a full socket drops it (the daemon's sweep still finds the work). */
-static void
-send_event(uint32_t domid, uint32_t port)
-{
-	struct sockaddr_un	sun;
-	uint32_t		msg[2] = { htole32(domid), htole32(port) };
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/evtchn.sock", dir);
-	if (sendto(evsock, msg, sizeof msg, MSG_DONTWAIT,
-	    (struct sockaddr *)&sun, sizeof sun) != (ssize_t)sizeof msg)
-		ck_assert_int_eq(errno, EAGAIN);
-}
 
 /* The daemon's hv callback, as daemon/main.c has it. */
 static void
@@ -105,16 +69,6 @@ on_virq(unsigned virq, void *arg)
 {
 	if (virq == HV_VIRQ_DOM_EXC)
 		xsd_domains_changed(arg);
-}
-
-/* Run the engine's loop until nothing is left to do right now. */
-static void
-spin(void)
-{
-	int	i;
-
-	for (i = 0; i < 20; i++)
-		event_base_loop(base, EVLOOP_NONBLOCK);
 }
 
 /* An in-process watcher: remembers what it heard. */
@@ -131,33 +85,16 @@ record(const char *path, void *arg)
 static struct guest *
 make_guest(uint32_t domid)
 {
-	static const char	 zero[PAGE];
 	struct guest		*g = &guests[domid % MAX_GUESTS];
 	struct perm		 home[2] = { { 0, PERM_NONE }, { domid, PERM_READ } };
 	struct perm		 own = { domid, PERM_NONE };
 	struct perms		*ps;
-	char			 rel[128], path[PATH_MAX];
-	int			 fd;
+	char			 path[PATH_MAX];
 
-	snprintf(rel, sizeof rel, "%s/domains/%u", dir, domid);
-	ck_assert_int_eq(mkdir(rel, 0755), 0);
-	snprintf(rel, sizeof rel, "%s/domains/%u/gnttab", dir, domid);
-	ck_assert_int_eq(mkdir(rel, 0755), 0);
-	snprintf(rel, sizeof rel, "domains/%u/gnttab/0", domid);
-	put_file(rel, zero, sizeof zero);
-	snprintf(rel, sizeof rel, "domains/%u/gnttab/1", domid);
-	put_file(rel, zero, sizeof zero);
-	snprintf(rel, sizeof rel, "domains/%u/state", domid);
-	put_file(rel, "running\n", 8);
-
+	simtest_domain(dir, domid);
 	memset(g, 0, sizeof *g);
 	g->domid = domid;
-	snprintf(path, sizeof path, "%s/domains/%u/gnttab/1", dir, domid);
-	fd = open(path, O_RDWR);
-	ck_assert_int_ge(fd, 0);
-	g->intf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ck_assert_ptr_ne(g->intf, MAP_FAILED);
-	close(fd);
+	g->intf = simtest_map(dir, domid, 1);
 	g->req = (struct ring){ g->intf->req, XENSTORE_RING_SIZE,
 	    &g->intf->req_cons, &g->intf->req_prod };
 	g->rsp = (struct ring){ g->intf->rsp, XENSTORE_RING_SIZE,
@@ -320,13 +257,10 @@ static void
 setup(void)
 {
 	struct xsd_config	cfg;
-	char			err[256], path[PATH_MAX];
+	char			err[256];
 
 	log_open(NULL, LOG_LEVEL_ERROR);
-	snprintf(dir, sizeof dir, "/tmp/check_domain.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/domains", dir);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
+	dir = simtest_root();
 	base = event_base_new();
 	hv = hv_open_sim(base, dir, err, sizeof err);
 	ck_assert_msg(hv != NULL, "%s", err);
@@ -350,10 +284,11 @@ teardown(void)
 	close(evsock);
 	for (i = 0; i < MAX_GUESTS; i++) {
 		if (guests[i].intf != NULL)
-			munmap(guests[i].intf, PAGE);
+			munmap(guests[i].intf, SIMTEST_PAGE);
 		guests[i].intf = NULL;
 	}
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	simtest_rm_rf(dir);
+	free(dir);
 }
 
 /* Every kind of request works over the ring, in the guest's home. */
