@@ -537,10 +537,11 @@ console_sweep(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Let a console go: a last drain, its incarnation closed, its page and
- * port and pty released. */
+/* Let a console go: a last drain, its page and port and pty released,
+ * and its incarnation closed if the domain is gone (else it stays open
+ * for the daemon's next start to continue). */
 static void
-console_free(struct console *c)
+console_free(struct console *c, bool gone)
 {
 	struct consoled	*cd = c->cd;
 
@@ -550,7 +551,8 @@ console_free(struct console *c)
 			log_info("console %u: %llu bytes never read from the "
 			    "pty", c->domid,
 			    (unsigned long long)c->pty_dropped);
-		db_incarnation_end(cd->db, c->inc, now_ns());
+		if (gone)
+			db_incarnation_end(cd->db, c->inc, now_ns());
 		hv_evtchn_unbind(cd->hv, c->port);
 		hv_unmap(cd->hv, c->intf);
 		c->intf = NULL;
@@ -701,7 +703,7 @@ consoled_released(const char *path, void *arg)
 	if (xsd_domain_introduced(cd->xsd, domid))
 		console_drain(c, true);
 	else
-		console_free(c);
+		console_free(c, true);
 }
 
 /* The hypervisor's own console grew. */
@@ -773,17 +775,8 @@ consoled_free(struct consoled *cd)
 		return;
 	xsd_watch_remove(cd->xsd, cd->w_intro);
 	xsd_watch_remove(cd->xsd, cd->w_release);
-	while ((c = TAILQ_FIRST(&cd->consoles)) != NULL) {
-		/* The domain lives on: its incarnation stays open for the
-		 * next start of the daemon. */
-		if (c->intf != NULL) {
-			console_drain(c, true);
-			hv_evtchn_unbind(cd->hv, c->port);
-			hv_unmap(cd->hv, c->intf);
-			c->intf = NULL;
-		}
-		console_free(c);
-	}
+	while ((c = TAILQ_FIRST(&cd->consoles)) != NULL)
+		console_free(c, false);
 	event_free(cd->sweep);
 	event_free(cd->unpause);
 	free(cd->bydomid);
