@@ -518,15 +518,6 @@ domain_scan(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* A VIRQ_DOM_EXC arrived: rescan once the current work is done (a burst
- * of them costs one scan). */
-void
-domain_changed(struct xsd *xsd)
-{
-	if (xsd->hv != NULL)
-		event_active(xsd->dom_scan, EV_TIMEOUT, 0);
-}
-
 /* The domain tables and the special nodes' permissions. */
 void
 domain_init(struct xsd *xsd)
@@ -559,11 +550,13 @@ xsd_attach_hv(struct xsd *xsd, struct hv *hv)
 	}
 }
 
-/* A hypervisor event about domains, from the daemon's hv callback. */
+/* A VIRQ_DOM_EXC arrived (the daemon's hv callback): rescan once the
+ * current work is done (a burst of them costs one scan). */
 void
 xsd_domains_changed(struct xsd *xsd)
 {
-	domain_changed(xsd);
+	if (xsd->hv != NULL)
+		event_active(xsd->dom_scan, EV_TIMEOUT, 0);
 }
 
 /* Let every domain go (the daemon is stopping). Connections free their
