@@ -14,7 +14,6 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -31,9 +30,9 @@
 #include "hv.h"
 #include "log.h"
 #include "ring.h"
+#include "simtest.h"
 #include "xsd-private.h"
 
-#define PAGE		4096
 #define CONS_PORT	2
 
 struct guest {
@@ -43,7 +42,7 @@ struct guest {
 	struct ring			 in;	/* we read */
 };
 
-static char			 dir[64];
+static char			*dir;
 static struct event_base	*base;
 static struct hv		*hv;
 static struct xsd		*xsd;
@@ -51,50 +50,9 @@ static struct db		*db;
 static struct consoled		*cd;
 static int			 evsock = -1;
 
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return (remove(path));
-}
-
-static void
-put_file(const char *rel, const void *data, size_t len)
-{
-	char	path[PATH_MAX];
-	int	fd;
-
-	snprintf(path, sizeof path, "%s/%s", dir, rel);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, data, len), (ssize_t)len);
-	close(fd);
-}
-
-/* An event datagram from the guest (dropped if the socket is full). */
-static void
-send_event(uint32_t domid, uint32_t port)
-{
-	struct sockaddr_un	sun;
-	uint32_t		msg[2] = { htole32(domid), htole32(port) };
-
-	memset(&sun, 0, sizeof sun);
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof sun.sun_path, "%s/evtchn.sock", dir);
-	sendto(evsock, msg, sizeof msg, MSG_DONTWAIT, (struct sockaddr *)&sun,
-	    sizeof sun);
-}
-
-static void
-spin(void)
-{
-	int	i;
-
-	for (i = 0; i < 20; i++)
-		event_base_loop(base, EVLOOP_NONBLOCK);
-}
+#define put_file(rel, data, len)	simtest_put(dir, rel, data, len)
+#define send_event(domid, port)		simtest_event(evsock, dir, domid, port)
+#define spin()				simtest_spin(base)
 
 static void
 on_virq(unsigned virq, void *arg)
@@ -110,32 +68,16 @@ on_virq(unsigned virq, void *arg)
 static struct guest *
 make_guest(uint32_t domid, const char *limit)
 {
-	static const char	 zero[PAGE];
 	struct guest		*g = calloc(1, sizeof *g);
 	char			 rel[128], path[PATH_MAX], v[64];
-	int			 fd;
 
-	snprintf(path, sizeof path, "%s/domains/%u", dir, domid);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
-	snprintf(path, sizeof path, "%s/domains/%u/gnttab", dir, domid);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
-	snprintf(rel, sizeof rel, "domains/%u/gnttab/0", domid);
-	put_file(rel, zero, sizeof zero);
-	snprintf(rel, sizeof rel, "domains/%u/gnttab/1", domid);
-	put_file(rel, zero, sizeof zero);
-	snprintf(rel, sizeof rel, "domains/%u/state", domid);
-	put_file(rel, "running\n", 8);
+	simtest_domain(dir, domid);
 	snprintf(rel, sizeof rel, "domains/%u/uuid", domid);
 	snprintf(v, sizeof v, "%08u-0000-4000-8000-000000000000", domid);
 	put_file(rel, v, strlen(v));
 
 	g->domid = domid;
-	snprintf(path, sizeof path, "%s/domains/%u/gnttab/0", dir, domid);
-	fd = open(path, O_RDWR);
-	ck_assert_int_ge(fd, 0);
-	g->intf = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	ck_assert_ptr_ne(g->intf, MAP_FAILED);
-	close(fd);
+	g->intf = simtest_map(dir, domid, 0);
 	g->out = (struct ring){ g->intf->out, sizeof g->intf->out,
 	    &g->intf->out_cons, &g->intf->out_prod };
 	g->in = (struct ring){ g->intf->in, sizeof g->intf->in,
@@ -235,10 +177,7 @@ setup_with(uint64_t rate, uint64_t burst)
 	char			err[256], path[PATH_MAX];
 
 	log_open(NULL, LOG_LEVEL_ERROR);
-	snprintf(dir, sizeof dir, "/tmp/check_consoled.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/domains", dir);
-	ck_assert_int_eq(mkdir(path, 0755), 0);
+	dir = simtest_root();
 	base = event_base_new();
 	hv = hv_open_sim(base, dir, err, sizeof err);
 	ck_assert_msg(hv != NULL, "%s", err);
@@ -274,7 +213,8 @@ teardown(void)
 	hv_close(hv);
 	event_base_free(base);
 	close(evsock);
-	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	simtest_rm_rf(dir);
+	free(dir);
 }
 
 /* Bytes of every value, lines longer than the ring, wraps: the log holds
@@ -300,7 +240,7 @@ START_TEST(test_exact_bytes)
 	ck_assert(memcmp(c.buf, data, len) == 0);
 	free(c.buf);
 	free(data);
-	munmap(g->intf, PAGE);
+	munmap(g->intf, SIMTEST_PAGE);
 	free(g);
 }
 END_TEST
@@ -325,7 +265,7 @@ START_TEST(test_death_loses_nothing)
 	ck_assert_uint_eq(c.len, 18);
 	ck_assert(memcmp(c.buf, "booting\nlast words", 18) == 0);
 	free(c.buf);
-	munmap(g->intf, PAGE);
+	munmap(g->intf, SIMTEST_PAGE);
 	free(g);
 }
 END_TEST
@@ -358,7 +298,7 @@ START_TEST(test_pty)
 	ck_assert_int_eq(ring_read(&g->in, buf, sizeof buf), 5);
 	ck_assert(memcmp(buf, "root\r", 5) == 0);
 	close(fd);
-	munmap(g->intf, PAGE);
+	munmap(g->intf, SIMTEST_PAGE);
 	free(g);
 }
 END_TEST
@@ -381,7 +321,7 @@ START_TEST(test_pty_hangup)
 	free(tty);
 	if (ioctl(fd, TIOCVHANGUP) != 0) {
 		close(fd);
-		munmap(g->intf, PAGE);
+		munmap(g->intf, SIMTEST_PAGE);
 		free(g);
 		return;		/* not root: cannot hang a tty up */
 	}
@@ -400,7 +340,7 @@ START_TEST(test_pty_hangup)
 	ck_assert_int_eq(n, 6);
 	ck_assert(memcmp(buf, "after\n", 6) == 0);
 	close(fd);
-	munmap(g->intf, PAGE);
+	munmap(g->intf, SIMTEST_PAGE);
 	free(g);
 }
 END_TEST
@@ -418,7 +358,7 @@ START_TEST(test_pty_limit)
 	c = logged(8, NULL);
 	ck_assert_uint_eq(c.len, sizeof data);
 	free(c.buf);
-	munmap(g->intf, PAGE);
+	munmap(g->intf, SIMTEST_PAGE);
 	free(g);
 }
 END_TEST
@@ -456,8 +396,8 @@ START_TEST(test_rate_limit)
 	c = logged(10, NULL);
 	ck_assert_uint_eq(c.len, 6);
 	free(c.buf);
-	munmap(flood->intf, PAGE);
-	munmap(quiet->intf, PAGE);
+	munmap(flood->intf, SIMTEST_PAGE);
+	munmap(quiet->intf, SIMTEST_PAGE);
 	free(flood);
 	free(quiet);
 }
