@@ -36,6 +36,23 @@ struct db_config {
 	size_t		 chunk_bytes;		/* a chunk is cut at this many
 						   raw bytes (default 64 KiB) */
 	int		 level;			/* zstd level (default 3) */
+
+	/* Store history (db/history.c; docs/console-db.md, "History"). */
+	uint64_t	 history_full_s;	/* commits younger than this are
+						   kept whole (default 3600) */
+	uint64_t	 history_full_commits;	/* ... and so are the newest
+						   this many (default 100000) */
+	uint64_t	 history_minute_s;	/* older than full, younger than
+						   this: the last change per path
+						   per minute (default 1 day);
+						   older: per hour */
+	uint64_t	 history_max_bytes;	/* all history rows and
+						   snapshots (default 256 MiB);
+						   the oldest go first */
+	uint64_t	 snapshot_interval_s;	/* a copy of the whole tree is
+						   kept this often, for
+						   xsc-history --at beyond the
+						   thinned rows (default 3600) */
 };
 
 /* One incarnation, as readers see it. */
@@ -84,6 +101,75 @@ struct db_stats {
 void		 db_config_defaults(struct db_config *);
 
 /*
+ * The store, durable and versioned (db/history.c, docs/console-db.md).
+ * The daemon hands every commit over as it happens; like db_append, it
+ * only copies into the writer's queue. The writer applies each commit
+ * to the durable tree (table node) and appends it to the history in the
+ * same SQLite transaction, in queue order with the domain and watch
+ * records below, so what is durable is always the store as of one
+ * commit: the last durable commit.
+ */
+#define DB_ORIGIN_SOCKET	0x80000000u	/* origin: socket conn id | this */
+
+struct db_change {
+	const char	*path;
+	bool		 deleted;
+	bool		 created;		/* new with this commit (or
+						   replacing a node deleted in
+						   it): goes last among its
+						   siblings */
+	const void	*value;			/* not for deleted */
+	uint32_t	 vlen;
+	const char	*perms;			/* "n0,r5" (owner first) */
+};
+
+/* A domain the store serves on a ring, for a restart to serve again. */
+struct db_domain {
+	uint32_t	 domid;
+	uint64_t	 mfn;			/* as given to INTRODUCE */
+	uint32_t	 port;			/* the guest's event channel */
+	uint32_t	 target;		/* UINT32_MAX: none */
+	uint32_t	 features;		/* as negotiated on the page */
+};
+
+/* A watch of a ring connection, restored with its domain. */
+struct db_watch {
+	uint32_t	 domid;
+	const char	*path;
+	const char	*token;
+	uint32_t	 depth;			/* 0: whole subtree */
+};
+
+void		 db_commit(struct db *, uint64_t gen, uint64_t time_ns,
+		    uint32_t origin, bool in_txn, const struct db_change *,
+		    size_t);
+void		 db_perms_forget(struct db *, uint64_t gen, uint32_t domid);
+void		 db_domain_put(struct db *, const struct db_domain *);
+void		 db_domain_del(struct db *, uint32_t domid);	/* + watches */
+void		 db_watch_put(struct db *, const struct db_watch *);
+void		 db_watch_del(struct db *, const struct db_watch *);
+void		 db_meta_put(struct db *, const char *, const char *);
+int		 db_set_limits(struct db *, const struct db_config *);
+
+/*
+ * Restart: called once, right after db_open_writer and before any other
+ * writer call, on the event loop (it blocks). Gives the durable tree in
+ * creation order (a parent before its children, siblings in the order
+ * they were made), then the domains, their watches, and the meta
+ * records; the generation of the last durable commit in *gen (0 for a
+ * new database). A callback's non-zero return stops it and is returned.
+ */
+struct db_load_ops {
+	int	(*node)(const char *path, const void *value, uint32_t vlen,
+		    const char *perms, uint64_t gen, void *arg);
+	int	(*domain)(const struct db_domain *, void *arg);
+	int	(*watch)(const struct db_watch *, void *arg);
+	int	(*meta)(const char *key, const char *value, void *arg);
+};
+int		 db_store_load(struct db *, const struct db_load_ops *, void *,
+		    uint64_t *gen);
+
+/*
  * Writer side; called from the daemon's event loop, never blocks on disk
  * (db_incarnation_begin and db_flush wait for the writer thread). Opening
  * gives NULL with errno and a message in the buffer on failure; begin
@@ -124,5 +210,76 @@ int		 db_lines(struct db *, int64_t, int64_t, db_line_cb *, void *);
 int64_t		 db_last_seq(struct db *, int64_t);
 int64_t		 db_tail_seq(struct db *, int64_t, uint64_t);
 int		 db_changed(struct db *);
+
+/*
+ * History, as xsc-history and xsconsole-tail --store read it. A query
+ * selects changes by path (exact, or the subtree below it), by the
+ * domain they concern (its home /local/domain/<id>/... and the backend
+ * entries /local/domain/<any>/backend/<type>/<id>/...), and by a range
+ * of generations and of times; they come in generation order (oldest
+ * first; newest first with newest_first), each with the value the path
+ * had before it when with_old is set (the previous change kept for that
+ * path: thinned history may skip values in between).
+ */
+struct db_hchange {
+	uint64_t	 gen;
+	uint64_t	 time_ns;
+	uint32_t	 origin;		/* domid, or DB_ORIGIN_SOCKET|conn */
+	bool		 in_txn;
+	const char	*path;
+	bool		 deleted;
+	bool		 created;
+	const void	*value;
+	uint32_t	 vlen;
+	const char	*perms;
+	bool		 old_exists;		/* with_old only */
+	bool		 old_known;		/* false: nothing older kept */
+	const void	*old_value;
+	uint32_t	 old_vlen;
+	const char	*old_perms;
+};
+
+struct db_hquery {
+	const char	*path;			/* NULL: every path */
+	bool		 subtree;		/* path and everything below */
+	int64_t		 subject;		/* -1, or only changes that
+						   concern this domid */
+	uint64_t	 gen_min, gen_max;	/* inclusive; 0: unbounded */
+	uint64_t	 ns_min, ns_max;	/* inclusive; 0: unbounded */
+	bool		 with_old;
+	bool		 newest_first;
+	uint64_t	 limit;			/* 0: no limit */
+};
+
+/* The extent of the history kept, and what thinning has done to it. */
+struct db_hinfo {
+	uint64_t	 first_gen, last_gen;	/* 0, 0: none */
+	uint64_t	 first_ns, last_ns;
+	uint64_t	 full_from_gen;		/* whole from here on */
+	uint64_t	 commits, changes, snapshots, bytes;
+};
+
+typedef int	 db_hchange_cb(const struct db_hchange *, void *);
+typedef int	 db_tree_cb(const char *path, const void *value,
+		    uint32_t vlen, const char *perms, uint64_t gen, void *);
+
+/*
+ * db_tree_at: the tree below path ("/" for all) as it was just after
+ * commit gen, in creation order: the newest snapshot at or before gen,
+ * with the kept changes after it up to gen applied. Exact wherever the
+ * history is whole; in thinned history, exact at the end of each kept
+ * period. -ERANGE when gen is older than anything kept. db_gen_at: the
+ * last commit at or before a time (-ERANGE: before the history).
+ * db_domids_named: the domids whose /local/domain/<id>/name was ever
+ * the name, most recent first, with when it last was (malloc'd arrays).
+ */
+int		 db_history(struct db *, const struct db_hquery *,
+		    db_hchange_cb *, void *);
+int		 db_history_info(struct db *, struct db_hinfo *);
+int		 db_gen_at(struct db *, uint64_t ns, uint64_t *gen);
+int		 db_tree_at(struct db *, uint64_t gen, const char *path,
+		    db_tree_cb *, void *);
+int		 db_domids_named(struct db *, const char *name,
+		    uint32_t **domids, uint64_t **last_ns, size_t *n);
 
 #endif
