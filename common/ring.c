@@ -32,9 +32,10 @@ ring_writable(const struct ring *r)
 	return ((ssize_t)(r->size - (prod - cons)));
 }
 
-/* Copy up to len bytes out of the ring; returns the count or -EIO. */
+/* Copy up to len bytes out of the ring without taking them; the count
+ * or -EIO. */
 ssize_t
-ring_read(const struct ring *r, void *buf, size_t len)
+ring_peek(const struct ring *r, void *buf, size_t len)
 {
 	uint32_t	 cons = *r->cons, prod = *r->prod, avail, off, chunk;
 	char		*out = buf;
@@ -51,9 +52,21 @@ ring_read(const struct ring *r, void *buf, size_t len)
 		chunk = (uint32_t)len;
 	memcpy(out, (const char *)r->buf + off, chunk);
 	memcpy(out + chunk, (const char *)r->buf, len - chunk);
-	ring_mb();
-	*r->cons = cons + (uint32_t)len;
 	return ((ssize_t)len);
+}
+
+/* Copy up to len bytes out of the ring; returns the count or -EIO. */
+ssize_t
+ring_read(const struct ring *r, void *buf, size_t len)
+{
+	uint32_t	cons = *r->cons;
+	ssize_t		n = ring_peek(r, buf, len);
+
+	if (n <= 0)
+		return (n);
+	ring_mb();
+	*r->cons = cons + (uint32_t)n;
+	return (n);
 }
 
 /* Copy up to len bytes into the ring; returns the count or -EIO. */

@@ -20,6 +20,7 @@ struct ring {
 	volatile uint32_t	*prod;
 };
 
+ssize_t	ring_peek(const struct ring *, void *, size_t);
 ssize_t	ring_read(const struct ring *, void *, size_t);
 ssize_t	ring_write(const struct ring *, const void *, size_t);
 ssize_t	ring_readable(const struct ring *);

@@ -22,6 +22,7 @@
 #include "config.h"
 #include "consoled.h"
 #include "db.h"
+#include "durable.h"
 #include "hv.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -40,6 +41,7 @@ struct options {
 	const char	*sim_root;
 	struct xsd_config cfg;
 	struct db_config db;
+	bool		 db_given;
 	struct consoled_config cons;
 };
 
@@ -210,6 +212,7 @@ parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_DB:
 			opts->db.path = optarg;
+			opts->db_given = true;
 			break;
 		case OPT_CONSOLE_RATE:
 			opts->cons.rate = parse_u64("--console-rate", optarg);
@@ -445,17 +448,29 @@ main(int argc, char **argv)
 	}
 	xsd = xsd_create(base, &opts.cfg);
 	en.xsd = xsd;
-	if (hv != NULL) {
-		/* Guests have consoles: the log and the drainer. */
+	/* The database keeps the store and the consoles. Without guests it
+	 * is opened only when asked for (--db): a socket-only store is
+	 * then not kept across restarts. */
+	if (hv != NULL || opts.db_given) {
 		if ((db = db_open_writer(&opts.db, err, sizeof err)) == NULL) {
-			log_error("console log: %s", err);
+			log_error("database: %s", err);
 			unlink(opts.pidfile);
 			return (1);
 		}
+	} else
+		log_warn("no --db and no hypervisor: the store will not "
+		    "survive a restart");
+	if (hv != NULL) {
 		hv_set_virq_cb(hv, on_virq, &en);
 		xsd_attach_hv(xsd, hv);
-		en.cd = consoled_create(base, xsd, hv, db, &opts.cons);
 	}
+	if (db != NULL && (e = durable_start(xsd, db, hv != NULL)) != 0) {
+		log_error("database: loading the store: %s", strerror(-e));
+		unlink(opts.pidfile);
+		return (1);
+	}
+	if (hv != NULL)
+		en.cd = consoled_create(base, xsd, hv, db, &opts.cons);
 	make_parent_dir(opts.socket);
 	if ((e = xsd_listen(xsd, opts.socket)) != 0) {
 		log_error("%s: %s", opts.socket, strerror(-e));

@@ -137,7 +137,9 @@ struct db_watch {
 	uint32_t	 domid;
 	const char	*path;
 	const char	*token;
-	uint32_t	 depth;			/* 0: whole subtree */
+	uint32_t	 depth;			/* 0: the whole subtree; else
+						   the levels below that fire
+						   it, plus 1 */
 };
 
 void		 db_commit(struct db *, uint64_t gen, uint64_t time_ns,

@@ -626,7 +626,7 @@ next_msg(struct conn *c, uint32_t *type, char *out, size_t size)
 
 /* Register a watch over the wire; expect OK then the initial event. */
 static void
-conn_watch(struct conn *c, const char *path, const char *token)
+test_watch(struct conn *c, const char *path, const char *token)
 {
 	char		payload[256], msg[256], want[256];
 	size_t		plen = strlen(path) + 1, tlen = strlen(token) + 1;
@@ -686,7 +686,7 @@ START_TEST(deliver_privileged)
 	engine_start(&e, 0);
 	delivery_tree(&e);
 	c = fake_conn(&e, 0, true);
-	conn_watch(c, "/", "all");
+	test_watch(c, "/", "all");
 	ck_assert_int_eq(wr(e.st, NULL, "/priv/x", "1"), 0);
 	ck_assert_int_eq(wr(e.st, NULL, "/pub/secret", "2"), 0);
 	ck_assert_int_eq(store_rm(e.st, NULL, &dom0, "/priv"), 0);
@@ -706,7 +706,7 @@ START_TEST(deliver_readable)
 	engine_start(&e, 0);
 	delivery_tree(&e);
 	c = fake_conn(&e, 5, false);
-	conn_watch(c, "/", "w");
+	test_watch(c, "/", "w");
 
 	/* Readable node. */
 	ck_assert_int_eq(wr(e.st, NULL, "/priv/open", "x"), 0);
@@ -735,7 +735,7 @@ START_TEST(deliver_set_perms)
 	engine_start(&e, 0);
 	delivery_tree(&e);
 	c = fake_conn(&e, 5, false);
-	conn_watch(c, "/priv", "w");
+	test_watch(c, "/priv", "w");
 	ck_assert_int_eq(sp(e.st, NULL, "/priv/open", "n0"), 0);
 	ck_assert_str_eq(conn_events(c), "/priv/open|w|;");
 	ck_assert_int_eq(sp(e.st, NULL, "/priv/open", "n0,r7"), 0);
@@ -755,8 +755,8 @@ START_TEST(deliver_rm)
 	engine_start(&e, 0);
 	delivery_tree(&e);
 	c = fake_conn(&e, 5, false);
-	conn_watch(c, "/priv/open", "o");
-	conn_watch(c, "/priv", "p");
+	test_watch(c, "/priv/open", "o");
+	test_watch(c, "/priv", "p");
 	ck_assert_int_eq(store_rm(e.st, NULL, &dom0, "/priv"), 0);
 	ck_assert_str_eq(conn_events(c), "/priv/open|o|;");
 	engine_stop(&e);
@@ -773,9 +773,9 @@ START_TEST(deliver_relative)
 	delivery_tree(&e);
 	c = fake_conn(&e, 5, false);
 	c0 = fake_conn(&e, 0, true);
-	conn_watch(c, "foo", "rel");
-	conn_watch(c, "/local/domain/5/foo", "abs");
-	conn_watch(c0, "data", "rel0");
+	test_watch(c, "foo", "rel");
+	test_watch(c, "/local/domain/5/foo", "abs");
+	test_watch(c0, "data", "rel0");
 	ck_assert_int_eq(wr(e.st, NULL, "/local/domain/5/foo/bar", "1"), 0);
 	ck_assert_int_eq(wr(e.st, NULL, "/local/domain/0/data/x", "1"), 0);
 	ck_assert_str_eq(conn_events(c),
@@ -795,8 +795,8 @@ START_TEST(deliver_two_conns)
 	engine_start(&e, 0);
 	a = fake_conn(&e, 0, true);
 	b = fake_conn(&e, 0, true);
-	conn_watch(a, "/x", "A");
-	conn_watch(b, "/x", "B");
+	test_watch(a, "/x", "A");
+	test_watch(b, "/x", "B");
 	ck_assert_uint_eq(watch_count(e.st->watches), 2);
 	ck_assert_int_eq(wr(e.st, NULL, "/x/y", "1"), 0);
 	ck_assert_str_eq(conn_events(a), "/x/y|A|;");
@@ -820,8 +820,8 @@ START_TEST(deliver_overflow)
 	engine_start(&e, 200);
 	c = fake_conn(&e, 0, true);
 	other = fake_conn(&e, 0, true);
-	conn_watch(c, "/", "t");
-	conn_watch(other, "/", "u");
+	test_watch(c, "/", "t");
+	test_watch(other, "/", "u");
 	for (i = 0; i < 20; i++) {
 		ck_assert_int_eq(wr(e.st, NULL, "/flood", "x"), 0);
 		conn_events(other);

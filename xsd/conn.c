@@ -48,6 +48,7 @@ conn_reset_watches(struct conn *c)
 	struct watch	*w;
 
 	while ((w = TAILQ_FIRST(&c->watches)) != NULL) {
+		persist_watch(c, w, false);
 		TAILQ_REMOVE(&c->watches, w, owner_entry);
 		watch_remove_one(c->xsd->store->watches, w);
 	}
@@ -246,6 +247,18 @@ conn_deliver(void *owner, const struct watch *w, const char *path,
 	memcpy(buf + plen, w->token, tlen);
 	conn_send(c, NULL, XS_WATCH_EVENT, buf, plen + tlen);
 	c->xsd->events_sent++;
+}
+
+/*
+ * A transaction id a restored connection's guest may hold from before
+ * the restart: not one given since (ids since then run from
+ * txn_id_base + 1 up to next_txn_id, wrapping).
+ */
+bool
+conn_txn_lost(const struct conn *c, uint32_t id)
+{
+	return (c->restored && id - c->txn_id_base - 1 >=
+	    c->next_txn_id - c->txn_id_base);
 }
 
 /* Find an open transaction of the connection. */

@@ -53,6 +53,12 @@ struct conn {
 	struct watch_list	 watches;
 	unsigned		 nwatches;
 	bool			 closing;	/* freed from the loop soon */
+	bool			 ring;		/* a guest's ring (else a
+						   socket) */
+	bool			 restored;	/* served again after a restart:
+						   transaction ids it did not
+						   give since get EAGAIN */
+	uint32_t		 txn_id_base;	/* its first id after that */
 	uint64_t		 requests;
 };
 
@@ -67,12 +73,15 @@ void		 conn_send_error(struct conn *, const struct xsd_sockmsg *, int);
 void		 conn_deliver(void *, const struct watch *, const char *,
 		    struct perms *, struct perms *, void *);
 struct txn	*conn_txn_find(struct conn *, uint32_t);
+bool		 conn_txn_lost(const struct conn *, uint32_t);
 void		 conn_txn_remove(struct conn *, uint32_t);
 void		 conn_reset_watches(struct conn *);
 void		 conn_reset_txns(struct conn *);
 
 void		 req_process(struct conn *, const struct xsd_sockmsg *,
 		    const char *);
+int		 conn_watch(struct conn *, const struct xsd_sockmsg *,
+		    const char *, const char *, int);
 int		 control_process(struct conn *, const char *, size_t,
 		    char **, size_t *);
 

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -49,6 +50,9 @@ struct domain {
 	TAILQ_ENTRY(domain)	 entry;
 	struct conn		*conn;
 	struct hv_port		*port;
+	uint64_t		 gfn;		/* as introduced, and */
+	uint32_t		 evtchn;	/* its port: for the durable
+						   copy */
 	struct xenstore_domain_interface *intf;	/* NULL once let go */
 	struct ring		 req;		/* guest to us */
 	struct ring		 rsp;		/* us to guest */
@@ -297,6 +301,36 @@ domain_flush(struct domain *d)
 }
 
 /*
+ * Take requests out of the ring: whole messages only, while a message
+ * fits in the ring, so that a request is either still in the ring or
+ * taken whole and answered at once (a daemon killed between the two
+ * loses nothing half read). A message longer than the ring is taken as
+ * it comes. The bytes or -EIO.
+ */
+static ssize_t
+domain_read(struct domain *d, char *buf, size_t size)
+{
+	struct xsd_sockmsg	 hdr;
+	ssize_t			 avail;
+	size_t			 off = 0, total;
+
+	if (evbuffer_get_length(d->in) != 0)
+		return (ring_read(&d->req, buf, size));
+	if ((avail = ring_peek(&d->req, buf, size)) <= 0)
+		return (avail);
+	while ((size_t)avail - off >= sizeof hdr) {
+		memcpy(&hdr, buf + off, sizeof hdr);
+		total = sizeof hdr + (size_t)hdr.len;
+		if (total > d->req.size)
+			return (ring_read(&d->req, buf, off != 0 ? off : size));
+		if ((size_t)avail - off < total)
+			break;
+		off += total;
+	}
+	return (off != 0 ? ring_read(&d->req, buf, off) : 0);
+}
+
+/*
  * Serve the ring: replies out, requests in, until neither moves or the
  * turn's budget is spent (then the rest waits for the loop's next turn,
  * so that a busy guest never holds up the others). One notification
@@ -332,7 +366,7 @@ domain_process(struct domain *d)
 		}
 		progress |= n > 0;
 		if (domain_conn_may_take(c)) {
-			if ((n = ring_read(&d->req, buf, sizeof buf)) < 0) {
+			if ((n = domain_read(d, buf, sizeof buf)) < 0) {
 				domain_break(d, XENSTORE_ERROR_RINGIDX,
 				    "bad request ring indices");
 				return;
@@ -443,6 +477,8 @@ static void
 domain_forget_nodes(struct xsd *xsd, uint32_t domid)
 {
 	domain_remove_nodes(xsd, domid);
+	if (perms_names(domid))
+		persist_perms_forget(xsd, domid);
 	perms_forget(domid);
 	tree_owner_moved(xsd->store->tree, domid, 0);
 }
@@ -457,6 +493,7 @@ domain_forget(struct domain *d, const char *why)
 	struct domain	*o;
 
 	log_info("domain %u: %s: released", domid, why);
+	persist_domain_gone(xsd, domid);
 	domain_detach(d);
 	conn_close(d->conn, why);
 	/* Whoever acted for it (a device model) acts for nobody now. */
@@ -618,6 +655,7 @@ domain_attach(struct xsd *xsd, uint32_t domid, void *page, uint32_t port,
 	if (d->in == NULL || d->out == NULL || d->kick == NULL)
 		log_fatal("domain %u: out of memory", domid);
 	d->conn = conn_create(xsd, &domain_conn_ops, d, domid, privileged);
+	d->conn->ring = true;
 	xsd->domtab[domid] = d;
 	TAILQ_INSERT_TAIL(&xsd->domains, d, entry);
 	xsd->ndomains++;
@@ -663,6 +701,9 @@ domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
 			log_warn("domain %u: binding port %u again: %s",
 			    domid, port, strerror(errno));
 		domain_ring_reset(d);
+		d->gfn = gfn;
+		d->evtchn = port;
+		persist_domain(xsd, domid, gfn, port, d->conn->actor.target);
 		log_info("domain %u introduced again (port %u)", domid, port);
 		domain_notify(d);
 		return (0);
@@ -676,11 +717,56 @@ domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
 	}
 	if ((d = domain_attach(xsd, domid, page, port, false, true)) == NULL)
 		return (-errno);
+	d->gfn = gfn;
+	d->evtchn = port;
+	persist_domain(xsd, domid, gfn, port, PERMS_NO_TARGET);
 	log_info("domain %u introduced (port %u)", domid, port);
 	watch_fire_special(xsd->store->watches, "@introduceDomain", domid,
 	    xsd->intro_perms);
 	domain_notify(d);
 	return (0);
+}
+
+/*
+ * A domain served before a restart, served again: its page mapped as
+ * INTRODUCE maps it, its ring taken as it is (no reset: the guest may be
+ * waiting on a request or half way through writing one), its old
+ * transactions answered EAGAIN. No @introduceDomain: nothing new came.
+ */
+int
+domain_restore(struct xsd *xsd, uint32_t domid, uint64_t gfn, uint32_t port)
+{
+	struct domain	*d;
+	void		*page;
+	int		 e;
+
+	if (domid == 0 || domid >= DOMID_FIRST_RESERVED ||
+	    xsd->domtab[domid] != NULL)
+		return (-EINVAL);
+	page = hv_map_grant(xsd->hv, domid, GNTTAB_RESERVED_XENSTORE, gfn);
+	if (page == NULL) {
+		e = errno != 0 ? errno : EIO;
+		log_warn("domain %u: mapping its xenstore page again: %s",
+		    domid, strerror(e));
+		return (-e);
+	}
+	if ((d = domain_attach(xsd, domid, page, port, false, false)) == NULL)
+		return (-errno);
+	d->gfn = gfn;
+	d->evtchn = port;
+	d->conn->restored = true;
+	d->conn->txn_id_base = d->conn->next_txn_id = (uint32_t)time(NULL);
+	log_info("domain %u served again (port %u)", domid, port);
+	return (0);
+}
+
+/* The connection of a served domain, or NULL. */
+struct conn *
+domain_conn(struct xsd *xsd, uint32_t domid)
+{
+	if (domid >= DOMID_FIRST_RESERVED || xsd->domtab[domid] == NULL)
+		return (NULL);
+	return (xsd->domtab[domid]->conn);
 }
 
 /* RELEASE: forget an introduced domain, as if it had died. */
@@ -722,6 +808,7 @@ domain_set_target(struct xsd *xsd, uint32_t domid, uint32_t target)
 	if (!domain_is_introduced(xsd, target) || target == 0)
 		return (-ENOENT);
 	d->conn->actor.target = target;
+	persist_domain(xsd, domid, d->gfn, d->evtchn, target);
 	return (0);
 }
 

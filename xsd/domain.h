@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct conn;
 struct perms;
 struct xsd;
 
@@ -18,6 +19,8 @@ void		 domain_init(struct xsd *);
 void		 domain_fini(struct xsd *);
 int		 domain_introduce(struct xsd *, uint32_t, uint64_t, uint32_t);
 int		 domain_release(struct xsd *, uint32_t);
+int		 domain_restore(struct xsd *, uint32_t, uint64_t, uint32_t);
+struct conn	*domain_conn(struct xsd *, uint32_t);
 int		 domain_resume(struct xsd *, uint32_t);
 int		 domain_set_target(struct xsd *, uint32_t, uint32_t);
 bool		 domain_is_introduced(struct xsd *, uint32_t);

@@ -325,14 +325,10 @@ req_set_perms(struct req *r)
 static int
 req_watch(struct req *r)
 {
-	struct conn	*c = r->c;
-	struct watch	*w;
 	const char	*token, *darg;
-	char		*path, *ev, *end;
-	size_t		 plen, tlen;
+	char		*end;
 	long		 depth = -1;
 	unsigned	 n = req_count_strings(r);
-	int		 e;
 
 	if ((n != 2 && n != 3) || r->p[r->len - 1] != '\0')
 		return (-EINVAL);
@@ -345,26 +341,47 @@ req_watch(struct req *r)
 		    (path_is_special(r->p) && depth != 1))
 			return (-EINVAL);
 	}
-	if ((e = req_path(r, r->p, true, &path)) != 0)
+	return (conn_watch(r->c, r->hdr, r->p, token, (int)depth));
+}
+
+/*
+ * Add a watch as a client asked (path as given: relative to its home or
+ * absolute; depth -1 for any), acknowledge the request hdr if given,
+ * then fire the watch once at once, as Xen does. This also restores a
+ * ring's watches after a restart (hdr NULL), where that first event is
+ * what tells the guest to look again.
+ */
+int
+conn_watch(struct conn *c, const struct xsd_sockmsg *hdr, const char *given,
+    const char *token, int depth)
+{
+	struct watch	*w;
+	char		*path, *ev;
+	size_t		 plen, tlen;
+	int		 e;
+
+	if ((e = path_canonical(given, c->actor.domid,
+	    c->xsd->cfg.quota.path_len, true, &path)) != 0)
 		return (e);
 	if (!c->actor.privileged && c->nwatches >= c->xsd->cfg.quota.watches) {
 		free(path);
 		return (-E2BIG);
 	}
 	e = watch_add(c->xsd->store->watches, path, token, c,
-	    r->p[0] != '/' && r->p[0] != '@', &w);
+	    given[0] != '/' && given[0] != '@', &w);
 	free(path);
 	if (e != 0)
 		return (e);
-	w->depth = (int)depth;
+	w->depth = depth;
 	TAILQ_INSERT_TAIL(&c->watches, w, owner_entry);
 	c->nwatches++;
-	req_ack(r);
-
-	plen = strlen(r->p) + 1;
+	persist_watch(c, w, true);
+	if (hdr != NULL)
+		conn_send(c, hdr, hdr->type, "OK", 3);
+	plen = strlen(given) + 1;
 	tlen = strlen(token) + 1;
 	ev = xmalloc(plen + tlen);
-	memcpy(ev, r->p, plen);
+	memcpy(ev, given, plen);
 	memcpy(ev + plen, token, tlen);
 	conn_send(c, NULL, XS_WATCH_EVENT, ev, plen + tlen);
 	free(ev);
@@ -388,6 +405,7 @@ req_unwatch(struct req *r)
 	free(path);
 	if (w == NULL)
 		return (-ENOENT);
+	persist_watch(c, w, false);
 	TAILQ_REMOVE(&c->watches, w, owner_entry);
 	c->nwatches--;
 	watch_remove_one(c->xsd->store->watches, w);
@@ -611,7 +629,10 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 	if (!(req_table[hdr->type].flags & REQ_NOTID) && hdr->tx_id != 0) {
 		r.txn = conn_txn_find(c, hdr->tx_id);
 		if (r.txn == NULL) {
-			conn_send_error(c, hdr, ENOENT);
+			/* One the guest started before a restart: gone, and
+			 * EAGAIN says to run it again. */
+			conn_send_error(c, hdr, conn_txn_lost(c, hdr->tx_id) ?
+			    EAGAIN : ENOENT);
 			return;
 		}
 	}
@@ -622,10 +643,12 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 		conn_send_error(c, hdr, ENOSPC);
 		return;
 	}
+	c->xsd->origin = c->ring ? c->actor.domid : XSD_ORIGIN_SOCKET | c->id;
 	if (req_table[hdr->type].fn == NULL)
 		e = -ENOSYS;
 	else
 		e = req_table[hdr->type].fn(&r);
+	c->xsd->origin = 0;
 	if (e != 0)
 		conn_send_error(c, hdr, -e);
 	log_debug("conn %u: %s tx %u: %s", c->id, req_table[hdr->type].name,

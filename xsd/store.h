@@ -19,6 +19,8 @@ struct txn_node;
 struct store_change {
 	const char	*path;
 	bool		 deleted;
+	bool		 created;	/* made (again) by this commit: it
+					   goes last among its siblings */
 	const char	*value;
 	uint32_t	 vlen;
 	struct perms	*perms;

@@ -539,6 +539,7 @@ store_commit(struct txn *txn)
 			txn_apply_node(store->tree, tn, gen);
 		chg[i].path = tn->path;
 		chg[i].deleted = !tn->exists;
+		chg[i].created = tn->exists && tn->fresh;
 		chg[i].value = tn->value;
 		chg[i].vlen = tn->vlen;
 		chg[i].perms = tn->perms;

@@ -38,7 +38,20 @@ struct xsd {
 	struct event		*dom_sweep;	/* periodic ring check */
 	struct perms		*intro_perms;	/* @introduceDomain's */
 	struct perms		*release_perms;	/* @releaseDomain's */
+
+	/* The durable copy (persist.c); NULL: none. */
+	const struct xsd_persist_ops *persist;
+	void			*persist_arg;
+	bool			 restored;	/* started from a copy */
+	uint32_t		 origin;	/* who makes the commits now: the
+						   request's connection (0 between
+						   requests: the daemon itself) */
 };
+
+void	persist_domain(struct xsd *, uint32_t, uint64_t, uint32_t, uint32_t);
+void	persist_domain_gone(struct xsd *, uint32_t);
+void	persist_watch(struct conn *, const struct watch *, bool);
+void	persist_perms_forget(struct xsd *, uint32_t);
 
 void	xsd_schedule_reap(struct xsd *);
 void	sock_accept(struct xsd *, int);

@@ -93,6 +93,9 @@ xsd_free(struct xsd *xsd)
 		return;
 	if (xsd->listener != NULL)
 		evconnlistener_free(xsd->listener);
+	/* Stopping is not forgetting: the durable copy keeps the domains
+	 * and their watches for the next start. */
+	xsd_set_persist(xsd, NULL, NULL);
 	while ((c = TAILQ_FIRST(&xsd->conns)) != NULL)
 		conn_free(c);
 	domain_fini(xsd);

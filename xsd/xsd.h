@@ -57,4 +57,55 @@ void		 xsd_watch_remove(struct xsd *, struct xsd_watch *);
 uint64_t	 xsd_generation(struct xsd *);
 bool		 xsd_domain_introduced(struct xsd *, uint32_t);
 
+/*
+ * Persistence (xsd/persist.c; docs/store.md, "Restart"). The daemon
+ * hands the engine callbacks that keep a durable copy: every commit as
+ * it happens, domains served on rings, and their watches. At start it
+ * gives the copy back, before listening and before any guest is served:
+ * the nodes (a parent before its children), the generation, then, with
+ * the hypervisor attached, the domains and their watches; then
+ * xsd_restore_done. Who made a commit: a domid, or XSD_ORIGIN_SOCKET |
+ * the socket connection's number. Permissions are in the text form
+ * "n0,r5" (owner first).
+ */
+#define XSD_ORIGIN_SOCKET	0x80000000u
+
+struct xsd_change {
+	const char	*path;
+	bool		 deleted;
+	bool		 created;	/* made (or made again) by this commit */
+	const void	*value;
+	uint32_t	 vlen;
+	const char	*perms;
+};
+
+struct xsd_domain_rec {
+	uint32_t	 domid;
+	uint64_t	 gfn;
+	uint32_t	 port;
+	uint32_t	 target;	/* UINT32_MAX: none */
+};
+
+struct xsd_persist_ops {
+	void	(*commit)(uint64_t gen, uint32_t origin, bool in_txn,
+		    const struct xsd_change *, size_t, void *arg);
+	void	(*perms_forget)(uint64_t gen, uint32_t domid, void *arg);
+	void	(*domain_put)(const struct xsd_domain_rec *, void *arg);
+	void	(*domain_del)(uint32_t domid, void *arg);
+	void	(*watch_put)(uint32_t domid, const char *path,
+		    const char *token, int depth, void *arg);
+	void	(*watch_del)(uint32_t domid, const char *path,
+		    const char *token, void *arg);
+};
+
+void		 xsd_set_persist(struct xsd *, const struct xsd_persist_ops *,
+		    void *);
+int		 xsd_restore_node(struct xsd *, const char *, const void *,
+		    uint32_t, const char *, uint64_t);
+void		 xsd_restore_gen(struct xsd *, uint64_t);
+int		 xsd_restore_domain(struct xsd *, const struct xsd_domain_rec *);
+int		 xsd_restore_watch(struct xsd *, uint32_t, const char *,
+		    const char *, int);
+void		 xsd_restore_done(struct xsd *);
+
 #endif

@@ -1,0 +1,221 @@
+/*
+ * The store made durable: the engine's persistence callbacks wired to the
+ * database's writer, and a restart's way back from the database to a
+ * running store serving the same guests (docs/store.md, "Restart").
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db.h"
+#include "durable.h"
+#include "log.h"
+#include "xmalloc.h"
+#include "xsd.h"
+
+/* What a restart gives back after the tree: applied once the tree is. */
+struct restore {
+	struct xsd	*xsd;
+	uint64_t	 nodes;
+	uint64_t	 bad;
+	struct db_domain *doms;
+	size_t		 ndoms;
+	struct rwatch {
+		uint32_t domid;
+		char	*path;
+		char	*token;
+		int	 depth;
+	}		*watches;
+	size_t		 nwatches;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+static void
+durable_commit(uint64_t gen, uint32_t origin, bool in_txn,
+    const struct xsd_change *xc, size_t n, void *arg)
+{
+	struct db_change	 one, *dc;
+	size_t			 i;
+
+	dc = n == 1 ? &one : xcalloc(n, sizeof *dc);
+	for (i = 0; i < n; i++) {
+		dc[i].path = xc[i].path;
+		dc[i].deleted = xc[i].deleted;
+		dc[i].created = xc[i].created;
+		dc[i].value = xc[i].value;
+		dc[i].vlen = xc[i].vlen;
+		dc[i].perms = xc[i].perms;
+	}
+	db_commit(arg, gen, now_ns(), origin, in_txn, dc, n);
+	if (dc != &one)
+		free(dc);
+}
+
+static void
+durable_perms_forget(uint64_t gen, uint32_t domid, void *arg)
+{
+	db_perms_forget(arg, gen, domid);
+}
+
+static void
+durable_domain_put(const struct xsd_domain_rec *rec, void *arg)
+{
+	struct db_domain	d = { rec->domid, rec->gfn, rec->port,
+				      rec->target, 0 };
+
+	db_domain_put(arg, &d);
+}
+
+static void
+durable_domain_del(uint32_t domid, void *arg)
+{
+	db_domain_del(arg, domid);
+}
+
+static void
+durable_watch_put(uint32_t domid, const char *path, const char *token,
+    int depth, void *arg)
+{
+	struct db_watch	w = { domid, path, token, depth < 0 ? 0 :
+			      (uint32_t)depth + 1 };
+
+	db_watch_put(arg, &w);
+}
+
+static void
+durable_watch_del(uint32_t domid, const char *path, const char *token,
+    void *arg)
+{
+	struct db_watch	w = { domid, path, token, 0 };
+
+	db_watch_del(arg, &w);
+}
+
+static const struct xsd_persist_ops durable_ops = {
+	durable_commit,
+	durable_perms_forget,
+	durable_domain_put,
+	durable_domain_del,
+	durable_watch_put,
+	durable_watch_del,
+};
+
+static int
+restore_node(const char *path, const void *value, uint32_t vlen,
+    const char *perms, uint64_t gen, void *arg)
+{
+	struct restore	*r = arg;
+
+	if (xsd_restore_node(r->xsd, path, value, vlen, perms, gen) != 0) {
+		if (r->bad++ < 10)
+			log_warn("restart: node %s (permissions \"%s\") cannot "
+			    "be restored; left out", path, perms);
+		return (0);
+	}
+	r->nodes++;
+	return (0);
+}
+
+static int
+restore_domain(const struct db_domain *d, void *arg)
+{
+	struct restore	*r = arg;
+
+	r->doms = xrealloc(r->doms, (r->ndoms + 1) * sizeof *r->doms);
+	r->doms[r->ndoms++] = *d;
+	return (0);
+}
+
+static int
+restore_watch(const struct db_watch *w, void *arg)
+{
+	struct restore	*r = arg;
+	struct rwatch	*rw;
+
+	r->watches = xrealloc(r->watches, (r->nwatches + 1) *
+	    sizeof *r->watches);
+	rw = &r->watches[r->nwatches++];
+	rw->domid = w->domid;
+	rw->path = xstrdup(w->path);
+	rw->token = xstrdup(w->token);
+	rw->depth = w->depth == 0 ? -1 : (int)w->depth - 1;
+	return (0);
+}
+
+static int
+restore_meta(const char *key, const char *value, void *arg)
+{
+	(void)key;
+	(void)value;
+	(void)arg;
+	return (0);
+}
+
+/*
+ * Load the store from the database (a new database gives an empty
+ * store), serve again the domains it records (with a hypervisor), give
+ * their watches back, then keep the database up to date with every
+ * change from now on. -errno if the database cannot be read.
+ */
+int
+durable_start(struct xsd *xsd, struct db *db, bool with_hv)
+{
+	static const struct db_load_ops	 ops = { restore_node, restore_domain,
+					    restore_watch, restore_meta };
+	struct restore			 r;
+	struct timespec			 t0, t1;
+	uint64_t			 gen = 0;
+	size_t				 i, served = 0;
+	int				 e;
+
+	memset(&r, 0, sizeof r);
+	r.xsd = xsd;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((e = db_store_load(db, &ops, &r, &gen)) != 0)
+		return (e < 0 ? e : -EIO);
+	xsd_restore_gen(xsd, gen);
+	for (i = 0; i < r.ndoms; i++) {
+		if (!with_hv)
+			continue;
+		if (xsd_restore_domain(xsd, &(struct xsd_domain_rec){
+		    r.doms[i].domid, r.doms[i].mfn, r.doms[i].port,
+		    r.doms[i].target }) == 0)
+			served++;
+		else
+			db_domain_del(db, r.doms[i].domid);
+	}
+	for (i = 0; i < r.nwatches; i++) {
+		if (with_hv)
+			xsd_restore_watch(xsd, r.watches[i].domid,
+			    r.watches[i].path, r.watches[i].token,
+			    r.watches[i].depth);
+		free(r.watches[i].path);
+		free(r.watches[i].token);
+	}
+	free(r.watches);
+	free(r.doms);
+	xsd_set_persist(xsd, &durable_ops, db);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (gen != 0 || r.ndoms != 0) {
+		log_info("restart: %llu nodes at generation %llu, %zu of %zu "
+		    "domains served again, %zu watches, in %.3f s",
+		    (unsigned long long)r.nodes, (unsigned long long)gen,
+		    served, r.ndoms, r.nwatches,
+		    (double)(t1.tv_sec - t0.tv_sec) +
+		    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+		if (r.bad != 0)
+			log_warn("restart: %llu nodes could not be restored",
+			    (unsigned long long)r.bad);
+		xsd_restore_done(xsd);
+	}
+	return (0);
+}
