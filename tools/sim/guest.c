@@ -98,6 +98,7 @@ struct gopts {
 	bool		 echo;
 	bool		 boot;
 	uint64_t	 rtt;
+	bool		 rtt_writes;	/* round trips write data/rtt = k */
 	const char	*report;
 	bool		 forever;
 	uint64_t	 timeout_us;
@@ -184,8 +185,8 @@ guest_usage(FILE *f)
 	    "N] [--console-rate BPS]\n"
 	    "           [--console-chunk N] [--console-input FILE] "
 	    "[--no-echo] [--boot]\n"
-	    "           [--rtt N] [--report FILE] [--timeout MS] [--forever] "
-	    "ID...|--all\n");
+	    "           [--rtt N [--rtt-writes]] [--report FILE] [--timeout MS] "
+	    "[--forever] ID...|--all\n");
 }
 
 /* Say what went wrong with a guest: the first few times only, as ten
@@ -253,7 +254,13 @@ guest_request(struct gworld *w, struct guest *g)
 	} else if (g->rtt_done < w->o.rtt) {
 		if ((g->want = g->next_req++) == 0)
 			g->want = g->next_req++;
-		xsring_queue(&g->xr, XS_READ, g->want, 0, "name", 5);
+		if (w->o.rtt_writes) {
+			len = (size_t)snprintf(payload, sizeof payload,
+			    "data/rtt%c%" PRIu64, '\0', g->rtt_done + 1);
+			xsring_queue(&g->xr, XS_WRITE, g->want, 0, payload,
+			    len);
+		} else
+			xsring_queue(&g->xr, XS_READ, g->want, 0, "name", 5);
 	} else {
 		guest_finish_store(g);
 		return;
@@ -280,7 +287,8 @@ guest_reply(struct gworld *w, struct guest *g, struct xsr_msg *m)
 	if (w->o.boot && g->step < BOOT_STEPS) {
 		s = &boot_steps[g->step];
 		type = s->type;
-	}
+	} else if (w->o.rtt_writes)
+		type = XS_WRITE;
 
 	if (m->hdr.type == XS_ERROR) {
 		if (type == XS_TRANSACTION_END && strcmp(m->body, "EAGAIN") ==
@@ -753,6 +761,7 @@ guest_main(const struct sim_env *env, int argc, char **argv)
 		{ "no-echo", no_argument, NULL, 'E' },
 		{ "boot", no_argument, NULL, 'B' },
 		{ "rtt", required_argument, NULL, 'R' },
+		{ "rtt-writes", no_argument, NULL, 'W' },
 		{ "report", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "forever", no_argument, NULL, 'F' },
@@ -815,6 +824,9 @@ guest_main(const struct sim_env *env, int argc, char **argv)
 			break;
 		case 'B':
 			w.o.boot = true;
+			break;
+		case 'W':
+			w.o.rtt_writes = true;
 			break;
 		case 'o':
 			w.o.report = optarg;
