@@ -1,0 +1,194 @@
+#!/bin/bash
+# The cost of keeping the store durable and its history (issue 5):
+#
+#   1. write throughput with the database (history and durable tree) on and
+#      off: xsconsoled on a socket only, without --db (nothing kept) and
+#      with --db (every commit kept), xsbench's write and txn phases for 1,
+#      8 and 64 clients, the two alternating, medians of the repetitions;
+#   2. database growth per million commits (single-node writes through
+#      xsbench, the database's size before and after);
+#   3. restart time with N nodes (default 1.5 million, filled with
+#      xsbench --fill as a real host lays them out): a clean stop, then a
+#      kill -9, each followed by a start timed until the socket answers,
+#      and the tree checked (node count) after.
+#
+# usage: bench/history-bench.sh [-n] [-r reps] [-d secs] [-c clients]
+#                               [-N nodes] [-M commits]
+#   -n  print only, do not append to bench/RESULTS.md
+#   -r  repetitions of the throughput phases (default 5)
+#   -d  seconds per measurement (default 3)
+#   -c  client counts (default 1,8,64)
+#   -N  nodes for the restart (default 1500000)
+#   -M  commits for the growth figure (default 1000000)
+# Environment: XSCONSOLED (default ./xsconsoled), CC (default gcc).
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+RESULTS=$here/RESULTS.md
+CC=${CC:-gcc}
+XSCONSOLED=${XSCONSOLED:-$top/xsconsoled}
+REPS=5 SECS=3 CLIENTS=1,8,64 NODES=1500000 COMMITS=1000000 APPEND=1
+ARGS="$*"
+
+while getopts "c:d:M:N:nr:" opt; do
+	case "$opt" in
+	c) CLIENTS=$OPTARG ;;
+	d) SECS=$OPTARG ;;
+	M) COMMITS=$OPTARG ;;
+	N) NODES=$OPTARG ;;
+	n) APPEND=0 ;;
+	r) REPS=$OPTARG ;;
+	*) sed -n '/^# usage/,/^# Environment/p' "$0" >&2; exit 2 ;;
+	esac
+done
+
+say() { echo "history-bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+WORK=$(mktemp -d /tmp/history-bench.XXXXXX)
+trap 'pkill -f "$WORK/" 2>/dev/null; rm -rf "$WORK"' EXIT
+# A copy of the binary: rebuilding the tree does not touch a running bench.
+cp "$XSCONSOLED" "$WORK/xsconsoled" || die "no $XSCONSOLED"
+XSB=$WORK/xsbench
+"$CC" -O2 -Wall -Wextra -Werror -pthread -o "$XSB" "$here/xsbench.c" ||
+	die "cannot build xsbench"
+
+# start DIR [args...]: the daemon in DIR, on DIR/socket; waits until the
+# socket is there, prints the seconds it took.
+start() {
+	local dir=$1 t0 i
+	shift
+	mkdir -p "$dir"
+	rm -f "$dir/socket"
+	t0=$(date +%s.%N)
+	"$WORK/xsconsoled" -F --socket "$dir/socket" --pid-file "$dir/pid" \
+	    --log-file "$dir/log" --log-level info "$@" </dev/null \
+	    >>"$dir/stdio" 2>&1 &
+	echo $! >"$dir/job"
+	for i in $(seq 1 6000); do
+		if [ -S "$dir/socket" ]; then
+			echo "$(date +%s.%N) - $t0" | bc
+			return 0
+		fi
+		kill -0 "$(cat "$dir/job")" 2>/dev/null || break
+		sleep 0.01
+	done
+	tail -n 5 "$dir/log" >&2
+	return 1
+}
+
+stop() {
+	local pid
+	pid=$(cat "$1/job")
+	kill -TERM "$pid" 2>/dev/null
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-";
+	else if (NR % 2) print v[(NR + 1) / 2];
+	else printf "%.0f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# --- 1. throughput, history off and on ----------------------------------------
+
+RAW=$WORK/raw
+: >"$RAW"
+for rep in $(seq 1 "$REPS"); do
+	if [ $((rep % 2)) -eq 1 ]; then order="off on"; else order="on off"; fi
+	for mode in $order; do
+		dir=$WORK/tp-$mode-$rep
+		if [ "$mode" = on ]; then
+			start "$dir" --db "$dir/x.db" >/dev/null ||
+			    die "daemon did not start"
+		else
+			start "$dir" >/dev/null || die "daemon did not start"
+		fi
+		say "repetition $rep/$REPS, history $mode"
+		"$XSB" -s "$dir/socket" -t "$mode" -c "$CLIENTS" -d "$SECS" \
+		    -o write,txn -p "$(cat "$dir/job")" 2>/dev/null |
+		    grep '^RESULT' | tee -a "$RAW" >&2
+		stop "$dir"
+		rm -rf "$dir"
+	done
+done
+
+table=$WORK/table
+{
+	echo "| op, clients | history off, ops/s | history on, ops/s | on/off |"
+	echo "|---|---|---|---|"
+	for op in write txn; do
+		for c in ${CLIENTS//,/ }; do
+			off=$(grep "target=off op=$op clients=$c " "$RAW" |
+			    sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
+			on=$(grep "target=on op=$op clients=$c " "$RAW" |
+			    sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
+			echo "| $op, $c | $off | $on | $(echo "scale=3; $on / $off" |
+			    bc 2>/dev/null) |"
+		done
+	done
+} >"$table"
+cat "$table"
+
+# --- 2. growth per million commits -----------------------------------------
+
+dir=$WORK/growth
+start "$dir" --db "$dir/x.db" >/dev/null || die "daemon did not start"
+db_size() { du -b --apparent-size "$dir"/x.db* | awk '{ s += $1 } END { print s }'; }
+size0=$(db_size)
+# xsbench's write phase writes one node per request; run it long enough
+# for COMMITS commits with 8 clients.
+rate=$(grep "target=on op=write clients=8 " "$RAW" |
+    sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
+secs=$(( COMMITS / (rate > 0 ? rate : 10000) + 1 ))
+"$XSB" -s "$dir/socket" -t growth -c 8 -d "$secs" -o write 2>/dev/null |
+    grep '^RESULT' >"$WORK/growth.out"
+done_ops=$(sed 's/.*ops=\([0-9]*\).*/\1/' "$WORK/growth.out")
+stop "$dir"
+size1=$(db_size)
+growth=$(echo "scale=1; ($size1 - $size0) * 1000000 / $done_ops / 1048576" | bc)
+say "growth: $done_ops commits, $size0 -> $size1 bytes: $growth MiB per million"
+
+# --- 3. restart with N nodes ------------------------------------------------
+
+dir=$WORK/restart
+start "$dir" --db "$dir/x.db" >/dev/null || die "daemon did not start"
+say "filling $NODES nodes"
+"$XSB" -s "$dir/socket" -t fill -c 1 -d 1 --fill "$NODES" -o read \
+    2>/dev/null | grep '^RESULT target=fill op=fill' >"$WORK/fill.out"
+cat "$WORK/fill.out" >&2
+count() {
+	XENSTORED_PATH=$dir/socket /usr/lib/xen-4.17/bin/xenstore-control \
+	    memreport 2>/dev/null | sed -n 's/^nodes: *\([0-9]*\).*/\1/p'
+}
+nodes_before=$(count)
+stop "$dir"
+t_clean=$(start "$dir" --db "$dir/x.db") || die "no restart"
+nodes_clean=$(count)
+sleep 0.5	# what the load committed (nothing) is flushed
+kill -9 "$(cat "$dir/job")"
+sleep 0.2
+t_kill=$(start "$dir" --db "$dir/x.db") || die "no restart after kill -9"
+nodes_kill=$(count)
+stop "$dir"
+say "restart: clean ${t_clean}s ($nodes_clean nodes), after kill -9" \
+    "${t_kill}s ($nodes_kill nodes); before: $nodes_before"
+db_bytes=$(du -b --apparent-size "$dir/x.db" | cut -f1)
+
+report() {
+	echo
+	echo "## Store history and restart ($(date -u '+%Y-%m-%d %H:%M UTC'))"
+	echo
+	echo "\`bench/history-bench.sh $ARGS\` (medians of $REPS repetitions," \
+	    "history off and on alternating; a shared 2-core VM):"
+	echo
+	cat "$table"
+	echo
+	echo "- Database growth: $growth MiB per million single-node commits" \
+	    "($done_ops commits measured)."
+	echo "- Restart with $nodes_before nodes (database $db_bytes bytes):" \
+	    "${t_clean} s after a clean stop, ${t_kill} s after kill -9" \
+	    "(start to socket ready; nodes after: $nodes_clean, $nodes_kill)."
+}
+report
+[ "$APPEND" = 1 ] && report >>"$RESULTS"
+exit 0
