@@ -426,6 +426,40 @@ tail_pid=$!
 check_within "-f prints what is there" "$xs_tmp/follow.out" "partial "
 echo "append 1 $T2 2 line\nafter one\n" >&3
 check_within "-f: an appended line within 1 s" "$xs_tmp/follow.out" "after one"
+"$TAIL" --db "$live" -f -n 0 -g 'fast' -o short 3 >"$xs_tmp/grep.out" 2>&1 &
+grep_pid=$!
+sleep 0.2
+# A line written must show within 250 ms: the writer commits within its
+# flush_ms (100), xsconsole-tail polls every 50 ms. Timed 5 times from
+# the write to its appearance (this shell polls every 10 ms); the median
+# must be under 250 ms, none over 1 s (the machine may be busy).
+lat=()
+for k in 1 2 3 4 5; do
+	t0=$(date +%s%N)
+	echo "append 1 $T2 $((2 + k)) fast $k\n" >&3
+	for i in $(seq 1 100); do
+		grep -q "fast $k" "$xs_tmp/follow.out" && break
+		sleep 0.01
+	done
+	lat+=($(( ($(date +%s%N) - t0) / 1000000 )))
+	sleep 0.1
+done
+med=$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 3p)
+max=$(printf '%s\n' "${lat[@]}" | sort -n | tail -n 1)
+if [ "$med" -lt 250 ] && [ "$max" -lt 1000 ]; then
+	xs_pass "-f: a new line shows within 250 ms (ms: ${lat[*]})"
+else
+	xs_fail "-f: a new line shows within 250 ms" "ms: ${lat[*]}"
+fi
+check_within "-f -g -o short: the matching lines" "$xs_tmp/grep.out" "fast 5"
+kill "$grep_pid"
+wait "$grep_pid" 2>/dev/null
+check_exact "-f -g -o short: only those" 0 "Nov 14 22:13:21 follow[3]: fast 1
+Nov 14 22:13:21 follow[3]: fast 2
+Nov 14 22:13:21 follow[3]: fast 3
+Nov 14 22:13:21 follow[3]: fast 4
+Nov 14 22:13:21 follow[3]: fast 5
+" cat "$xs_tmp/grep.out"
 echo "end 1 $T3" >&3
 check_within "-f: the incarnation's end" "$xs_tmp/follow.out" \
 	"-- incarnation 1 of domain 3 (follow) ended at"
@@ -439,6 +473,11 @@ tail_pid=
 check_exact "-f: the whole output" 0 "before
 partial line
 after one
+fast 1
+fast 2
+fast 3
+fast 4
+fast 5
 -- incarnation 1 of domain 3 (follow) ended at 2023-11-14T22:13:22.500+00:00 --
 -- incarnation 2 of domain 3 (follow2) began at 2023-11-14T22:13:23.999+00:00 --
 new life

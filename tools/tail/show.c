@@ -310,6 +310,9 @@ show_follow(struct tail *t)
 	bool			ended = false, missing, force = false;
 	int			error;
 
+	/* From here on, every new line that passes the filters shows. */
+	t->lines = TAIL_NO_LIMIT;
+	t->from_line = 0;
 	if (t->hist != NULL && t->shown_inc != t->cur) {
 		t->shown_inc = t->cur;
 		store_begin(t, t->cur, 0);
