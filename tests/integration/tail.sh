@@ -35,6 +35,7 @@ cleanup() {
 	[ -n "$tail_pid" ] && kill "$tail_pid" 2>/dev/null
 	exec 3>&- 2>/dev/null
 	[ -n "$tool_pid" ] && wait "$tool_pid" 2>/dev/null
+	[ -f "$xs_tmp/d/.xs_job" ] && xs_stop "$xs_tmp/d"
 	rm -rf "$xs_tmp"
 }
 trap cleanup EXIT
@@ -489,5 +490,124 @@ tool_pid=
 
 # After the writer is gone, the log still reads.
 check "after the writer stopped" 0 "new life" "$TAIL" --db "$live" 3
+
+# --- the real daemon and simulated guests (xsc-sim) --------------------------
+
+SIM=${XSC_SIM:-$b/xsc-sim}
+if [ -x "$SIM" ] && [ -x "${XSCONSOLED:-$b/xsconsoled}" ]; then
+	export XSCONSOLED=${XSCONSOLED:-$b/xsconsoled}
+	export XSC_SIM_ROOT=$xs_tmp/sim
+	sdb=$xs_tmp/sim.db
+	mkdir -p "$XSC_SIM_ROOT"
+	if xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$sdb"; then
+		xs_pass "daemon starts with a console log"
+		printf 'booting\nlogin: \033]0;owned\007\033[2J\n' >"$xs_tmp/boot"
+		check "xsc-sim: create guests 1 and 2" 0 "1
+2" "$SIM" create 2
+		check "guest 1 prints" 0 "" bash -c \
+			"'$SIM' guest --console-file '$xs_tmp/boot' 1 >/dev/null"
+		check "guest 1 is destroyed" 0 "" "$SIM" destroy 1
+		sleep 0.3
+		check "a destroyed guest's log, by name, escaped" 0 'booting
+login: ^[]0;owned^G^[[2J' "$TAIL" --db "$sdb" guest1
+		check "... --list shows it gone" 0 "gone" bash -c \
+			'"$0" --db "$1" --list guest1 | awk "NR == 2 { print (\$7 != \"-\") ? \"gone\" : \"alive\" }"' \
+			"$TAIL" "$sdb"
+		# -f on a live guest: each line timed from the guest's write.
+		"$TAIL" --db "$sdb" -f -n 0 guest2 >"$xs_tmp/live2.out" 2>&1 &
+		tail_pid=$!
+		sleep 0.3
+		lat=()
+		for k in 1 2 3 4 5; do
+			printf 'live line %s\n' "$k" >"$xs_tmp/line"
+			t0=$(date +%s%N)
+			"$SIM" guest --console-file "$xs_tmp/line" 2 >/dev/null 2>&1
+			for i in $(seq 1 100); do
+				grep -q "live line $k" "$xs_tmp/live2.out" && break
+				sleep 0.01
+			done
+			lat+=($(( ($(date +%s%N) - t0) / 1000000 )))
+		done
+		kill "$tail_pid"
+		wait "$tail_pid" 2>/dev/null
+		tail_pid=
+		med=$(printf '%s\n' "${lat[@]}" | sort -n | sed -n 3p)
+		max=$(printf '%s\n' "${lat[@]}" | sort -n | tail -n 1)
+		if [ "$med" -lt 250 ] && [ "$max" -lt 1000 ]; then
+			xs_pass "-f on a live guest: a line within 250 ms of its write (ms: ${lat[*]})"
+		else
+			xs_fail "-f on a live guest: a line within 250 ms of its write" \
+				"ms: ${lat[*]}" "$(cat "$xs_tmp/live2.out")"
+		fi
+		check "... all 5 lines, in order" 0 "$(printf 'live line %s\n' 1 2 3 4 5)" \
+			cat "$xs_tmp/live2.out"
+		xs_stop "$xs_tmp/d"
+		check "after the daemon stopped: a copy of its log reads" 0 "live line 5" \
+			bash -c 'cp "$1" "$1.copy" && "$0" --db "$1.copy" -n 1 guest2' \
+			"$TAIL" "$sdb"
+	else
+		xs_fail "daemon starts with a console log"
+	fi
+else
+	echo "SKIP: the daemon and xsc-sim part ($SIM or the daemon not built)"
+fi
+
+# --- --store (needs the history API: TAIL_HISTORY=1 in Makefile.am) -----------
+
+if "$TAIL" --db "$db" --store 7 2>&1 | grep -q "does not have"; then
+	echo "SKIP: --store: this build has no store history (TAIL_HISTORY=0 in Makefile.am)"
+else
+	hist=$xs_tmp/hist.db
+	# Console lines carry the generation current when captured: a line
+	# of gen g was printed after commit g, so the changes up to g come
+	# before it.
+	"$TOOL" "$hist" >"$xs_tmp/hist.out" 2>&1 <<EOF
+commit 1 ${T1} /local/domain/5/name new = store-guest
+begin 5 55555555-0000-0000-0000-000000000005 store-guest $T1
+commit 2 ${T1} /local/domain/5/device/vif/0/state new = 1
+commit 3 ${T1} /local/domain/0/backend/vif/5/0/state new = 1
+append 1 ${T1} 3 booting\n
+commit 4 ${T2} /local/domain/5/device/vif/0/state = 3
+append 1 ${T2} 4 net up\n
+commit 5 ${T3} /local/domain/5/device/vif/0/state perms n5,r0 = 4
+commit 6 ${T3} /local/domain/5/data/x = a\x1b[2Jb
+append 1 ${T3} 6 running\n
+commit 7 ${T4} /local/domain/5/device/vif/0 rm
+commit 8 ${T4} /local/domain/6/name new = other
+end 1 $T4
+EOF
+	check "history writer" 0 "1" cat "$xs_tmp/hist.out"
+	store_all="gen 1  name (new) = store-guest  perms n0
+gen 2  device/vif/0/state (new) = 1  perms n0
+gen 3  /local/domain/0/backend/vif/5/0/state (new) = 1  perms n0
+booting
+gen 4  device/vif/0/state 1 -> 3
+net up
+gen 5  device/vif/0/state 3 -> 4  perms n0 -> n5,r0
+gen 6  data/x = a^[[2Jb  perms n0
+running
+gen 7  device/vif/0 (removed)"
+	check "--store: changes and lines merged by generation" 0 \
+		"$store_all" "$TAIL" --db "$hist" --store -n 1000 5
+	check "--store -n 1: changes after the last line" 0 "running
+gen 7  device/vif/0 (removed)" "$TAIL" --db "$hist" --store -n 1 5
+	check "--store -t" 0 "2023-11-14T22:13:23.999+00:00 gen 7  device/vif/0 (removed)" \
+		bash -c '"$0" --db "$1" --store -t --all 5 | tail -n 1' "$TAIL" "$hist"
+	check "--store --since/--until" 0 "gen 4  device/vif/0/state 1 -> 3
+net up" "$TAIL" --db "$hist" --store --since @1700000000.5 --until @1700000001 5
+	check "--store -o json: valid" 0 "store
+store
+store
+console
+store
+console
+store
+store
+console
+store" bash -c '"$0" --db "$1" --store -n 1000 -o json 5 | jq -r .type' \
+		"$TAIL" "$hist"
+	check "a name the incarnation table lost, from the store history" 0 \
+		"running" bash -c '"$0" --db "$1" -n 1 store-guest' "$TAIL" "$hist"
+fi
 
 xs_summary
