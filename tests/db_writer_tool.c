@@ -9,6 +9,10 @@
  *   dropped ID N NS GEN         db_dropped
  *   end ID NS                   db_incarnation_end
  *   flush                       db_flush; prints "flushed"
+ *   commit GEN NS PATH [new] [perms P] = VALUE
+ *   commit GEN NS PATH rm       db_commit of one change (origin 0, not
+ *                               in a transaction; perms default "n0");
+ *                               only when built with TAIL_HISTORY=1
  *
  * usage: db_writer_tool [-c CHUNK_BYTES] [-F FLUSH_MS] PATH
  */
@@ -59,6 +63,46 @@ unescape(char *s)
 	return ((size_t)(out - s));
 }
 
+#if TAIL_HISTORY
+/* "commit GEN NS PATH ...": one change into the store history. */
+static int
+command_commit(struct db *db, char *line)
+{
+	struct db_change	 c;
+	uint64_t		 gen, ns;
+	char			 path[1024], perms[256], *p;
+	int			 off = 0;
+
+	if (sscanf(line, "commit %" SCNu64 " %" SCNu64 " %1023s%n", &gen, &ns,
+	    path, &off) != 3 || off == 0)
+		return (-1);
+	memset(&c, 0, sizeof c);
+	c.path = path;
+	c.perms = "n0";
+	p = line + off;
+	if (strcmp(p, " rm") == 0) {
+		c.deleted = true;
+		c.perms = NULL;
+	} else {
+		if (strncmp(p, " new", 4) == 0) {
+			c.created = true;
+			p += 4;
+		}
+		if (sscanf(p, " perms %255s%n", perms, &off) == 1) {
+			c.perms = perms;
+			p += off;
+		}
+		if (strncmp(p, " = ", 3) != 0)
+			return (-1);
+		p += 3;
+		c.value = p;
+		c.vlen = (uint32_t)unescape(p);
+	}
+	db_commit(db, gen, ns, 0, false, &c, 1);
+	return (0);
+}
+#endif
+
 /* Run one command; 0, or -1 if it is malformed. */
 static int
 command(struct db *db, char *line)
@@ -92,6 +136,10 @@ command(struct db *db, char *line)
 		db_incarnation_end(db, id, ns);
 		return (0);
 	}
+#if TAIL_HISTORY
+	if (strncmp(line, "commit ", 7) == 0)
+		return (command_commit(db, line));
+#endif
 	if (strcmp(line, "flush") == 0) {
 		db_flush(db);
 		printf("flushed\n");

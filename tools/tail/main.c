@@ -1,0 +1,406 @@
+/*
+ * xsconsole-tail: the lines a domain's console printed, read from
+ * xsconsoled's console log (db/, read-only), with the habits of tail(1)
+ * and journalctl(1): the last N lines, -f, --since/--until, -g, -o,
+ * every incarnation of a domain or one of them, and with --store the
+ * guest's store changes in between. This file reads the command line,
+ * opens the log and says why it cannot.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "log.h"
+#include "tail.h"
+
+enum {
+	OPT_DB = 256,
+	OPT_RAW,
+	OPT_STORE,
+	OPT_CASE,
+};
+
+/* Print the usage. */
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: xsconsole-tail [OPTION...] DOMID|NAME\n"
+"       xsconsole-tail [--db PATH] --list [DOMID|NAME]\n"
+"\n"
+"Print the lines of a domain's console, from xsconsoled's log.\n"
+"\n"
+"  --db PATH               the console log (default $XSC_CONSOLE_DB, else\n"
+"                          " DB_DEFAULT_PATH ")\n"
+"  -n, --lines N|+N        the last N lines (default %d; all with --since,\n"
+"                          --until, -g or --all), or from the Nth on\n"
+"  -f, --follow            print new lines as they come, and the next\n"
+"                          incarnation of the domain when this one ends\n"
+"  -S, --since TIME        lines captured at or after TIME\n"
+"  -U, --until TIME        lines captured at or before TIME\n"
+"                          TIME: \"2026-11-23 20:15:00\", \"20:15\",\n"
+"                          2026-11-23T20:15:00Z, @EPOCH, -5min, \"1h ago\",\n"
+"                          now, today, yesterday\n"
+"  -a, --all               every incarnation of the domain, oldest first\n"
+"  -i, --incarnation ID|-N incarnation ID (from --list), or the Nth before\n"
+"                          the newest (0: the newest, the default)\n"
+"  -l, --list              list the incarnations (of every domain if none\n"
+"                          is given)\n"
+"  -g, --grep PATTERN      lines matching PATTERN (POSIX extended regex)\n"
+"      --case-sensitive[=yes|no]  default: only if PATTERN has capitals\n"
+"  -o, --output FORMAT     cat (default), short, short-precise, json\n"
+"  -t, --timestamps        with -o cat: each line's capture time first\n"
+"      --raw               the bytes as the guest wrote them, control\n"
+"                          characters and escape sequences included\n"
+"      --store             the guest's store changes among its lines\n"
+"  -h, --help              this help;  -V, --version  the version\n"
+"\n"
+"Exit status: 0 ok, 1 no such domain or incarnation, 2 usage, 3 no\n"
+"database, 4 database not readable, 5 database unusable, 6 write error.\n",
+	    TAIL_DEFAULT_LINES);
+}
+
+/* Print a message prefixed with the program's name, and exit. */
+void
+tail_exit(int status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fflush(stdout);
+	fprintf(stderr, "xsconsole-tail: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n");
+	exit(status);
+}
+
+/* A bad command line: say why, and exit 2. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+tail_usage_error(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "xsconsole-tail: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'xsconsole-tail --help'.\n");
+	exit(TAIL_EXIT_USAGE);
+}
+
+/* Who may read path: the hint after "Permission denied". */
+static void
+tail_perm_hint(const char *path, char *buf, size_t size)
+{
+	struct stat	 st;
+	struct group	*gr;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IRGRP) &&
+	    (gr = getgrgid(st.st_gid)) != NULL && st.st_gid != 0)
+		snprintf(buf, size, "run as root or as a member of group %s",
+		    gr->gr_name);
+	else
+		snprintf(buf, size, "run as root");
+}
+
+/* Report a failed read of the log and exit. */
+void
+tail_db_fail(struct tail *t, int error)
+{
+	char	hint[128];
+
+	if (error == -EACCES || error == -EPERM) {
+		tail_perm_hint(t->path, hint, sizeof hint);
+		tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s)", t->path,
+		    strerror(-error), hint);
+	}
+	if (error == -EIO && t->nincs > 0)
+		tail_exit(TAIL_EXIT_DB, "%s: incarnation %" PRId64 " has a "
+		    "corrupt chunk after %" PRId64, t->path,
+		    t->incs[t->cur].id, t->seq);
+	tail_exit(TAIL_EXIT_DB, "%s: %s", t->path, strerror(-error));
+}
+
+/* Open the log read-only, or exit saying why not. */
+static void
+tail_open(struct tail *t)
+{
+	char	err[512], hint[128];
+	int	error;
+
+	/* SQLite says "unable to open" for both; tell them apart first. */
+	if (access(t->path, R_OK) != 0) {
+		error = errno;
+		if (error == ENOENT || error == ENOTDIR)
+			tail_exit(TAIL_EXIT_NODB, "no database at %s; is "
+			    "xsconsoled running? (--db or XSC_CONSOLE_DB)",
+			    t->path);
+		if (error == EACCES || error == EPERM) {
+			tail_perm_hint(t->path, hint, sizeof hint);
+			tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s)",
+			    t->path, strerror(error), hint);
+		}
+		tail_exit(TAIL_EXIT_DB, "%s: %s", t->path, strerror(error));
+	}
+	if ((t->db = db_open_reader(t->path, err, sizeof err)) == NULL) {
+		error = errno;
+		if (error == EACCES || error == EPERM) {
+			tail_perm_hint(t->path, hint, sizeof hint);
+			tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s; %s)",
+			    t->path, strerror(error), err, hint);
+		}
+		tail_exit(TAIL_EXIT_DB, "%s", err);
+	}
+}
+
+/* Whether s is a domid (all digits, fits in 32 bits). */
+static bool
+tail_domid(const char *s, uint32_t *out)
+{
+	unsigned long long	v;
+	char			*end;
+
+	if (*s < '0' || *s > '9')
+		return (false);
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > UINT32_MAX)
+		return (false);
+	*out = (uint32_t)v;
+	return (true);
+}
+
+/* Parse a number option; exits on garbage. */
+static long long
+tail_number(const char *opt, const char *s, bool allow_negative)
+{
+	long long	 v;
+	char		*end;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' ||
+	    (!allow_negative && v < 0))
+		tail_usage_error("%s: not a valid number: '%s'", opt, s);
+	return (v);
+}
+
+/* Parse -o. */
+static enum tail_format
+tail_format(const char *s)
+{
+	if (strcmp(s, "cat") == 0)
+		return (TAIL_CAT);
+	if (strcmp(s, "short") == 0)
+		return (TAIL_SHORT);
+	if (strcmp(s, "short-precise") == 0)
+		return (TAIL_SHORT_PRECISE);
+	if (strcmp(s, "json") == 0)
+		return (TAIL_JSON);
+	tail_usage_error("-o: unknown format '%s' (cat, short, short-precise, "
+	    "json)", s);
+}
+
+/* Parse a time option. */
+static uint64_t
+tail_time(const char *opt, const char *s, uint64_t now)
+{
+	uint64_t	ns;
+
+	if (when_parse(s, now, &ns) != 0)
+		tail_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
+		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
+		    "yesterday)", opt, s);
+	return (ns == 0 ? 1 : ns);
+}
+
+/* Compile -g, case-insensitive when the pattern has no capitals unless
+ * --case-sensitive says otherwise (journalctl's rule). */
+static void
+tail_grep(struct tail *t, const char *pattern, int cs)
+{
+	const char	*p;
+	char		 err[256];
+	int		 flags = REG_EXTENDED | REG_NOSUB, error;
+
+	if (cs < 0) {
+		cs = 0;
+		for (p = pattern; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				cs = 1;
+	}
+	if (!cs)
+		flags |= REG_ICASE;
+	if ((error = regcomp(&t->re, pattern, flags)) != 0) {
+		regerror(error, &t->re, err, sizeof err);
+		tail_usage_error("-g: bad pattern '%s': %s", pattern, err);
+	}
+	t->grep = true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "db", required_argument, NULL, OPT_DB },
+		{ "lines", required_argument, NULL, 'n' },
+		{ "follow", no_argument, NULL, 'f' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "until", required_argument, NULL, 'U' },
+		{ "all", no_argument, NULL, 'a' },
+		{ "incarnation", required_argument, NULL, 'i' },
+		{ "list", no_argument, NULL, 'l' },
+		{ "grep", required_argument, NULL, 'g' },
+		{ "case-sensitive", optional_argument, NULL, OPT_CASE },
+		{ "output", required_argument, NULL, 'o' },
+		{ "timestamps", no_argument, NULL, 't' },
+		{ "raw", no_argument, NULL, OPT_RAW },
+		{ "store", no_argument, NULL, OPT_STORE },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct tail			 t;
+	const char			*pattern = NULL;
+	uint64_t			 now = when_now();
+	bool				 lines_given = false, which_given = false;
+	int				 ch, cs = -1;
+
+	setlocale(LC_CTYPE, "");
+	log_open(NULL, LOG_LEVEL_ERROR);
+	memset(&t, 0, sizeof t);
+	t.lines = TAIL_DEFAULT_LINES;
+	t.path = getenv("XSC_CONSOLE_DB");
+	if (t.path == NULL || *t.path == '\0')
+		t.path = DB_DEFAULT_PATH;
+	while ((ch = getopt_long(argc, argv, "n:fS:U:ai:lg:o:thV", opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case OPT_DB:
+			t.path = optarg;
+			break;
+		case 'n':
+			lines_given = true;
+			if (*optarg == '+') {
+				t.from_line = (uint64_t)tail_number("-n",
+				    optarg + 1, false);
+				if (t.from_line == 0)
+					t.from_line = 1;
+				t.lines = TAIL_NO_LIMIT;
+			} else {
+				t.lines = (uint64_t)tail_number("-n", optarg,
+				    false);
+				t.from_line = 0;
+			}
+			break;
+		case 'f':
+			t.follow = true;
+			break;
+		case 'S':
+			t.since_ns = tail_time("--since", optarg, now);
+			break;
+		case 'U':
+			t.until_ns = tail_time("--until", optarg, now);
+			break;
+		case 'a':
+			t.all = true;
+			break;
+		case 'i':
+			t.which = tail_number("--incarnation", optarg, true);
+			which_given = true;
+			break;
+		case 'l':
+			t.list = true;
+			break;
+		case 'g':
+			pattern = optarg;
+			break;
+		case OPT_CASE:
+			if (optarg == NULL || strcmp(optarg, "yes") == 0 ||
+			    strcmp(optarg, "true") == 0 ||
+			    strcmp(optarg, "1") == 0)
+				cs = 1;
+			else if (strcmp(optarg, "no") == 0 ||
+			    strcmp(optarg, "false") == 0 ||
+			    strcmp(optarg, "0") == 0)
+				cs = 0;
+			else
+				tail_usage_error("--case-sensitive: yes or "
+				    "no, not '%s'", optarg);
+			break;
+		case 'o':
+			t.format = tail_format(optarg);
+			break;
+		case 't':
+			t.timestamps = true;
+			break;
+		case OPT_RAW:
+			t.raw = true;
+			break;
+		case OPT_STORE:
+			t.store = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return (TAIL_EXIT_OK);
+		case 'V':
+			printf("xsconsole-tail %s\n", PACKAGE_VERSION);
+			return (TAIL_EXIT_OK);
+		default:
+			fprintf(stderr, "Try 'xsconsole-tail --help'.\n");
+			return (TAIL_EXIT_USAGE);
+		}
+	}
+	if (optind + 1 == argc)
+		t.target = argv[optind];
+	else if (!(t.list && optind == argc))
+		tail_usage_error(optind == argc ? "which domain? (a domid or "
+		    "a name)" : "one domain at a time");
+	if (t.all && which_given)
+		tail_usage_error("--all and --incarnation exclude each other");
+	if (t.follow && t.until_ns != 0)
+		tail_usage_error("--follow and --until exclude each other");
+	if (t.since_ns != 0 && t.until_ns != 0 && t.since_ns > t.until_ns)
+		tail_usage_error("--since is after --until");
+	if (t.store && !store_available())
+		tail_usage_error("--store needs the store history, which this "
+		    "build of xsconsole-tail does not have");
+	if (pattern != NULL)
+		tail_grep(&t, pattern, cs);
+	if (!lines_given && (t.since_ns != 0 || t.until_ns != 0 || t.grep ||
+	    t.all))
+		t.lines = TAIL_NO_LIMIT;
+	if (t.target != NULL)
+		t.by_name = !tail_domid(t.target, &t.domid);
+
+	tail_open(&t);
+	if (t.list) {
+		select_list(&t);
+	} else {
+		if (t.store)
+			store_create(&t);
+		select_incarnations(&t);
+		show_all(&t);
+		if (t.follow)
+			show_follow(&t);
+	}
+	if (fflush(stdout) != 0)
+		tail_exit(TAIL_EXIT_WRITE, "write: %s", strerror(errno));
+	store_free(&t);
+	free(t.incs);
+	free(t.asm_line.buf);
+	if (t.grep)
+		regfree(&t.re);
+	db_close(t.db);
+	return (TAIL_EXIT_OK);
+}

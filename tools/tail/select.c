@@ -1,0 +1,261 @@
+/*
+ * Which incarnations the domain argument names: a domid, or a name
+ * (through the incarnation table, else through the store history: the
+ * domids that had the name, and their incarnations alive then); then
+ * the one --incarnation picks, or all of them with --all.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tail.h"
+#include "xmalloc.h"
+
+/* Domids 0 to this (DOMID_FIRST_RESERVED - 1) are guests'. */
+#define SELECT_MAX_DOMID	0x7fef
+
+#if TAIL_HISTORY
+/* Append an incarnation to an array, unless it is in it already. */
+static void
+select_add(struct db_incarnation **incs, size_t *n, size_t *cap,
+    const struct db_incarnation *inc)
+{
+	size_t	i;
+
+	for (i = 0; i < *n; i++)
+		if ((*incs)[i].id == inc->id)
+			return;
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 8 : *cap * 2;
+		*incs = xrealloc(*incs, *cap * sizeof **incs);
+	}
+	(*incs)[(*n)++] = *inc;
+}
+
+/* Newest first: by first seen, then by id. */
+static int
+select_cmp_newest(const void *a, const void *b)
+{
+	const struct db_incarnation	*x = a, *y = b;
+
+	if (x->first_ns != y->first_ns)
+		return (x->first_ns < y->first_ns ? 1 : -1);
+	return (x->id < y->id ? 1 : x->id > y->id ? -1 : 0);
+}
+
+/*
+ * A name the incarnation table does not know (it keeps the latest name
+ * of each incarnation): the domids whose /local/domain/<id>/name was
+ * ever that name, from the store history, and of each the incarnations
+ * alive when it last had it. Newest first.
+ */
+static int
+select_by_history(struct tail *t, struct db_incarnation **out, size_t *count)
+{
+	struct db_incarnation	*incs = NULL, *some;
+	uint32_t		*domids = NULL;
+	uint64_t		*last = NULL;
+	size_t			 n = 0, cap = 0, nd = 0, ns, i, j;
+	int			 error;
+
+	if ((error = db_domids_named(t->db, t->target, &domids, &last,
+	    &nd)) != 0)
+		return (error == -ENOENT ? 0 : error);
+	for (i = 0; i < nd; i++) {
+		if ((error = db_incarnations(t->db, domids[i], &some,
+		    &ns)) != 0)
+			break;
+		for (j = 0; j < ns; j++)
+			if (some[j].first_ns <= last[i] &&
+			    (some[j].gone_ns == 0 ||
+			    some[j].gone_ns >= last[i]))
+				select_add(&incs, &n, &cap, &some[j]);
+		free(some);
+	}
+	free(domids);
+	free(last);
+	if (error != 0) {
+		free(incs);
+		return (error);
+	}
+	if (n > 1)
+		qsort(incs, n, sizeof *incs, select_cmp_newest);
+	*out = incs;
+	*count = n;
+	return (0);
+}
+#endif
+
+/* The incarnations the argument names, newest first (maybe none). */
+void
+select_find(struct tail *t, struct db_incarnation **incs, size_t *n)
+{
+	int	error;
+
+	if (t->by_name) {
+		error = db_incarnations_by_name(t->db, t->target, incs, n);
+#if TAIL_HISTORY
+		if (error == 0 && *n == 0) {
+			free(*incs);
+			error = select_by_history(t, incs, n);
+		}
+#endif
+	} else
+		error = db_incarnations(t->db, t->domid, incs, n);
+	if (error != 0)
+		tail_db_fail(t, error);
+}
+
+/* No log for the domain: say so and exit. */
+static void __attribute__((noreturn))
+select_none(struct tail *t)
+{
+	tail_exit(TAIL_EXIT_NOTFOUND, "no console log for domain '%s' "
+	    "(try --list)", t->target);
+}
+
+/* Set t->incs (oldest first): --all, or the one --incarnation picks. */
+void
+select_incarnations(struct tail *t)
+{
+	struct db_incarnation	*incs, tmp;
+	size_t			 n, i;
+
+	select_find(t, &incs, &n);
+	if (n == 0)
+		select_none(t);
+	if (t->all) {
+		for (i = 0; i < n / 2; i++) {
+			tmp = incs[i];
+			incs[i] = incs[n - 1 - i];
+			incs[n - 1 - i] = tmp;
+		}
+		t->incs = incs;
+		t->nincs = n;
+		return;
+	}
+	if (t->which > 0) {
+		for (i = 0; i < n && incs[i].id != t->which; i++)
+			;
+		if (i == n)
+			tail_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
+			    "domain '%s' (try --list %s)", t->which,
+			    t->target, t->target);
+	} else {
+		if ((unsigned long long)-t->which >= n)
+			tail_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
+			    "domain '%s': it has %zu (try --list %s)",
+			    t->which, t->target, n, t->target);
+		i = (size_t)-t->which;
+	}
+	t->incs = xmalloc(sizeof *t->incs);
+	t->incs[0] = incs[i];
+	t->nincs = 1;
+	free(incs);
+}
+
+/* The incarnation after inc, if there is one yet (-f). */
+bool
+select_next(struct tail *t, struct db_incarnation *inc)
+{
+	struct db_incarnation	*incs;
+	size_t			 n, i;
+	bool			 found = false;
+
+	select_find(t, &incs, &n);
+	/* Newest first: the last one newer than ours comes right after. */
+	for (i = n; i-- > 0; ) {
+		if (incs[i].first_ns > inc->first_ns ||
+		    (incs[i].first_ns == inc->first_ns &&
+		    incs[i].id > inc->id)) {
+			*inc = incs[i];
+			found = true;
+			break;
+		}
+	}
+	free(incs);
+	return (found);
+}
+
+/* Print one incarnation as a JSON object. */
+static void
+select_json(const struct db_incarnation *inc)
+{
+	char	first[64], gone[64];
+
+	when_iso_utc_us(inc->first_ns, first, sizeof first);
+	if (inc->gone_ns != 0)
+		when_iso_utc_us(inc->gone_ns, gone, sizeof gone);
+	printf("{\"incarnation\":%" PRId64 ",\"domid\":%u", inc->id,
+	    inc->domid);
+	render_json_field("name", inc->name, strlen(inc->name));
+	render_json_field("uuid", inc->uuid, strlen(inc->uuid));
+	printf(",\"first\":%" PRIu64 ",\"first_iso\":\"%s\"",
+	    inc->first_ns / 1000, first);
+	if (inc->gone_ns != 0)
+		printf(",\"gone\":%" PRIu64 ",\"gone_iso\":\"%s\"",
+		    inc->gone_ns / 1000, gone);
+	else
+		printf(",\"gone\":null");
+	printf(",\"bytes\":%" PRIu64 ",\"kept\":%" PRIu64 "}\n",
+	    inc->bytes, inc->kept);
+}
+
+/* Print one row of the list. */
+static void
+select_row(struct tail *t, const struct db_incarnation *inc)
+{
+	char	first[64], gone[64], buf[64];
+
+	if (t->format == TAIL_JSON) {
+		select_json(inc);
+		return;
+	}
+	when_iso(inc->first_ns, first, sizeof first);
+	if (inc->gone_ns != 0)
+		when_iso(inc->gone_ns, gone, sizeof gone);
+	else
+		snprintf(gone, sizeof gone, "-");
+	snprintf(buf, sizeof buf, "%-8" PRId64 " %-5u ", inc->id, inc->domid);
+	render_write(buf, strlen(buf));
+	render_text(t, inc->name, strlen(inc->name), false);
+	printf("%*s %-36s %-29s %-29s %" PRIu64 "\n",
+	    strlen(inc->name) < 16 ? (int)(16 - strlen(inc->name)) : 0, "",
+	    inc->uuid, first, gone, inc->bytes);
+}
+
+/* --list: the incarnations of the domain (or of every domain when none
+ * is given, by domid then newest first). */
+void
+select_list(struct tail *t)
+{
+	struct db_incarnation	*incs;
+	size_t			 n, i;
+	uint32_t		 domid;
+	int			 error;
+
+	incs = NULL;
+	if (t->target != NULL) {
+		select_find(t, &incs, &n);
+		if (n == 0)
+			select_none(t);
+	}
+	if (t->format != TAIL_JSON)
+		printf("%-8s %-5s %-16s %-36s %-29s %-29s %s\n", "ID", "DOMID",
+		    "NAME", "UUID", "FIRST SEEN", "GONE", "BYTES");
+	if (t->target != NULL) {
+		for (i = 0; i < n; i++)
+			select_row(t, &incs[i]);
+		free(incs);
+		return;
+	}
+	for (domid = 0; domid <= SELECT_MAX_DOMID; domid++) {
+		if ((error = db_incarnations(t->db, domid, &incs, &n)) != 0)
+			tail_db_fail(t, error);
+		for (i = 0; i < n; i++)
+			select_row(t, &incs[i]);
+		free(incs);
+	}
+}

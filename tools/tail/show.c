@@ -1,0 +1,363 @@
+/*
+ * Reading the lines of the chosen incarnations: pieces of a line cut
+ * across chunks joined again, the filters (--since, --until, -g, -n +N),
+ * the last N kept in a ring, the store changes of --store merged in by
+ * generation; then -f, polling the log and following the domain into
+ * its next incarnation (like tail -F).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tail.h"
+#include "xmalloc.h"
+
+/* A piece of a line read while following, printed after the read. */
+struct show_piece {
+	char		*text;
+	size_t		 len;
+	uint64_t	 ns, gen;
+	bool		 partial, continued;
+};
+
+/* The pieces of one poll. */
+struct show_pieces {
+	struct tail		*t;
+	struct show_piece	*v;
+	size_t			 n, cap;
+};
+
+static void	 show_emit(struct tail *, const struct tail_line *);
+
+/* Copy bytes into a line's buffer, after what is there. */
+static void
+show_append(struct tail_line *l, const char *text, size_t len)
+{
+	if (l->cap - l->len < len) {
+		l->cap = l->len + len > 2 * l->cap ? l->len + len : 2 * l->cap;
+		l->buf = xrealloc(l->buf, l->cap);
+	}
+	if (len > 0)
+		memcpy(l->buf + l->len, text, len);
+	l->len += len;
+}
+
+/* Whether the text matches -g (always, without -g). The pattern sees
+ * the bytes as the guest wrote them, without the \r of a CRLF. */
+bool
+show_match(struct tail *t, const char *text, size_t len)
+{
+	regmatch_t	m;
+
+	if (!t->grep)
+		return (true);
+	if (len > 0 && text[len - 1] == '\r')
+		len--;
+	m.rm_so = 0;
+	m.rm_eo = (regoff_t)len;
+	return (regexec(&t->re, text != NULL ? text : "", 1, &m,
+	    REG_STARTEND) == 0);
+}
+
+/* Keep a line in the ring of the last t->lines. */
+static void
+show_keep(struct tail *t, const struct tail_line *l)
+{
+	struct tail_line	*slot;
+
+	if (t->lines == 0)
+		return;
+	if (t->ring_len < t->lines) {
+		if (t->ring_len == t->ring_cap) {
+			t->ring_cap = t->ring_cap == 0 ? 16 : t->ring_cap * 2;
+			if (t->ring_cap > t->lines)
+				t->ring_cap = (size_t)t->lines;
+			t->ring = xrealloc(t->ring, t->ring_cap *
+			    sizeof *t->ring);
+			memset(t->ring + t->ring_len, 0, (t->ring_cap -
+			    t->ring_len) * sizeof *t->ring);
+		}
+		slot = &t->ring[t->ring_len++];
+	} else {
+		slot = &t->ring[t->ring_start];
+		t->ring_start = (t->ring_start + 1) % t->ring_len;
+	}
+	slot->len = 0;
+	show_append(slot, l->buf, l->len);
+	slot->ns = l->ns;
+	slot->gen = l->gen;
+	slot->inc = l->inc;
+	slot->ended = l->ended;
+	slot->fragment = l->fragment;
+}
+
+/* A whole line (or the last, unfinished one): filter, then print or keep. */
+static void
+show_accept(struct tail *t, const struct tail_line *l)
+{
+	if (t->since_ns != 0 && l->ns < t->since_ns)
+		return;
+	if (t->until_ns != 0 && l->ns > t->until_ns)
+		return;
+	if (!show_match(t, l->buf, l->len))
+		return;
+	t->matched++;
+	if (t->from_line != 0 && t->matched < t->from_line)
+		return;
+	if (t->lines == TAIL_NO_LIMIT)
+		show_emit(t, l);
+	else
+		show_keep(t, l);
+}
+
+/* Join the pieces of lines db_lines hands over; a db_line_cb. */
+static int
+show_piece(const struct db_line *l, void *arg)
+{
+	struct tail		*t = arg;
+	struct tail_line	*a = &t->asm_line;
+
+	if (l->seq > t->seq)
+		t->seq = l->seq;
+	if (!(t->asm_busy && l->continued)) {
+		if (t->asm_busy)
+			show_accept(t, a);	/* its rest was not kept */
+		a->len = 0;
+		a->ns = l->time_ns;
+		a->gen = l->gen;
+		a->inc = t->cur;
+		a->fragment = l->continued;
+	}
+	show_append(a, l->text, l->len);
+	a->ended = !l->partial;
+	t->asm_busy = l->partial;
+	if (!l->partial)
+		show_accept(t, a);
+	return (0);
+}
+
+/* The end of an incarnation's lines: its unfinished last line counts. */
+static void
+show_flush(struct tail *t)
+{
+	if (t->asm_busy)
+		show_accept(t, &t->asm_line);
+	t->asm_busy = false;
+}
+
+/* Start showing incarnation i: its header with --all, its changes. */
+static void
+show_start(struct tail *t, size_t i, uint64_t gen_min)
+{
+	if (t->hist != NULL && t->shown_inc != SIZE_MAX)
+		store_end(t);
+	t->shown_inc = i;
+	if (t->all)
+		render_header(t, &t->incs[i]);
+	if (t->hist != NULL)
+		store_begin(t, i, gen_min);
+}
+
+/* Print a line that passed the filters. */
+static void
+show_emit(struct tail *t, const struct tail_line *l)
+{
+	if (l->inc != t->shown_inc)
+		show_start(t, l->inc, l->gen + 1);	/* only with -n N */
+	if (t->hist != NULL)
+		store_until(t, l->gen);
+	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
+	    l->ended, l->fragment);
+}
+
+/* Print what the options select, from the incarnations in t->incs. */
+void
+show_all(struct tail *t)
+{
+	struct tail_line	*l;
+	bool			 limited = t->lines != TAIL_NO_LIMIT;
+	bool			 filtered = t->since_ns != 0 ||
+				    t->until_ns != 0 || t->grep;
+	int64_t			 from;
+	size_t			 i;
+	int			 error;
+
+	t->shown_inc = SIZE_MAX;
+	for (t->cur = 0; t->cur < t->nincs; t->cur++) {
+		from = 0;
+		if (limited && !filtered) {
+			from = db_tail_seq(t->db, t->incs[t->cur].id, t->lines);
+			if (from < 0)
+				tail_db_fail(t, (int)from);
+		}
+		t->seq = from;
+		if (!limited)
+			show_start(t, t->cur, 0);
+		if (!limited || t->lines > 0) {
+			error = db_lines(t->db, t->incs[t->cur].id, from,
+			    show_piece, t);
+			if (error != 0)
+				tail_db_fail(t, error);
+		}
+		show_flush(t);
+	}
+	t->cur = t->nincs - 1;
+	for (i = 0; i < t->ring_len; i++) {
+		l = &t->ring[(t->ring_start + i) % t->ring_len];
+		show_emit(t, l);
+	}
+	for (i = 0; i < t->ring_cap; i++)
+		free(t->ring[i].buf);
+	free(t->ring);
+	t->ring = NULL;
+	t->ring_len = t->ring_cap = t->ring_start = 0;
+	/* -f goes on with the changes of the last incarnation. */
+	if (t->hist != NULL && !t->follow && t->shown_inc != SIZE_MAX)
+		store_end(t);
+}
+
+/* Keep a piece read while following; a db_line_cb. */
+static int
+show_collect(const struct db_line *l, void *arg)
+{
+	struct show_pieces	*p = arg;
+	struct show_piece	*s;
+
+	if (l->seq > p->t->seq)
+		p->t->seq = l->seq;
+	if (p->n == p->cap) {
+		p->cap = p->cap == 0 ? 64 : p->cap * 2;
+		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	}
+	s = &p->v[p->n++];
+	s->text = xmalloc(l->len + 1);
+	if (l->len > 0)
+		memcpy(s->text, l->text, l->len);
+	s->len = l->len;
+	s->ns = l->time_ns;
+	s->gen = l->gen;
+	s->partial = l->partial;
+	s->continued = l->continued;
+	return (0);
+}
+
+/* Print the pieces of one poll: whole lines through the filters when
+ * -g needs them whole, else each piece as it is (a prompt shows before
+ * its newline). */
+static void
+show_pieces(struct tail *t, struct show_pieces *p)
+{
+	struct show_piece	*s;
+	struct db_line		 l;
+	size_t			 i;
+	bool			 starts;
+
+	for (i = 0; i < p->n; i++) {
+		s = &p->v[i];
+		if (t->grep) {
+			memset(&l, 0, sizeof l);
+			l.text = s->text;
+			l.len = s->len;
+			l.time_ns = s->ns;
+			l.gen = s->gen;
+			l.seq = t->seq;
+			l.partial = s->partial;
+			l.continued = s->continued;
+			show_piece(&l, t);
+		} else {
+			starts = !(s->continued && t->open);
+			if (starts && t->hist != NULL)
+				store_until(t, s->gen);
+			render_line(t, &t->incs[t->cur], s->text, s->len,
+			    s->ns, s->gen, starts, !s->partial,
+			    s->continued);
+		}
+		free(s->text);
+	}
+	p->n = 0;
+}
+
+/* Move on to the next incarnation of the domain, if there is one yet. */
+static bool
+show_next(struct tail *t)
+{
+	struct db_incarnation	inc = t->incs[t->cur];
+
+	if (!select_next(t, &inc))
+		return (false);
+	show_flush(t);
+	t->incs = xrealloc(t->incs, (t->nincs + 1) * sizeof *t->incs);
+	t->incs[t->nincs] = inc;
+	t->cur = t->nincs++;
+	t->seq = 0;
+	t->shown_inc = t->cur;
+	render_announce(t, &inc, "began", inc.first_ns);
+	if (t->hist != NULL)
+		store_begin(t, t->cur, 0);
+	return (true);
+}
+
+/* Follow the log: print what is committed, then the next incarnation. */
+void
+show_follow(struct tail *t)
+{
+	struct show_pieces	p = { .t = t };
+	struct db_incarnation	now;
+	struct timespec		ts = { 0, TAIL_POLL_MS * 1000000L };
+	bool			ended = false, missing, force = false;
+	int			error;
+
+	/* From here on, every new line that passes the filters shows. */
+	t->lines = TAIL_NO_LIMIT;
+	t->from_line = 0;
+	if (t->hist != NULL && t->shown_inc != t->cur) {
+		t->shown_inc = t->cur;
+		store_begin(t, t->cur, 0);
+	}
+	for (;;) {
+		if (fflush(stdout) != 0)
+			tail_exit(TAIL_EXIT_WRITE, "write: %s",
+			    strerror(errno));
+		if (!force && (error = db_changed(t->db)) <= 0) {
+			if (error < 0)
+				tail_db_fail(t, error);
+			nanosleep(&ts, NULL);
+			continue;
+		}
+		force = false;
+		if (!ended) {
+			/* Gone first, then the lines: all its chunks are in. */
+			error = db_incarnation_get(t->db, t->incs[t->cur].id,
+			    &now);
+			if (error != 0 && error != -ENOENT)
+				tail_db_fail(t, error);
+			missing = error == -ENOENT;
+			error = db_lines(t->db, t->incs[t->cur].id, t->seq,
+			    show_collect, &p);
+			if (error != 0)
+				tail_db_fail(t, error);
+			if (t->hist != NULL && !missing)
+				t->incs[t->cur].gone_ns = now.gone_ns;
+			if (t->hist != NULL)
+				store_poll(t);
+			show_pieces(t, &p);
+			if (t->hist != NULL)
+				force = store_ripe(t);
+			if (missing || now.gone_ns != 0) {
+				show_flush(t);
+				if (t->hist != NULL)
+					store_end(t);
+				render_announce(t, &t->incs[t->cur], "ended",
+				    missing ? 0 : now.gone_ns);
+				ended = true;
+			}
+		}
+		if (ended && show_next(t)) {
+			ended = false;
+			force = true;	/* read it now, not at the next change */
+		}
+	}
+}
