@@ -63,7 +63,7 @@ sha() { sha256sum | cut -d' ' -f1; }
 want=$(sha <"$content")
 want2=$(cat "$content" "$content" | sha)
 # Everything the log holds for a domain, raw.
-logged() { "$tail" -n 100000000 "$1"; }
+logged() { "$tail" --raw -n 100000000 "$1"; }
 
 # --- exact bytes -------------------------------------------------------------
 
@@ -77,15 +77,15 @@ check "3 guests print the content" 0 "" bash -c \
 sleep 0.5
 for d in 1 2 3; do
 	check "domain $d: the log holds exactly its bytes" 0 "$want" \
-		bash -c "'$tail' -n 100000000 $d | sha256sum | cut -d' ' -f1"
+		bash -c "'$tail' --raw -n 100000000 $d | sha256sum | cut -d' ' -f1"
 done
 check "tail -n 2 gives the last two lines, as tail(1) does" 0 \
 	"$(tail -n 2 "$content" | sha)" \
-	bash -c "'$tail' -n 2 1 | sha256sum | cut -d' ' -f1"
+	bash -c "'$tail' --raw -n 2 1 | sha256sum | cut -d' ' -f1"
 check_exact "a domain by name; no newline the guest did not print" 0 \
-	"last line, no newline" "$tail" -n 1 guest2
+	"last line, no newline" "$tail" --raw -n 1 guest2
 check "an unknown domain is an error" 1 "" "$tail" 77
-check "a missing database is an error" 1 "" "$tail" --db "$xs_tmp/none.db" 1
+check "a missing database is an error (status 3)" 3 "" "$tail" --db "$xs_tmp/none.db" 1
 
 # --- death right after the last write ----------------------------------------
 
@@ -94,7 +94,7 @@ check "guest 3 prints, then is destroyed at once" 0 "" bash -c \
 	'$sim' destroy 3"
 sleep 0.5
 check "nothing it printed was lost (it printed the content twice)" 0 \
-	"$want2" bash -c "'$tail' -n 100000000 3 | sha256sum | cut -d' ' -f1"
+	"$want2" bash -c "'$tail' --raw -n 100000000 3 | sha256sum | cut -d' ' -f1"
 
 # --- 200 guests at once ------------------------------------------------------
 
@@ -147,7 +147,7 @@ check "a quiet guest beside a flood finishes within 2 s" 0 "yes" \
 	bash -c "[ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && echo yes"
 sleep 0.5
 check "and its log is exact (the content twice)" 0 "$want2" bash -c \
-	"'$tail' -n 100000000 2 | sha256sum | cut -d' ' -f1"
+	"'$tail' --raw -n 100000000 2 | sha256sum | cut -d' ' -f1"
 kill $bg 2>/dev/null
 wait $bg 2>/dev/null
 bg=
@@ -211,10 +211,10 @@ check "it prints again" 0 "" bash -c \
 	"'$sim' guest --console-file '$content' 10 >/dev/null"
 sleep 0.5
 check "the log goes on after the restart" 0 "$want" bash -c \
-	"'$tail' -n 100000000 10 | tail -c $(wc -c <"$content") |
+	"'$tail' --raw -n 100000000 10 | tail -c $(wc -c <"$content") |
 	sha256sum | cut -d' ' -f1"
 check "in the same incarnation, after what was there" 0 "yes" bash -c \
-	"'$tail' -n 100000000 10 | head -c $before | cmp -s - '$xs_tmp/before.10' &&
+	"'$tail' --raw -n 100000000 10 | head -c $before | cmp -s - '$xs_tmp/before.10' &&
 	echo yes"
 if xs_stop "$xs_tmp/d"; then
 	xs_pass "daemon stops cleanly"
