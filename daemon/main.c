@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <xen/io/xs_wire.h>
 
 #include "config.h"
 #include "consoled.h"
@@ -534,8 +535,14 @@ settings_register(struct settings *s, struct engines *en)
 	for (i = 0; (name = xsd_quota_name(i)) != NULL; i++) {
 		snprintf(key, sizeof key, "quota/%s", name);
 		xsd_quota_get(&x.quota, name, &q);
-		settings_add(s, key, SETTING_NUMBER, 1, INT32_MAX, q, apply_xsd,
-		    en);
+		/* The path limit binds dom0 too: below 64, it could no
+		 * longer write these very nodes. */
+		if (strcmp(name, "path-max") == 0)
+			settings_add(s, key, SETTING_NUMBER, 64,
+			    XENSTORE_ABS_PATH_MAX, q, apply_xsd, en);
+		else
+			settings_add(s, key, SETTING_NUMBER, 1, INT32_MAX, q,
+			    apply_xsd, en);
 	}
 	for (i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
 		settings_add(s, numbers[i].name, SETTING_NUMBER,
