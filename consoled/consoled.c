@@ -52,7 +52,6 @@
 #define CONSOLE_FINAL_READS	1024	/* a last drain's bound: a guest
 					   still writing cannot hold the
 					   loop */
-#define CONSOLE_LIMIT		(1024 * 1024)	/* pty buffer, no limit key */
 #define CONSOLE_XEN_UUID	"00000000-0000-0000-0000-000000000000"
 
 struct console {
@@ -77,7 +76,7 @@ struct console {
 	struct event		*pty_read;
 	struct event		*pty_write;
 	struct evbuffer		*pty_out;
-	size_t			 limit;
+	size_t			 limit;		/* 0: cfg.pty_limit */
 	uint64_t		 pty_dropped;
 	bool			 pty_reading;
 	/* Fairness. */
@@ -105,6 +104,7 @@ struct consoled {
 	bool			 paused;	/* the log is behind */
 	unsigned		 pty_failures;
 	int64_t			 hv_inc;	/* the hypervisor's console */
+	struct consoled_stats	 stats;
 };
 
 static void	console_drain(struct console *, bool);
@@ -142,6 +142,7 @@ consoled_config_defaults(struct consoled_config *cfg)
 	cfg->rate = 4 * 1024 * 1024;
 	cfg->burst = 16 * 1024 * 1024;
 	cfg->backlog = 32 * 1024 * 1024;
+	cfg->pty_limit = 1024 * 1024;
 }
 
 /* Read a store key as dom0; NULL if missing. */
@@ -195,15 +196,16 @@ console_pty_flush(struct console *c)
 static void
 console_pty_queue(struct console *c, const void *buf, size_t len)
 {
-	size_t	have;
+	size_t	have, limit = c->limit != 0 ? c->limit : c->cd->cfg.pty_limit;
 
 	if (c->ptm < 0)
 		return;
 	evbuffer_add(c->pty_out, buf, len);
 	have = evbuffer_get_length(c->pty_out);
-	if (have > c->limit) {
-		c->pty_dropped += have - c->limit;
-		evbuffer_drain(c->pty_out, have - c->limit);
+	if (have > limit) {
+		c->pty_dropped += have - limit;
+		c->cd->stats.pty_dropped += have - limit;
+		evbuffer_drain(c->pty_out, have - limit);
 	}
 	console_pty_flush(c);
 }
@@ -492,6 +494,7 @@ console_drain(struct console *c, bool final)
 		moved = true;
 		c->tokens -= n;
 		c->bytes += (uint64_t)n;
+		cd->stats.bytes += (uint64_t)n;
 		db_append(cd->db, c->inc, buf, (size_t)n, now,
 		    xsd_generation(cd->xsd));
 		console_pty_queue(c, buf, (size_t)n);
@@ -623,7 +626,7 @@ console_setup(struct consoled *cd, uint32_t domid)
 	    evtchn > UINT32_MAX)
 		goto out;
 	c->limit = console_number(limit, &lim) == 0 && lim != 0 ?
-	    (size_t)lim : CONSOLE_LIMIT;
+	    (size_t)lim : 0;
 	page = hv_map_grant(cd->hv, domid, GNTTAB_RESERVED_CONSOLE, gfn);
 	if (page == NULL) {
 		log_warn("console %u: mapping its page: %s", domid,
@@ -730,6 +733,46 @@ consoled_virq(struct consoled *cd, unsigned virq)
 	}
 }
 
+/* Take a configuration. */
+static void
+consoled_config_use(struct consoled *cd, const struct consoled_config *cfg)
+{
+	cd->cfg = *cfg;
+	/* A bucket smaller than a ring could never let a full ring out. */
+	if (cd->cfg.rate != 0 && cd->cfg.burst < sizeof(((struct
+	    xencons_interface *)0)->out) * 2)
+		cd->cfg.burst = sizeof(((struct xencons_interface *)0)->out) * 2;
+}
+
+/* Change the limits live. A throttled console looks again at once, with
+ * the new rate; a pty without its own limit key takes the new one. */
+void
+consoled_set_limits(struct consoled *cd, const struct consoled_config *cfg)
+{
+	struct console	*c;
+
+	consoled_config_use(cd, cfg);
+	TAILQ_FOREACH(c, &cd->consoles, entry) {
+		if (c->tokens > (int64_t)cd->cfg.burst)
+			c->tokens = (int64_t)cd->cfg.burst;
+		if (c->throttled) {
+			event_del(c->throttle);
+			event_active(c->throttle, EV_TIMEOUT, 0);
+		}
+	}
+	if (cd->paused) {
+		event_del(cd->unpause);
+		event_active(cd->unpause, EV_TIMEOUT, 0);
+	}
+}
+
+/* What the drainer has done since it started. */
+void
+consoled_stats(const struct consoled *cd, struct consoled_stats *out)
+{
+	*out = cd->stats;
+}
+
 /* Start draining consoles; domains introduced already are looked at. */
 struct consoled *
 consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
@@ -743,11 +786,7 @@ consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
 	cd->xsd = xsd;
 	cd->hv = hv;
 	cd->db = db;
-	cd->cfg = *cfg;
-	/* A bucket smaller than a ring could never let a full ring out. */
-	if (cd->cfg.rate != 0 && cd->cfg.burst < sizeof(((struct
-	    xencons_interface *)0)->out) * 2)
-		cd->cfg.burst = sizeof(((struct xencons_interface *)0)->out) * 2;
+	consoled_config_use(cd, cfg);
 	cd->bydomid = xcalloc(HV_DOMID_XEN, sizeof *cd->bydomid);
 	TAILQ_INIT(&cd->consoles);
 	cd->w_intro = xsd_watch_add(xsd, "@introduceDomain",

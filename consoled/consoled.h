@@ -25,6 +25,14 @@ struct consoled_config {
 					   the rate */
 	size_t		backlog;	/* bytes waiting for the log above
 					   which draining pauses */
+	size_t		pty_limit;	/* bytes kept for a pty nobody reads,
+					   unless console/limit says */
+};
+
+/* Since the drainer started. */
+struct consoled_stats {
+	uint64_t	bytes;		/* drained from the rings, logged */
+	uint64_t	pty_dropped;	/* never read from a pty, dropped */
 };
 
 void		 consoled_config_defaults(struct consoled_config *);
@@ -33,5 +41,8 @@ struct consoled	*consoled_create(struct event_base *, struct xsd *,
 void		 consoled_free(struct consoled *);
 void		 consoled_virq(struct consoled *, unsigned);
 unsigned	 consoled_count(const struct consoled *);
+void		 consoled_set_limits(struct consoled *,
+		    const struct consoled_config *);
+void		 consoled_stats(const struct consoled *, struct consoled_stats *);
 
 #endif

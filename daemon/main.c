@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <xen/io/xs_wire.h>
 
 #include "config.h"
 #include "consoled.h"
@@ -25,24 +27,33 @@
 #include "durable.h"
 #include "hv.h"
 #include "log.h"
+#include "settings.h"
 #include "xmalloc.h"
 #include "xsd.h"
 
 #define DEFAULT_SOCKET		"/run/xenstored/socket"
 #define DEFAULT_PIDFILE		"/run/xsconsoled.pid"
 #define DEFAULT_LOGFILE		"/var/log/xen/xsconsoled.log"
+#define DEFAULT_CONFIG		SYSCONFDIR "/xsconsoled.conf"
+
+/* A setting given on the command line: it overrides the config file. */
+struct option_setting {
+	const char	*opt;		/* for messages */
+	char		*name;
+	char		*value;
+};
 
 struct options {
 	int		 foreground;
 	const char	*socket;
 	const char	*pidfile;
 	const char	*logfile;
-	enum log_level	 level;
 	const char	*sim_root;
-	struct xsd_config cfg;
-	struct db_config db;
-	bool		 db_given;
-	struct consoled_config cons;
+	const char	*config;
+	bool		 config_given;	/* a missing file is an error */
+	const char	*db_path;
+	struct option_setting *sets;
+	size_t		 nsets;
 };
 
 enum {
@@ -59,6 +70,8 @@ enum {
 	OPT_DB_MAX,
 	OPT_DB_DOMAIN_MAX,
 	OPT_DB_KEEP,
+	OPT_CONFIG,
+	OPT_SET,
 };
 
 static const struct option long_options[] = {
@@ -76,6 +89,8 @@ static const struct option long_options[] = {
 	{ "log-max-bytes", required_argument, NULL, OPT_DB_MAX },
 	{ "log-domain-bytes", required_argument, NULL, OPT_DB_DOMAIN_MAX },
 	{ "log-keep-dead", required_argument, NULL, OPT_DB_KEEP },
+	{ "config", required_argument, NULL, OPT_CONFIG },
+	{ "set", required_argument, NULL, OPT_SET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
@@ -88,6 +103,9 @@ usage(FILE *f)
 	fprintf(f,
 "usage: xsconsoled [options]\n"
 "  -F, --foreground       stay in the foreground, log to stderr\n"
+"      --config FILE      settings (default " DEFAULT_CONFIG ",\n"
+"                         if it exists; docs/config.md)\n"
+"      --set NAME=VALUE   a setting, as in the config file (overrides it)\n"
 "      --socket PATH      store socket (default " DEFAULT_SOCKET ")\n"
 "      --pid-file PATH    pid file (default " DEFAULT_PIDFILE ")\n"
 "      --log-file PATH    log file (default " DEFAULT_LOGFILE
@@ -113,73 +131,75 @@ usage(FILE *f)
 "  -V, --version          the version\n");
 }
 
-/* Parse a whole non-negative number, or exit with a message. */
-static unsigned
-parse_uint(const char *opt, const char *s)
-{
-	char		*end;
-	unsigned long	 v;
-
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (*s == '\0' || *end != '\0' || errno != 0 || v > UINT_MAX) {
-		fprintf(stderr, "xsconsoled: %s: not a number: %s\n", opt, s);
-		exit(2);
-	}
-	return ((unsigned)v);
-}
-
-/* Parse a whole 64-bit number, or exit with a message. */
-static uint64_t
-parse_u64(const char *opt, const char *s)
-{
-	char			*end;
-	unsigned long long	 v;
-
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*s == '\0' || *s == '-' || *end != '\0' || errno != 0) {
-		fprintf(stderr, "xsconsoled: %s: not a number: %s\n", opt, s);
-		exit(2);
-	}
-	return ((uint64_t)v);
-}
-
-/* --quota NAME=N, or exit with a message. */
+/* Note a setting given on the command line. */
 static void
-parse_quota(struct xsd_quota *q, const char *arg)
+option_setting(struct options *opts, const char *opt, const char *name,
+    size_t namelen, const char *value)
+{
+	struct option_setting	*os;
+
+	opts->sets = xrealloc(opts->sets, (opts->nsets + 1) *
+	    sizeof *opts->sets);
+	os = &opts->sets[opts->nsets++];
+	os->opt = opt;
+	os->name = xstrndup(name, namelen);
+	os->value = xstrdup(value);
+}
+
+/* An option of the form NAME=VALUE, as the setting prefix/NAME. */
+static void
+option_setting_pair(struct options *opts, const char *opt,
+    const char *prefix, const char *arg)
 {
 	const char	*eq = strchr(arg, '=');
-	char		 name[64];
+	char		*name;
 
-	if (eq == NULL || (size_t)(eq - arg) >= sizeof name) {
-		fprintf(stderr, "xsconsoled: --quota NAME=N: %s\n", arg);
+	if (eq == NULL || eq == arg) {
+		fprintf(stderr, "xsconsoled: %s NAME=VALUE: %s\n", opt, arg);
 		exit(2);
 	}
-	memcpy(name, arg, (size_t)(eq - arg));
-	name[eq - arg] = '\0';
-	if (xsd_quota_set(q, name, (long)parse_uint("--quota", eq + 1)) != 0) {
-		fprintf(stderr, "xsconsoled: --quota: unknown quota or bad "
-		    "value: %s\n", arg);
-		exit(2);
-	}
+	xasprintf(&name, "%s%.*s", prefix, (int)(eq - arg), arg);
+	option_setting(opts, opt, name, strlen(name), eq + 1);
+	free(name);
 }
 
 /* Read the command line into opts. */
 static void
 parse_options(int argc, char **argv, struct options *opts)
 {
+	static const struct {
+		int		 opt;
+		const char	*name;
+		const char	*setting;
+	} plain[] = {
+		{ OPT_LOGLEVEL, "--log-level", "log-level" },
+		{ OPT_STALL, "--stall-timeout", "stall-timeout" },
+		{ OPT_CONSOLE_RATE, "--console-rate", "console/rate" },
+		{ OPT_CONSOLE_BURST, "--console-burst", "console/burst" },
+		{ OPT_DB_MAX, "--log-max-bytes", "db/max-bytes" },
+		{ OPT_DB_DOMAIN_MAX, "--log-domain-bytes",
+		    "db/max-incarnation-bytes" },
+		{ OPT_DB_KEEP, "--log-keep-dead", "db/keep-dead-seconds" },
+	};
+	size_t	i;
 	int	ch;
 
 	memset(opts, 0, sizeof *opts);
 	opts->socket = DEFAULT_SOCKET;
 	opts->pidfile = DEFAULT_PIDFILE;
-	opts->level = LOG_LEVEL_INFO;
-	xsd_config_defaults(&opts->cfg);
-	db_config_defaults(&opts->db);
-	consoled_config_defaults(&opts->cons);
+	opts->config = DEFAULT_CONFIG;
+	opts->db_path = DB_DEFAULT_PATH;
 
 	while ((ch = getopt_long(argc, argv, "FhV", long_options, NULL)) != -1) {
+		for (i = 0; i < sizeof plain / sizeof plain[0]; i++) {
+			if (ch == plain[i].opt)
+				break;
+		}
+		if (i < sizeof plain / sizeof plain[0]) {
+			option_setting(opts, plain[i].name, plain[i].setting,
+			    strlen(plain[i].setting), optarg);
+			continue;
+		}
 		switch (ch) {
 		case 'F':
 			opts->foreground = 1;
@@ -193,43 +213,21 @@ parse_options(int argc, char **argv, struct options *opts)
 		case OPT_LOGFILE:
 			opts->logfile = optarg;
 			break;
-		case OPT_LOGLEVEL:
-			if (log_level_parse(optarg, &opts->level) != 0) {
-				fprintf(stderr, "xsconsoled: bad log level: "
-				    "%s\n", optarg);
-				exit(2);
-			}
-			break;
-		case OPT_STALL:
-			opts->cfg.stall_timeout = parse_uint("--stall-timeout",
-			    optarg);
-			break;
 		case OPT_SIMROOT:
 			opts->sim_root = optarg;
 			break;
 		case OPT_QUOTA:
-			parse_quota(&opts->cfg.quota, optarg);
+			option_setting_pair(opts, "--quota", "quota/", optarg);
+			break;
+		case OPT_SET:
+			option_setting_pair(opts, "--set", "", optarg);
+			break;
+		case OPT_CONFIG:
+			opts->config = optarg;
+			opts->config_given = true;
 			break;
 		case OPT_DB:
-			opts->db.path = optarg;
-			opts->db_given = true;
-			break;
-		case OPT_CONSOLE_RATE:
-			opts->cons.rate = parse_u64("--console-rate", optarg);
-			break;
-		case OPT_CONSOLE_BURST:
-			opts->cons.burst = parse_u64("--console-burst", optarg);
-			break;
-		case OPT_DB_MAX:
-			opts->db.max_bytes = parse_u64("--log-max-bytes", optarg);
-			break;
-		case OPT_DB_DOMAIN_MAX:
-			opts->db.max_incarnation_bytes =
-			    parse_u64("--log-domain-bytes", optarg);
-			break;
-		case OPT_DB_KEEP:
-			opts->db.keep_dead_s = parse_u64("--log-keep-dead",
-			    optarg);
+			opts->db_path = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -356,12 +354,343 @@ raise_fd_limit(void)
 		log_warn("raising the open files limit: %s", strerror(errno));
 }
 
-/* A virtual IRQ from the hypervisor. */
+/* The engines, as the settings' callbacks and statistics reach them
+ * (each NULL until made, or when there is none). */
 struct engines {
 	struct xsd	*xsd;
 	struct consoled	*cd;
+	struct db	*db;
+	const char	*db_path;
+	time_t		 started;
 };
 
+/* --- settings (docs/config.md) ------------------------------------------ */
+
+#define KIB		1024ull
+#define MIB		(1024ull * KIB)
+#define GIB		(1024ull * MIB)
+#define TIB		(1024ull * GIB)
+#define DAY		86400ull
+#define YEAR		(365ull * DAY)
+
+/* The engine's quotas and socket settings from the registry. */
+static void
+settings_to_xsd(struct settings *s, struct xsd_config *cfg)
+{
+	const char	*name;
+	char		 key[64];
+	size_t		 i;
+
+	xsd_config_defaults(cfg);
+	for (i = 0; (name = xsd_quota_name(i)) != NULL; i++) {
+		snprintf(key, sizeof key, "quota/%s", name);
+		xsd_quota_set(&cfg->quota, name, (long)settings_get(s, key));
+	}
+	cfg->stall_timeout = (unsigned)settings_get(s, "stall-timeout");
+}
+
+/* The drainer's settings from the registry. */
+static void
+settings_to_consoled(struct settings *s, struct consoled_config *cfg)
+{
+	consoled_config_defaults(cfg);
+	cfg->rate = settings_get(s, "console/rate");
+	cfg->burst = settings_get(s, "console/burst");
+	cfg->backlog = (size_t)settings_get(s, "console/backlog");
+	cfg->pty_limit = (size_t)settings_get(s, "console/pty-limit");
+}
+
+/* The log database's settings from the registry. */
+static void
+settings_to_db(struct settings *s, const char *path, struct db_config *cfg)
+{
+	db_config_defaults(cfg);
+	cfg->path = path;
+	cfg->flush_ms = (unsigned)settings_get(s, "db/flush-ms");
+	cfg->max_bytes = settings_get(s, "db/max-bytes");
+	cfg->max_incarnation_bytes = settings_get(s,
+	    "db/max-incarnation-bytes");
+	cfg->keep_dead_s = settings_get(s, "db/keep-dead-seconds");
+	cfg->history_full_s = settings_get(s, "history/full-seconds");
+	cfg->history_full_commits = settings_get(s, "history/full-commits");
+	cfg->history_minute_s = settings_get(s, "history/minute-seconds");
+	cfg->history_max_bytes = settings_get(s, "history/max-bytes");
+	cfg->snapshot_interval_s = settings_get(s,
+	    "history/snapshot-interval-seconds");
+}
+
+/* log-level, live. */
+static int
+apply_log(struct settings *s, void *arg)
+{
+	(void)arg;
+	log_set_level((enum log_level)settings_get(s, "log-level"));
+	return (0);
+}
+
+/* quota/... and stall-timeout, live. */
+static int
+apply_xsd(struct settings *s, void *arg)
+{
+	struct engines		*en = arg;
+	struct xsd_config	 cfg;
+	const char		*name;
+	unsigned		 v;
+	size_t			 i;
+
+	if (en->xsd == NULL)
+		return (0);
+	settings_to_xsd(s, &cfg);
+	for (i = 0; (name = xsd_quota_name(i)) != NULL; i++) {
+		xsd_quota_get(&cfg.quota, name, &v);
+		if (xsd_set_quota(en->xsd, name, (long)v) != 0)
+			return (-EINVAL);
+	}
+	xsd_set_stall_timeout(en->xsd, cfg.stall_timeout);
+	return (0);
+}
+
+/* console/..., live. */
+static int
+apply_consoled(struct settings *s, void *arg)
+{
+	struct engines		*en = arg;
+	struct consoled_config	 cfg;
+
+	if (en->cd == NULL)
+		return (0);
+	settings_to_consoled(s, &cfg);
+	consoled_set_limits(en->cd, &cfg);
+	return (0);
+}
+
+/* db/... and history/..., live: the database may refuse a combination. */
+static int
+apply_db(struct settings *s, void *arg)
+{
+	struct engines		*en = arg;
+	struct db_config	 cfg;
+
+	if (en->db == NULL)
+		return (0);
+	settings_to_db(s, en->db_path, &cfg);
+	return (db_set_limits(en->db, &cfg));
+}
+
+/* Register every setting at its default (the engines' own). */
+static void
+settings_register(struct settings *s, struct engines *en)
+{
+	struct xsd_config	 x;
+	struct consoled_config	 c;
+	struct db_config	 d;
+	const char		*name;
+	char			 key[64];
+	unsigned		 q;
+	size_t			 i;
+
+	xsd_config_defaults(&x);
+	consoled_config_defaults(&c);
+	db_config_defaults(&d);
+	/* Until db_config_defaults fills in the history's (history branch):
+	 * the defaults db.h documents. */
+	if (d.history_max_bytes == 0) {
+		d.history_full_s = 3600;
+		d.history_full_commits = 100000;
+		d.history_minute_s = DAY;
+		d.history_max_bytes = 256 * MIB;
+		d.snapshot_interval_s = 3600;
+	}
+	const struct {
+		const char		*name;
+		uint64_t		 min, max, def;
+		settings_apply_fn	*apply;
+	} numbers[] = {
+		{ "stall-timeout", 0, 30 * DAY, x.stall_timeout, apply_xsd },
+		{ "console/rate", 0, TIB, c.rate, apply_consoled },
+		{ "console/burst", 4 * KIB, TIB, c.burst, apply_consoled },
+		{ "console/backlog", 64 * KIB, 64 * GIB, c.backlog,
+		    apply_consoled },
+		{ "console/pty-limit", 4 * KIB, GIB, c.pty_limit,
+		    apply_consoled },
+		{ "db/flush-ms", 1, 60000, d.flush_ms, apply_db },
+		{ "db/max-bytes", MIB, 1024 * TIB, d.max_bytes, apply_db },
+		{ "db/max-incarnation-bytes", 64 * KIB, 1024 * TIB,
+		    d.max_incarnation_bytes, apply_db },
+		{ "db/keep-dead-seconds", 0, 100 * YEAR, d.keep_dead_s,
+		    apply_db },
+		{ "history/full-seconds", 0, 100 * YEAR, d.history_full_s,
+		    apply_db },
+		{ "history/full-commits", 0, 1000000000000ull,
+		    d.history_full_commits, apply_db },
+		{ "history/minute-seconds", 0, 100 * YEAR, d.history_minute_s,
+		    apply_db },
+		{ "history/max-bytes", MIB, 1024 * TIB, d.history_max_bytes,
+		    apply_db },
+		{ "history/snapshot-interval-seconds", 60, 100 * YEAR,
+		    d.snapshot_interval_s, apply_db },
+	};
+
+	settings_add(s, "log-level", SETTING_LOG_LEVEL, LOG_LEVEL_ERROR,
+	    LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, apply_log, en);
+	for (i = 0; (name = xsd_quota_name(i)) != NULL; i++) {
+		snprintf(key, sizeof key, "quota/%s", name);
+		xsd_quota_get(&x.quota, name, &q);
+		/* The path limit binds dom0 too: below 64, it could no
+		 * longer write these very nodes. */
+		if (strcmp(name, "path-max") == 0)
+			settings_add(s, key, SETTING_NUMBER, 64,
+			    XENSTORE_ABS_PATH_MAX, q, apply_xsd, en);
+		else
+			settings_add(s, key, SETTING_NUMBER, 1, INT32_MAX, q,
+			    apply_xsd, en);
+	}
+	for (i = 0; i < sizeof numbers / sizeof numbers[0]; i++)
+		settings_add(s, numbers[i].name, SETTING_NUMBER,
+		    numbers[i].min, numbers[i].max, numbers[i].def,
+		    numbers[i].apply, en);
+}
+
+/* The config file, then the command line over it; exits on an error. */
+static void
+settings_load_all(struct settings *s, const struct options *opts)
+{
+	char	err[512];
+	size_t	i;
+	int	e;
+
+	if (settings_load(s, opts->config, opts->config_given, err,
+	    sizeof err) != 0) {
+		fprintf(stderr, "xsconsoled: %s\n", err);
+		exit(2);
+	}
+	for (i = 0; i < opts->nsets; i++) {
+		e = settings_set(s, opts->sets[i].name, opts->sets[i].value);
+		if (e == -ENOENT) {
+			fprintf(stderr, "xsconsoled: %s: no setting %s\n",
+			    opts->sets[i].opt, opts->sets[i].name);
+			exit(2);
+		} else if (e != 0) {
+			fprintf(stderr, "xsconsoled: %s: bad value for %s: "
+			    "%s\n", opts->sets[i].opt, opts->sets[i].name,
+			    opts->sets[i].value);
+			exit(2);
+		}
+	}
+}
+
+/* The statistics the daemon adds to the engine's (stats/<name>). */
+static uint64_t
+stat_consoles(void *arg)
+{
+	struct engines	*en = arg;
+
+	return (en->cd != NULL ? consoled_count(en->cd) : 0);
+}
+
+static uint64_t
+stat_console_bytes(void *arg)
+{
+	struct engines		*en = arg;
+	struct consoled_stats	 st = { 0, 0 };
+
+	if (en->cd != NULL)
+		consoled_stats(en->cd, &st);
+	return (st.bytes);
+}
+
+static uint64_t
+stat_console_dropped(void *arg)
+{
+	struct engines		*en = arg;
+	struct consoled_stats	 st = { 0, 0 };
+
+	if (en->cd != NULL)
+		consoled_stats(en->cd, &st);
+	return (st.pty_dropped);
+}
+
+static uint64_t
+stat_db_file_bytes(void *arg)
+{
+	struct engines	*en = arg;
+	struct stat	 sb;
+	char		 wal[PATH_MAX];
+	uint64_t	 n = 0;
+
+	if (en->db == NULL)
+		return (0);
+	if (stat(en->db_path, &sb) == 0)
+		n += (uint64_t)sb.st_size;
+	snprintf(wal, sizeof wal, "%s-wal", en->db_path);
+	if (stat(wal, &sb) == 0)
+		n += (uint64_t)sb.st_size;
+	return (n);
+}
+
+static uint64_t
+stat_db_kept_bytes(void *arg)
+{
+	struct engines	*en = arg;
+	struct db_stats	 st;
+
+	if (en->db == NULL)
+		return (0);
+	db_stats(en->db, &st);
+	return (st.kept);
+}
+
+static uint64_t
+stat_db_lost_bytes(void *arg)
+{
+	struct engines	*en = arg;
+	struct db_stats	 st;
+
+	if (en->db == NULL)
+		return (0);
+	db_stats(en->db, &st);
+	return (st.lost);
+}
+
+static uint64_t
+stat_memory_rss(void *arg)
+{
+	unsigned long	 size, rss = 0;
+	FILE		*f = fopen("/proc/self/statm", "r");
+
+	(void)arg;
+	if (f == NULL)
+		return (0);
+	if (fscanf(f, "%lu %lu", &size, &rss) != 2)
+		rss = 0;
+	fclose(f);
+	return ((uint64_t)rss * (uint64_t)sysconf(_SC_PAGESIZE));
+}
+
+static uint64_t
+stat_uptime(void *arg)
+{
+	struct engines	*en = arg;
+
+	return ((uint64_t)(time(NULL) - en->started));
+}
+
+/* Register the daemon's statistics. */
+static void
+settings_register_stats(struct settings *s, struct engines *en)
+{
+	settings_add_stat(s, "consoles", stat_consoles, en);
+	settings_add_stat(s, "console-bytes", stat_console_bytes, en);
+	settings_add_stat(s, "console-bytes-dropped", stat_console_dropped,
+	    en);
+	settings_add_stat(s, "db-file-bytes", stat_db_file_bytes, en);
+	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);
+	settings_add_stat(s, "db-lost-bytes", stat_db_lost_bytes, en);
+	settings_add_stat(s, "memory-rss", stat_memory_rss, en);
+	settings_add_stat(s, "uptime-seconds", stat_uptime, en);
+}
+
+/* A virtual IRQ from the hypervisor. */
 static void
 on_virq(unsigned virq, void *arg)
 {
@@ -412,13 +741,24 @@ main(int argc, char **argv)
 	struct xsd		*xsd;
 	struct hv		*hv;
 	struct db		*db = NULL;
-	struct engines		 en = { NULL, NULL };
+	struct engines		 en;
+	struct settings		*settings;
+	struct xsd_config	 xcfg;
+	struct consoled_config	 ccfg;
+	struct db_config	 dcfg;
 	char			 err[512];
 	FILE			*logf = NULL;
 	const char		*logfile;
 	int			 ready_fd = -1, pid_fd, e;
+	size_t			 i;
 
 	parse_options(argc, argv, &opts);
+	memset(&en, 0, sizeof en);
+	en.db_path = opts.db_path;
+	en.started = time(NULL);
+	settings = settings_create();
+	settings_register(settings, &en);
+	settings_load_all(settings, &opts);
 	logfile = opts.logfile;
 	if (logfile == NULL && !opts.foreground)
 		logfile = DEFAULT_LOGFILE;
@@ -430,7 +770,7 @@ main(int argc, char **argv)
 			return (1);
 		}
 	}
-	log_open(logf, opts.level);
+	log_open(logf, (enum log_level)settings_get(settings, "log-level"));
 	if (!opts.foreground && daemonize(&ready_fd) != 0) {
 		log_error("daemonize: %s", strerror(errno));
 		return (1);
@@ -446,13 +786,15 @@ main(int argc, char **argv)
 		unlink(opts.pidfile);
 		return (1);
 	}
-	xsd = xsd_create(base, &opts.cfg);
+	settings_to_xsd(settings, &xcfg);
+	xsd = xsd_create(base, &xcfg);
 	en.xsd = xsd;
 	/* The database keeps the store and the consoles. Without guests it
 	 * is opened only when asked for (--db): a socket-only store is
 	 * then not kept across restarts. */
-	if (hv != NULL || opts.db_given) {
-		if ((db = db_open_writer(&opts.db, err, sizeof err)) == NULL) {
+	if (hv != NULL || opts.db_path != NULL) {
+		settings_to_db(settings, opts.db_path, &dcfg);
+		if ((db = db_open_writer(&dcfg, err, sizeof err)) == NULL) {
 			log_error("database: %s", err);
 			unlink(opts.pidfile);
 			return (1);
@@ -469,8 +811,14 @@ main(int argc, char **argv)
 		unlink(opts.pidfile);
 		return (1);
 	}
-	if (hv != NULL)
-		en.cd = consoled_create(base, xsd, hv, db, &opts.cons);
+	en.db = db;
+	if (hv != NULL) {
+		settings_to_consoled(settings, &ccfg);
+		en.cd = consoled_create(base, xsd, hv, db, &ccfg);
+	}
+	/* After the store is loaded: the file and command line win. */
+	xsd_attach_settings(xsd, settings);
+	settings_register_stats(settings, &en);
 	make_parent_dir(opts.socket);
 	if ((e = xsd_listen(xsd, opts.socket)) != 0) {
 		log_error("%s: %s", opts.socket, strerror(-e));
@@ -493,9 +841,18 @@ main(int argc, char **argv)
 	event_base_dispatch(base);
 
 	consoled_free(en.cd);
+	en.cd = NULL;
 	xsd_free(xsd);
+	en.xsd = NULL;
 	if (db != NULL)
 		db_close(db);
+	en.db = NULL;
+	settings_free(settings);
+	for (i = 0; i < opts.nsets; i++) {
+		free(opts.sets[i].name);
+		free(opts.sets[i].value);
+	}
+	free(opts.sets);
 	hv_close(hv);
 	event_free(sigterm);
 	event_free(sigint);

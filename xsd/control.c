@@ -9,6 +9,8 @@
 #include "conn.h"
 #include "domain.h"
 #include "log.h"
+#include "settings.h"
+#include "store.h"
 #include "tree.h"
 #include "watch.h"
 #include "xmalloc.h"
@@ -20,7 +22,8 @@ struct control_cmd;
 typedef int control_fn(struct conn *, int, char **, FILE *);
 
 static control_fn control_help, control_log, control_print, control_check,
-    control_memreport, control_quota, control_quota_soft;
+    control_memreport, control_quota, control_quota_soft, control_config,
+    control_stats;
 
 static const struct control_cmd {
 	const char	*name;
@@ -28,11 +31,13 @@ static const struct control_cmd {
 	control_fn	*fn;
 } control_cmds[] = {
 	{ "check", "", control_check },
+	{ "config", "[get <name>|set <name> <val>]", control_config },
 	{ "log", "[error|warn|info|debug|on|off]", control_log },
 	{ "memreport", "", control_memreport },
 	{ "print", "<string>", control_print },
 	{ "quota", "[set <name> <val>|<domid>]", control_quota },
 	{ "quota-soft", "[set <name> <val>]", control_quota_soft },
+	{ "stats", "", control_stats },
 	{ "help", "", control_help },
 };
 
@@ -52,14 +57,78 @@ control_help(struct conn *c, int argc, char **argv, FILE *f)
 	return (0);
 }
 
+/*
+ * Change a setting as a write of its node would (settings.h), so that
+ * the node, watchers and the history see it: 0, -ENOENT for a name that
+ * is no setting, -EINVAL for a value it does not take.
+ */
+static int
+control_setting_write(struct conn *c, const char *name, const char *value)
+{
+	char		*path;
+	uint64_t	 v;
+	int		 e;
+
+	if ((e = settings_parse(c->xsd->settings, name, value, &v)) != 0)
+		return (e);
+	xasprintf(&path, "%s/%s", SETTINGS_CONFIG, name);
+	e = store_write(c->xsd->store, NULL, &c->actor, path, value,
+	    (uint32_t)strlen(value));
+	free(path);
+	return (e);
+}
+
+/* config [get <name>|set <name> <val>]: every setting as "name = value"
+ * (the config file's form), one setting's value, or a change. */
+static int
+control_config(struct conn *c, int argc, char **argv, FILE *f)
+{
+	char	buf[SETTINGS_VALUE_MAX];
+	int	e;
+
+	if (c->xsd->settings == NULL)
+		return (-ENOENT);
+	if (argc == 0) {
+		settings_print(c->xsd->settings, f);
+		return (0);
+	}
+	if (argc == 2 && strcmp(argv[0], "get") == 0) {
+		if ((e = settings_format(c->xsd->settings, argv[1], buf,
+		    sizeof buf)) != 0)
+			return (e);
+		fprintf(f, "%s", buf);
+		return (0);
+	}
+	if (argc == 3 && strcmp(argv[0], "set") == 0) {
+		if ((e = control_setting_write(c, argv[1], argv[2])) != 0)
+			return (e);
+		fprintf(f, "OK");
+		return (0);
+	}
+	return (-EINVAL);
+}
+
+/* stats: every statistic as "name = value" (as below stats/). */
+static int
+control_stats(struct conn *c, int argc, char **argv, FILE *f)
+{
+	(void)argv;
+	if (argc != 0)
+		return (-EINVAL);
+	if (c->xsd->settings == NULL)
+		return (-ENOENT);
+	settings_print_stats(c->xsd->settings, f);
+	return (0);
+}
+
 /* log [level]: show or change the log level ("on" is debug, "off" is
  * warn, for xenstore-control users used to Xen's switch). */
 static int
 control_log(struct conn *c, int argc, char **argv, FILE *f)
 {
 	enum log_level	level;
+	int		e;
 
-	(void)c;
 	if (argc == 0) {
 		fprintf(f, "%s\n", log_level_name(log_get_level()));
 		return (0);
@@ -72,6 +141,14 @@ control_log(struct conn *c, int argc, char **argv, FILE *f)
 		level = LOG_LEVEL_WARN;
 	else if (log_level_parse(argv[0], &level) != 0)
 		return (-EINVAL);
+	if (c->xsd->settings != NULL) {
+		/* The log-level setting, so that its node says the same. */
+		if ((e = control_setting_write(c, "log-level",
+		    log_level_name(level))) != 0)
+			return (e);
+		fprintf(f, "OK");
+		return (0);
+	}
 	log_set_level(level);
 	log_info("control: log level set to %s", log_level_name(level));
 	fprintf(f, "OK");
@@ -181,6 +258,29 @@ xsd_quota_set(struct xsd_quota *q, const char *name, long v)
 	return (-EINVAL);
 }
 
+/* Read one quota by its name: 0, or -EINVAL for an unknown name. */
+int
+xsd_quota_get(const struct xsd_quota *q, const char *name, unsigned *out)
+{
+	size_t	i;
+
+	for (i = 0; i < NQF; i++) {
+		if (strcmp(name, control_quota_fields[i].name) == 0) {
+			*out = *(const unsigned *)((const char *)q +
+			    control_quota_fields[i].offset);
+			return (0);
+		}
+	}
+	return (-EINVAL);
+}
+
+/* The i-th quota's name, NULL past the last. */
+const char *
+xsd_quota_name(size_t i)
+{
+	return (i < NQF ? control_quota_fields[i].name : NULL);
+}
+
 /* quota [set <name> <val>|<domid>]: show or change the quotas, or show
  * what one domain uses of them. Changes apply at once, to every
  * unprivileged domain. */
@@ -188,7 +288,7 @@ static int
 control_quota(struct conn *c, int argc, char **argv, FILE *f)
 {
 	struct xsd_quota	*q = &c->xsd->cfg.quota;
-	char			*end;
+	char			*end, *name;
 	long			 v;
 	size_t			 i;
 	int			 e;
@@ -215,6 +315,16 @@ control_quota(struct conn *c, int argc, char **argv, FILE *f)
 	v = strtol(argv[2], &end, 10);
 	if (*end != '\0' || end == argv[2])
 		return (-EINVAL);
+	if (c->xsd->settings != NULL) {
+		/* The quota/<name> setting, so that its node says the same. */
+		xasprintf(&name, "quota/%s", argv[1]);
+		e = control_setting_write(c, name, argv[2]);
+		free(name);
+		if (e != 0)
+			return (e == -ENOENT ? -EINVAL : e);
+		fprintf(f, "OK");
+		return (0);
+	}
 	if ((e = xsd_quota_set(q, argv[1], v)) != 0)
 		return (e);
 	log_info("control: quota %s set to %ld", argv[1], v);

@@ -109,11 +109,47 @@ store_access(struct store *store, struct txn *txn, const struct actor *a,
 	return (0);
 }
 
+/* Is the path in the computed subtree (store.h), its top included? */
+static bool
+store_in_virtual(const struct store *store, const char *path)
+{
+	const struct store_special	*sp = store->special;
+
+	return (sp != NULL && sp->virt != NULL && path_is_below(path, sp->virt));
+}
+
+/* A computed node: readable as its real parent (the top) is. */
+static int
+store_virtual(struct store *store, const struct actor *a, const char *path,
+    struct nodeview *nv)
+{
+	const struct store_special	*sp = store->special;
+	struct node			*top = tree_lookup(store->tree, sp->virt);
+	int				 r;
+
+	memset(nv, 0, sizeof *nv);
+	if (top == NULL)
+		return (-ENOENT);
+	if (!(perms_mode(top->perms, a) & PERM_READ))
+		return (-EACCES);
+	r = sp->virt_read(path + strlen(sp->virt) + 1, &nv->value, &nv->vlen,
+	    sp->arg);
+	if (r != 0)
+		return (r);
+	nv->exists = true;
+	nv->perms = top->perms;
+	nv->gen = top->gen;
+	return (0);
+}
+
 /* READ: a node's value (and the rest of its view). */
 int
 store_read(struct store *store, struct txn *txn, const struct actor *a,
     const char *path, struct nodeview *nv)
 {
+	if (store_in_virtual(store, path) &&
+	    strcmp(path, store->special->virt) != 0)
+		return (store_virtual(store, a, path, nv));
 	return (store_access(store, txn, a, path, PERM_READ, nv));
 }
 
@@ -125,8 +161,13 @@ store_list(struct store *store, struct txn *txn, const struct actor *a,
 	struct node	*n, *c;
 	int		 r;
 
-	if ((r = store_access(store, txn, a, path, PERM_READ, nv)) != 0)
+	if ((r = store_read(store, txn, a, path, nv)) != 0)
 		return (r);
+	if (store_in_virtual(store, path)) {
+		if (strcmp(path, store->special->virt) != 0)
+			return (0);
+		return (store->special->virt_list(cb, arg, store->special->arg));
+	}
 	if (txn != NULL)
 		return (txn_node_children(txn, txn_node_get(txn, path, NULL),
 		    cb, arg));
@@ -148,6 +189,8 @@ store_run(struct store *store, struct txn *txn, const struct actor *a,
 	struct txn	*implicit;
 	int		 r;
 
+	if (store_in_virtual(store, path))
+		return (-EACCES);
 	if (txn != NULL)
 		return (op(txn, path, data, len));
 	implicit = txn_create(store, 0, a);

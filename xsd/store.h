@@ -31,6 +31,26 @@ typedef void store_commit_cb(uint64_t gen, const struct actor *,
 
 struct xsd_quota;
 
+/*
+ * Nodes the daemon serves itself (xsd/settings.c). A commit changing
+ * anything at or below guard is shown to check first, with all its
+ * changes there (written, deleted, or given new permissions); a
+ * non-zero return fails the commit with that error, nothing changed.
+ * Below virt (itself a real node) nodes are computed on reading, never
+ * stored: no commit, no generation, and nobody may change them (EACCES).
+ */
+typedef int store_child_cb(const char *name, void *arg);
+struct store_special {
+	const char	*guard;
+	int		(*check)(const struct store_change *, size_t,
+			    const struct actor *, void *);
+	const char	*virt;
+	int		(*virt_read)(const char *name, const char **value,
+			    uint32_t *vlen, void *);
+	int		(*virt_list)(store_child_cb *, void *cbarg, void *);
+	void		*arg;
+};
+
 struct store {
 	struct tree	*tree;
 	const struct xsd_quota *quota;	/* limits for unprivileged actors
@@ -41,6 +61,7 @@ struct store {
 	uint64_t	 conflicts;
 	store_commit_cb	*commit_cb;
 	void		*commit_arg;
+	const struct store_special *special;	/* NULL: none */
 };
 
 /* A node as one request sees it. value and perms stay valid until the
@@ -54,8 +75,6 @@ struct nodeview {
 	uint32_t	 nchildren;
 	uint32_t	 children_len;
 };
-
-typedef int store_child_cb(const char *name, void *arg);
 
 struct store	*store_create(void);
 void		 store_free(struct store *);

@@ -560,13 +560,47 @@ store_commit(struct txn *txn)
 	free(fired);
 }
 
+/* Show the changes at or below the store's guarded prefix to its check
+ * (store.h); nodes whose children alone changed are not shown. */
+static int
+txn_check_special(struct txn *txn)
+{
+	const struct store_special	*sp = txn->store->special;
+	struct store_change		*chg;
+	struct txn_node			*tn;
+	size_t				 n = 0;
+	int				 r = 0;
+
+	if (sp == NULL || sp->check == NULL)
+		return (0);
+	chg = xcalloc(txn->nnodes, sizeof *chg);
+	TAILQ_FOREACH(tn, &txn->nodes, entry) {
+		if (tn->seq == 0 || !path_is_below(tn->path, sp->guard) ||
+		    (tn->exists && !tn->value_set && !tn->perms_set))
+			continue;
+		chg[n].path = tn->path;
+		chg[n].deleted = !tn->exists;
+		chg[n].value = tn->value;
+		chg[n].vlen = tn->vlen;
+		chg[n].perms = tn->perms;
+		n++;
+	}
+	if (n != 0)
+		r = sp->check(chg, n, &txn->actor, sp->arg);
+	free(chg);
+	return (r);
+}
+
 /*
  * End a transaction: commit (0, or -EAGAIN if something it read changed
- * since) or abort. The caller frees it either way.
+ * since, or the error of the special nodes' check) or abort. The caller
+ * frees it either way.
  */
 int
 txn_end(struct txn *txn, bool commit)
 {
+	int	r;
+
 	if (!commit)
 		return (0);
 	if (!txn_is_implicit(txn) && txn_conflicts(txn)) {
@@ -581,6 +615,8 @@ txn_end(struct txn *txn, bool commit)
 	    (int64_t)tree_owned(txn->store->tree, txn->actor.domid) +
 	    txn->owned_delta > (int64_t)txn->store->quota->nodes)
 		return (-ENOSPC);
+	if ((r = txn_check_special(txn)) != 0)
+		return (r);
 	store_commit(txn);
 	return (0);
 }

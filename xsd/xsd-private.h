@@ -13,6 +13,9 @@ struct event;
 struct domain;
 struct hv;
 struct perms;
+struct settings;
+
+#define XSD_RATE_SAMPLES	11	/* requests counted each second */
 
 struct xsd {
 	struct event_base	*base;
@@ -28,6 +31,12 @@ struct xsd {
 	uint64_t		 events_sent;
 	uint64_t		 dropped_conns;
 	uint64_t		 dropped_events;	/* over a guest's quota */
+
+	/* Live settings and statistics (settings.c), or NULL. */
+	struct settings		*settings;
+	struct event		*rate_tick;
+	uint64_t		 rate_samples[XSD_RATE_SAMPLES];
+	unsigned		 rate_nsamples;
 
 	/* Domains (domain.c). */
 	struct hv		*hv;		/* NULL: no guests */

@@ -19,6 +19,7 @@
 #include "domain.h"
 #include "log.h"
 #include "path.h"
+#include "settings.h"
 #include "store.h"
 #include "tree.h"
 #include "watch.h"
@@ -99,6 +100,10 @@ xsd_free(struct xsd *xsd)
 	while ((c = TAILQ_FIRST(&xsd->conns)) != NULL)
 		conn_free(c);
 	domain_fini(xsd);
+	if (xsd->settings != NULL)
+		settings_detach(xsd->settings);
+	if (xsd->rate_tick != NULL)
+		event_free(xsd->rate_tick);
 	if (xsd->socket_path != NULL) {
 		unlink(xsd->socket_path);
 		free(xsd->socket_path);
@@ -207,4 +212,162 @@ uint64_t
 xsd_generation(struct xsd *xsd)
 {
 	return (xsd->store->gen);
+}
+
+/* Change one quota live (as the quota/<name> setting). */
+int
+xsd_set_quota(struct xsd *xsd, const char *name, long v)
+{
+	return (xsd_quota_set(&xsd->cfg.quota, name, v));
+}
+
+/* Change the socket stall timeout live; armed timers keep theirs. */
+void
+xsd_set_stall_timeout(struct xsd *xsd, unsigned seconds)
+{
+	xsd->cfg.stall_timeout = seconds;
+}
+
+/* Count the requests once a second, for the rates. */
+static void
+xsd_rate_tick(evutil_socket_t fd, short events, void *arg)
+{
+	struct xsd	*xsd = arg;
+
+	(void)fd;
+	(void)events;
+	memmove(xsd->rate_samples + 1, xsd->rate_samples,
+	    (XSD_RATE_SAMPLES - 1) * sizeof xsd->rate_samples[0]);
+	xsd->rate_samples[0] = xsd->requests;
+	if (xsd->rate_nsamples < XSD_RATE_SAMPLES)
+		xsd->rate_nsamples++;
+}
+
+/* Requests a second over the last n seconds (fewer just after start). */
+static uint64_t
+xsd_rate(const struct xsd *xsd, unsigned n)
+{
+	if (xsd->rate_nsamples < 2)
+		return (0);
+	if (n > xsd->rate_nsamples - 1)
+		n = xsd->rate_nsamples - 1;
+	return ((xsd->rate_samples[0] - xsd->rate_samples[n]) / n);
+}
+
+/* The statistics (stats/<name>). */
+static uint64_t
+xsd_stat_connections(void *arg)
+{
+	return (((struct xsd *)arg)->nconns);
+}
+
+static uint64_t
+xsd_stat_domains(void *arg)
+{
+	return (((struct xsd *)arg)->ndomains);
+}
+
+static uint64_t
+xsd_stat_requests(void *arg)
+{
+	return (((struct xsd *)arg)->requests);
+}
+
+static uint64_t
+xsd_stat_rate1(void *arg)
+{
+	return (xsd_rate(arg, 1));
+}
+
+static uint64_t
+xsd_stat_rate10(void *arg)
+{
+	return (xsd_rate(arg, 10));
+}
+
+static uint64_t
+xsd_stat_commits(void *arg)
+{
+	return (((struct xsd *)arg)->store->commits);
+}
+
+static uint64_t
+xsd_stat_conflicts(void *arg)
+{
+	return (((struct xsd *)arg)->store->conflicts);
+}
+
+static uint64_t
+xsd_stat_generation(void *arg)
+{
+	return (((struct xsd *)arg)->store->gen);
+}
+
+static uint64_t
+xsd_stat_nodes(void *arg)
+{
+	return (((struct xsd *)arg)->store->tree->nnodes);
+}
+
+static uint64_t
+xsd_stat_watches(void *arg)
+{
+	return (watch_count(((struct xsd *)arg)->store->watches));
+}
+
+static uint64_t
+xsd_stat_events_sent(void *arg)
+{
+	return (((struct xsd *)arg)->events_sent);
+}
+
+static uint64_t
+xsd_stat_events_dropped(void *arg)
+{
+	return (((struct xsd *)arg)->dropped_events);
+}
+
+static uint64_t
+xsd_stat_conns_dropped(void *arg)
+{
+	return (((struct xsd *)arg)->dropped_conns);
+}
+
+/*
+ * Serve the settings below /tool/xsconsoled (their nodes are written
+ * now, from the registry's values) with the engine's statistics.
+ */
+void
+xsd_attach_settings(struct xsd *xsd, struct settings *s)
+{
+	static const struct {
+		const char		*name;
+		settings_stat_fn	*fn;
+	} stats[] = {
+		{ "connections", xsd_stat_connections },
+		{ "domains", xsd_stat_domains },
+		{ "requests", xsd_stat_requests },
+		{ "requests-per-second", xsd_stat_rate1 },
+		{ "requests-per-second-10s", xsd_stat_rate10 },
+		{ "commits", xsd_stat_commits },
+		{ "conflicts", xsd_stat_conflicts },
+		{ "generation", xsd_stat_generation },
+		{ "nodes", xsd_stat_nodes },
+		{ "watches", xsd_stat_watches },
+		{ "watch-events", xsd_stat_events_sent },
+		{ "watch-events-dropped", xsd_stat_events_dropped },
+		{ "connections-dropped", xsd_stat_conns_dropped },
+	};
+	struct timeval	tv = { 1, 0 };
+	size_t		i;
+
+	for (i = 0; i < sizeof stats / sizeof stats[0]; i++)
+		settings_add_stat(s, stats[i].name, stats[i].fn, xsd);
+	settings_attach(s, xsd->store);
+	xsd->settings = s;
+	if (xsd->rate_tick == NULL) {
+		xsd->rate_tick = event_new(xsd->base, -1, EV_PERSIST,
+		    xsd_rate_tick, xsd);
+		event_add(xsd->rate_tick, &tv);
+	}
 }

@@ -8,6 +8,7 @@
 
 struct event_base;
 struct hv;
+struct settings;
 struct xsd;
 
 /* Per-domain limits; privileged connections are exempt. Defaults are
@@ -41,8 +42,17 @@ struct xsd	*xsd_create(struct event_base *, const struct xsd_config *);
 void		 xsd_free(struct xsd *);
 int		 xsd_listen(struct xsd *, const char *);
 int		 xsd_quota_set(struct xsd_quota *, const char *, long);
+int		 xsd_quota_get(const struct xsd_quota *, const char *,
+		    unsigned *);
+const char	*xsd_quota_name(size_t);
 void		 xsd_attach_hv(struct xsd *, struct hv *);
 void		 xsd_domains_changed(struct xsd *);
+
+/* Live settings (xsd/settings.h): the nodes below /tool/xsconsoled, the
+ * engine's statistics, and the setters the daemon's callbacks use. */
+void		 xsd_attach_settings(struct xsd *, struct settings *);
+int		 xsd_set_quota(struct xsd *, const char *, long);
+void		 xsd_set_stall_timeout(struct xsd *, unsigned);
 
 /* In-process API for the other engines (the console drainer). Paths are
  * absolute; callers act as dom0. */
