@@ -99,6 +99,7 @@ struct gopts {
 	bool		 boot;
 	uint64_t	 rtt;
 	bool		 rtt_writes;	/* round trips write data/rtt = k */
+	uint64_t	 rtt_gap_us;	/* between a reply and the next */
 	const char	*report;
 	bool		 forever;
 	uint64_t	 timeout_us;
@@ -119,6 +120,7 @@ struct guest {
 	uint32_t	 next_req;
 	uint32_t	 want;		/* the request out, 0 if none */
 	uint64_t	 sent_us;
+	uint64_t	 replied_us;
 	uint64_t	 start_us;
 	uint64_t	 boot_us;
 	bool		 store_done;
@@ -185,7 +187,8 @@ guest_usage(FILE *f)
 	    "N] [--console-rate BPS]\n"
 	    "           [--console-chunk N] [--console-input FILE] "
 	    "[--no-echo] [--boot]\n"
-	    "           [--rtt N [--rtt-writes]] [--report FILE] [--timeout MS] "
+	    "           [--rtt N [--rtt-writes] [--rtt-gap MS]] [--report FILE] "
+	    "[--timeout MS] "
 	    "[--forever] ID...|--all\n");
 }
 
@@ -252,6 +255,9 @@ guest_request(struct gworld *w, struct guest *g)
 		xsring_queue(&g->xr, type, g->want, s->in_tx ? g->tx : 0,
 		    payload, len);
 	} else if (g->rtt_done < w->o.rtt) {
+		if (g->rtt_done != 0 && w->o.rtt_gap_us != 0 &&
+		    now_us() < g->replied_us + w->o.rtt_gap_us)
+			return;
 		if ((g->want = g->next_req++) == 0)
 			g->want = g->next_req++;
 		if (w->o.rtt_writes) {
@@ -284,6 +290,7 @@ guest_reply(struct gworld *w, struct guest *g, struct xsr_msg *m)
 	    UINT32_MAX : now - g->sent_us);
 	w->ops++;
 	g->want = 0;
+	g->replied_us = now;
 	if (w->o.boot && g->step < BOOT_STEPS) {
 		s = &boot_steps[g->step];
 		type = s->type;
@@ -762,6 +769,7 @@ guest_main(const struct sim_env *env, int argc, char **argv)
 		{ "boot", no_argument, NULL, 'B' },
 		{ "rtt", required_argument, NULL, 'R' },
 		{ "rtt-writes", no_argument, NULL, 'W' },
+		{ "rtt-gap", required_argument, NULL, 'G' },
 		{ "report", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "forever", no_argument, NULL, 'F' },
@@ -827,6 +835,14 @@ guest_main(const struct sim_env *env, int argc, char **argv)
 			break;
 		case 'W':
 			w.o.rtt_writes = true;
+			break;
+		case 'G':
+			if (sim_parse_ms(optarg, &v) != 0) {
+				fprintf(stderr, "xsc-sim guest: --rtt-gap: "
+				    "milliseconds: %s\n", optarg);
+				goto out;
+			}
+			w.o.rtt_gap_us = v * 1000;
 			break;
 		case 'o':
 			w.o.report = optarg;

@@ -100,6 +100,7 @@ usage(FILE *f)
 "                            \"boot <id> <microseconds>\" per guest\n"
 "      --rtt N               N reads of the guest's name, timed\n"
 "      --rtt-writes          the round trips write data/rtt = 1, 2... N\n"
+"      --rtt-gap MS          wait MS after each reply (default 0)\n"
 "      --report FILE         \"key value\" lines: ops, errors, latencies...\n"
 "      --timeout MS          a reply, or console output left unread\n"
 "                            (default 5000)\n"
