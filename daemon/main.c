@@ -536,10 +536,10 @@ settings_register(struct settings *s, struct engines *en)
 	for (i = 0; (name = xsd_quota_name(i)) != NULL; i++) {
 		snprintf(key, sizeof key, "quota/%s", name);
 		xsd_quota_get(&x.quota, name, &q);
-		/* The path limit binds dom0 too: below 64, it could no
-		 * longer write these very nodes. */
+		/* The path limit is one for guests (dom0 keeps the
+		 * protocol's): no longer than the protocol allows. */
 		if (strcmp(name, "path-max") == 0)
-			settings_add(s, key, SETTING_NUMBER, 64,
+			settings_add(s, key, SETTING_NUMBER, 1,
 			    XENSTORE_ABS_PATH_MAX, q, apply_xsd, en);
 		else
 			settings_add(s, key, SETTING_NUMBER, 1, INT32_MAX, q,

@@ -75,7 +75,10 @@ req_onearg(const struct req *r)
 static int
 req_path(const struct req *r, const char *in, bool special, char **out)
 {
+	/* The path-max quota is a quota: privileged callers are not held
+	 * to it, as in Xen (they keep the protocol's own limit). */
 	return (path_canonical(in, r->c->actor.domid,
+	    r->c->actor.privileged ? XENSTORE_REL_PATH_MAX :
 	    r->c->xsd->cfg.quota.path_len, special, out));
 }
 
@@ -361,6 +364,7 @@ conn_watch(struct conn *c, const struct xsd_sockmsg *hdr, const char *given,
 	int		 e;
 
 	if ((e = path_canonical(given, c->actor.domid,
+	    c->actor.privileged ? XENSTORE_REL_PATH_MAX :
 	    c->xsd->cfg.quota.path_len, true, &path)) != 0)
 		return (e);
 	if (!c->actor.privileged && c->nwatches >= c->xsd->cfg.quota.watches) {

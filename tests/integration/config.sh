@@ -275,14 +275,15 @@ ERR ENOSPC" "$sim" xs 1 "write data/s50 ${v150:0:50}" "write data/s150 $v150"
 xenstore-write $C/quota/node-size 2048
 check "quota/node-size raised" 0 "OK" "$sim" xs 1 "write data/s150 $v150"
 
-# quota/path-max (the part after /local/domain/1/; it binds dom0 too,
-# hence at least 64, so that these nodes stay writable)
-check "quota/path-max below 64: EINVAL" 1 "ERR EINVAL" \
-	"$xsop" "write $C/quota/path-max 63"
-xenstore-write $C/quota/path-max 64
+# quota/path-max (the part after /local/domain/1/; for guests only)
+check "quota/path-max 0: EINVAL" 1 "ERR EINVAL" \
+	"$xsop" "write $C/quota/path-max 0"
+xenstore-write $C/quota/path-max 20
 long=$(printf 'a%.0s' $(seq 1 60))
 check "quota/path-max: EINVAL over it" 1 "OK
 ERR EINVAL" "$sim" xs 1 "write data/short v" "write data/$long v"
+check "dom0 is not held to it" 0 "" \
+	xenstore-write /local/domain/1/data/$long v
 xenstore-write $C/quota/path-max 2048
 check "quota/path-max raised" 0 "OK" "$sim" xs 1 "write data/$long v"
 
