@@ -176,8 +176,9 @@ db_history(struct db *db, const struct db_hquery *q, db_hchange_cb *cb,
 	n = snprintf(sql, sizeof sql, "SELECT c.gen, h.time_ns, h.origin,"
 	    " h.in_txn, c.seq, c.path, c.flags, c.value, c.perms"
 	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
-	    " WHERE c.gen >= ?1 AND c.gen <= ?2%s%s%s%s%s"
+	    " WHERE %sc.gen >= ?1 AND %sc.gen <= ?2%s%s%s%s%s"
 	    " ORDER BY c.gen %s, c.seq %s%s",
+	    subtree ? "+" : "", subtree ? "+" : "",
 	    q->path != NULL && !q->subtree ? " AND c.path = ?3" : "",
 	    subtree ? " AND c.path >= ?3 AND c.path < ?4 AND (c.path = ?3 OR"
 	    " substr(c.path, length(?3) + 1, 1) = '/')" : "",
@@ -465,7 +466,7 @@ hreader_replay(struct db *db, struct htree *t, uint64_t from, uint64_t to,
 	    "SELECT path, flags, value, perms, gen FROM hchange"
 	    " WHERE gen > ?1 AND gen <= ?2 ORDER BY gen, seq" :
 	    "SELECT path, flags, value, perms, gen FROM hchange"
-	    " WHERE gen > ?1 AND gen <= ?2 AND path >= ?3 AND path < ?4"
+	    " WHERE +gen > ?1 AND +gen <= ?2 AND path >= ?3 AND path < ?4"
 	    " AND (path = ?3 OR substr(path, length(?3) + 1, 1) = '/')"
 	    " ORDER BY gen, seq", -1, &st, NULL);
 	if (rc != SQLITE_OK)
