@@ -22,6 +22,16 @@
  *
  * -b sets the global budget (max_bytes, default 4096 MB: no retention);
  * a small one keeps the writer deleting the oldest chunks as it goes.
+ *
+ * -H NODES runs the store's benchmark instead: NODES nodes made, one per
+ * commit (150 per domain, half of them under a backend directory of
+ * dom0 serving the domain), then NODES/3 writes to random nodes, at
+ * 100,000 commits/s of commit time; printed: db_commit's cost on the
+ * caller's thread (p50/p99/max), how long the writer took to make all
+ * of it durable, the history's bytes per commit, the time db_store_load
+ * takes after a reopen (1.5 M nodes: -H 1500000), and the readers' times
+ * (one domain's changes in a 1 s window, one domain's whole history,
+ * db_tree_at of one domain's home).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -504,6 +514,177 @@ bench_dictionary(const char *test, size_t test_len, const char *train,
 	free(samples);
 }
 
+/* Order two uint64_t (qsort). */
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t	x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* What db_store_load gave the benchmark. */
+struct hload {
+	uint64_t	nodes, bytes;
+};
+
+/* Count a loaded node. */
+static int
+hload_node(const char *path, const void *v, uint32_t vlen, const char *perms,
+    uint64_t gen, void *arg)
+{
+	struct hload	*h = arg;
+
+	(void)v;
+	(void)gen;
+	h->nodes++;
+	h->bytes += strlen(path) + vlen + strlen(perms);
+	return (0);
+}
+
+/* Count a change or a node a reader gave. */
+static int
+hcount_change(const struct db_hchange *c, void *arg)
+{
+	(void)c;
+	(*(uint64_t *)arg)++;
+	return (0);
+}
+
+static int
+hcount_node(const char *path, const void *v, uint32_t vlen, const char *perms,
+    uint64_t gen, void *arg)
+{
+	(void)path, (void)v, (void)vlen, (void)perms, (void)gen;
+	(*(uint64_t *)arg)++;
+	return (0);
+}
+
+/* The path of node i of the store benchmark. */
+static void
+hbench_path(char *buf, size_t size, uint64_t i, uint64_t ndom)
+{
+	uint64_t	dom = 1 + i % ndom, k = i / ndom;
+
+	if (k % 2 == 0)
+		snprintf(buf, size, "/local/domain/%llu/data/key%llu",
+		    (unsigned long long)dom, (unsigned long long)k);
+	else
+		snprintf(buf, size, "/local/domain/0/backend/vif/%llu/0/key%llu",
+		    (unsigned long long)dom, (unsigned long long)k);
+}
+
+/* The store's benchmark (-H). */
+static void
+bench_history(const char *dir, uint64_t nodes)
+{
+	struct db_config	 cfg;
+	struct db_load_ops	 ops = { hload_node, NULL, NULL, NULL };
+	struct db_hquery	 q;
+	struct db_hinfo		 info;
+	struct hload		 hl = { 0, 0 };
+	struct db		*db, *rd;
+	struct stat		 st;
+	struct db_change	 c;
+	char			 path[256], p[96], value[32], err[256];
+	uint64_t		 ndom = nodes / 150 > 0 ? nodes / 150 : 1;
+	uint64_t		 writes = nodes / 3, n = nodes + writes, i, gen;
+	uint64_t		*cost, t, t0, t_start, ns0 = wall_ns(), count;
+	double			 cpu0;
+
+	snprintf(path, sizeof path, "%s/db-bench-store.db", dir);
+	unlink(path);
+	db_config_defaults(&cfg);
+	cfg.path = path;
+	cfg.history_max_bytes = 16ULL << 30;
+	cost = malloc(n * sizeof *cost);
+	if ((db = db_open_writer(&cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	cpu0 = process_cpu();
+	t_start = now_ns();
+	for (i = 0; i < n; i++) {
+		uint64_t node = i < nodes ? i : rng() % nodes;
+
+		hbench_path(p, sizeof p, node, ndom);
+		snprintf(value, sizeof value, "v%llu", (unsigned long long)i);
+		c.path = p;
+		c.deleted = false;
+		c.created = i < nodes;
+		c.value = value;
+		c.vlen = (uint32_t)strlen(value);
+		c.perms = "n0,r5";
+		t0 = now_ns();
+		db_commit(db, i + 1, ns0 + i * 10000, 0, false, &c, 1);
+		cost[i] = now_ns() - t0;
+	}
+	t = now_ns();
+	db_flush(db);
+	printf("store: %llu commits (%llu nodes made, %llu writes) handed "
+	    "over in %.2f s, durable after %.2f s (process CPU %.2f s)\n",
+	    (unsigned long long)n, (unsigned long long)nodes,
+	    (unsigned long long)writes, (t - t_start) / 1e9,
+	    (now_ns() - t_start) / 1e9, process_cpu() - cpu0);
+	qsort(cost, n, sizeof *cost, cmp_u64);
+	printf("store: db_commit on the caller's thread: p50 %.2f us, p99 "
+	    "%.2f us, max %.1f us\n", cost[n / 2] / 1e3, cost[n * 99 / 100] /
+	    1e3, cost[n - 1] / 1e3);
+	free(cost);
+	db_close(db);
+
+	if ((db = db_open_writer(&cfg, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	t = now_ns();
+	if (db_store_load(db, &ops, &hl, &gen) != 0)
+		fprintf(stderr, "db_store_load failed\n");
+	printf("store: db_store_load: %llu nodes (%.1f MB of paths, values, "
+	    "perms) in %.3f s, generation %llu\n", (unsigned long long)hl.nodes,
+	    hl.bytes / MB, (now_ns() - t) / 1e9, (unsigned long long)gen);
+	db_close(db);
+
+	if ((rd = db_open_reader(path, err, sizeof err)) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
+	db_history_info(rd, &info);
+	stat(path, &st);
+	printf("store: history %llu commits, %llu changes, %.1f MB counted "
+	    "(%.0f bytes per commit); file %.1f MB (%.0f bytes per commit, "
+	    "the node table included)\n", (unsigned long long)info.commits,
+	    (unsigned long long)info.changes, info.bytes / MB,
+	    (double)info.bytes / (double)info.commits, st.st_size / MB,
+	    (double)st.st_size / (double)n);
+	memset(&q, 0, sizeof q);
+	q.subject = (int64_t)(ndom / 2);
+	q.ns_min = ns0 + (nodes + writes / 2) * 10000;
+	q.ns_max = q.ns_min + 1000000000ULL;
+	count = 0;
+	t = now_ns();
+	db_history(rd, &q, hcount_change, &count);
+	printf("store: one domain's changes in a 1 s window: %llu in %.2f ms\n",
+	    (unsigned long long)count, (now_ns() - t) / 1e6);
+	q.ns_min = q.ns_max = 0;
+	q.with_old = true;
+	count = 0;
+	t = now_ns();
+	db_history(rd, &q, hcount_change, &count);
+	printf("store: one domain's whole history, with old values: %llu in "
+	    "%.2f ms\n", (unsigned long long)count, (now_ns() - t) / 1e6);
+	snprintf(p, sizeof p, "/local/domain/%llu",
+	    (unsigned long long)(ndom / 2));
+	count = 0;
+	t = now_ns();
+	db_tree_at(rd, nodes + writes / 2, p, hcount_node, &count);
+	printf("store: db_tree_at of one domain's home (from the empty "
+	    "snapshot): %llu nodes in %.2f ms\n", (unsigned long long)count,
+	    (now_ns() - t) / 1e6);
+	db_close(rd);
+	unlink(path);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -512,10 +693,14 @@ main(int argc, char **argv)
 	size_t		 total = 256u << 20;
 	unsigned	 paced = 5;
 	unsigned long	 n;
+	uint64_t	 store = 0;
 	int		 ch;
 
-	while ((ch = getopt(argc, argv, "b:d:m:n:t:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "b:d:H:m:n:t:p:")) != -1) {
 		switch (ch) {
+		case 'H':
+			store = strtoull(optarg, NULL, 10);
+			break;
 		case 'b':
 			budget = (uint64_t)strtoull(optarg, NULL, 10) << 20;
 			break;
@@ -536,11 +721,16 @@ main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: db-bench [-b MB] [-d DIR] "
-			    "[-m MB] [-n N,N...] [-t FILE] [-p SECONDS]\n");
+			    "[-H NODES] [-m MB] [-n N,N...] [-t FILE] "
+			    "[-p SECONDS]\n");
 			return (2);
 		}
 	}
 	log_open(stderr, LOG_LEVEL_WARN);
+	if (store > 0) {
+		bench_history(dir, store);
+		return (0);
+	}
 	if (text != NULL)
 		pool = file_pool(text, POOL_BYTES);
 	else

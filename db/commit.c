@@ -2,7 +2,8 @@
  * One transaction of the writer thread: the cut chunks compressed and
  * inserted, the incarnations' running totals written, retention (per
  * incarnation, global, dead incarnations), ends marked, a begin
- * answered. A failure rolls everything back and reloads the totals.
+ * answered; the store's records (history.c) first, its upkeep last. A
+ * failure rolls everything back and reloads the totals.
  */
 #include <errno.h>
 #include <string.h>
@@ -340,8 +341,8 @@ commit_reload(struct db_writer *w)
 		sqlite3_reset(st);
 }
 
-/* Commit the ready chunks, the ends, a begin and retention in one
- * transaction; 0 or -errno (everything in it is then lost). */
+/* Commit the store's records, the ready chunks, the ends, a begin,
+ * retention and the history's upkeep in one transaction; 0 or -errno (everything in it is then lost). */
 int
 commit_batch(struct db_writer *w)
 {
@@ -354,6 +355,8 @@ commit_batch(struct db_writer *w)
 			w->begin->result = error;
 		return (error);
 	}
+	if ((error = history_apply(w)) != 0)
+		goto fail;
 	TAILQ_FOREACH(c, &w->ready, entry) {
 		if ((error = commit_insert(w, c)) != 0)
 			goto fail;
@@ -366,6 +369,8 @@ commit_batch(struct db_writer *w)
 		error = (int)id;
 		goto fail;
 	}
+	if ((error = history_maintain(w)) != 0)
+		goto fail;
 	if ((error = commit_txn(w, ST_COMMIT)) != 0)
 		goto fail;
 	if (w->begin != NULL)
@@ -375,6 +380,7 @@ commit_batch(struct db_writer *w)
 fail:
 	commit_txn(w, ST_ROLLBACK);
 	commit_reload(w);
+	history_reload(w);
 	if (w->begin != NULL)
 		w->begin->result = error;
 	return (error);

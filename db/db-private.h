@@ -40,6 +40,44 @@ enum db_stmt {
 	ST_LAST_SEQ,
 	ST_TAIL,
 	ST_DATA_VERSION,
+	/* The durable store and its history (history.c, hthin.c). */
+	ST_NODE_DELETE,
+	ST_NODE_INSERT,
+	ST_NODE_UPDATE,
+	ST_NODE_ALL,
+	ST_NODE_FORGET,
+	ST_HCOMMIT_INSERT,
+	ST_HCHANGE_INSERT,
+	ST_DOMAIN_PUT,
+	ST_DOMAIN_DEL,
+	ST_WATCH_DEL_DOMAIN,
+	ST_WATCH_PUT,
+	ST_WATCH_DEL,
+	ST_META_PUT,
+	ST_META_DEL,
+	ST_HSTATE_LOAD,
+	ST_HSTATE_SAVE,
+	ST_SNAP_INSERT,
+	ST_GEN_SINCE,
+	ST_THIN_SCAN,
+	ST_THIN_PREV,
+	ST_HCHANGE_DELETE,
+	ST_HCHANGE_FLAGS,
+	ST_HCOMMIT_PRUNE,
+	ST_HCOMMIT_OLDEST,
+	ST_HCOMMIT_SIZE,
+	ST_HCHANGE_DELETE_GEN,
+	ST_HCOMMIT_DELETE,
+	ST_SNAP_OLD,
+	ST_SNAP_DELETE,
+	/* Readers of the history (hreader.c). */
+	ST_HCOMMIT_FIRST,
+	ST_HCOMMIT_LAST,
+	ST_GEN_AT,
+	ST_HPREV,
+	ST_HNEXT,
+	ST_SNAP_AT,
+	ST_NAMED,
 	DB_NSTMT
 };
 
@@ -52,6 +90,7 @@ struct db {
 	struct chunk_codec	*codec;
 	struct db_writer	*w;		/* NULL for a reader */
 	int64_t			 data_version;	/* last seen by db_changed */
+	int			 version;	/* the file's schema version */
 };
 
 struct db	*db_open_common(const char *, bool, char *, size_t);

@@ -49,6 +49,80 @@ static const char *db_schema_v1 =
 	"  lineidx BLOB NOT NULL);"
 	"CREATE UNIQUE INDEX chunk_seq ON chunk(inc, seq);";
 
+/*
+ * Version 2 adds the durable store (node, domain, watch, meta) and its
+ * history (hcommit, hchange, snapshot, hstate). hchange is WITHOUT ROWID
+ * on (gen, seq): generation order is the table's order, and its indexes
+ * carry (gen, seq) for free. A new history starts with an empty snapshot
+ * at generation 0.
+ */
+static const char *db_schema_v2 =
+	"CREATE TABLE node ("
+	"  id INTEGER PRIMARY KEY,"
+	"  path TEXT UNIQUE NOT NULL,"
+	"  value BLOB,"
+	"  perms TEXT NOT NULL,"
+	"  gen INTEGER NOT NULL);"
+	"CREATE TABLE domain ("
+	"  domid INTEGER PRIMARY KEY,"
+	"  mfn INTEGER NOT NULL,"
+	"  port INTEGER NOT NULL,"
+	"  target INTEGER NOT NULL,"
+	"  features INTEGER NOT NULL);"
+	"CREATE TABLE watch ("
+	"  domid INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  token TEXT NOT NULL,"
+	"  depth INTEGER NOT NULL,"
+	"  PRIMARY KEY (domid, path, token));"
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT NOT NULL);"
+	"CREATE TABLE hcommit ("
+	"  gen INTEGER PRIMARY KEY,"
+	"  time_ns INTEGER NOT NULL,"
+	"  origin INTEGER NOT NULL,"
+	"  in_txn INTEGER NOT NULL);"
+	"CREATE INDEX hcommit_time ON hcommit(time_ns);"
+	"CREATE TABLE hchange ("
+	"  gen INTEGER NOT NULL,"
+	"  seq INTEGER NOT NULL,"
+	"  path TEXT NOT NULL,"
+	"  subject INTEGER,"
+	"  flags INTEGER NOT NULL,"
+	"  value BLOB,"
+	"  perms TEXT,"
+	"  PRIMARY KEY (gen, seq)) WITHOUT ROWID;"
+	"CREATE INDEX hchange_path ON hchange(path, gen);"
+	"CREATE INDEX hchange_subject ON hchange(subject, gen)"
+	"  WHERE subject IS NOT NULL;"
+	"CREATE INDEX hchange_name ON hchange(value) WHERE flags & 4;"
+	"CREATE TABLE snapshot ("
+	"  gen INTEGER PRIMARY KEY,"
+	"  time_ns INTEGER NOT NULL,"
+	"  nodes INTEGER NOT NULL,"
+	"  raw_bytes INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE TABLE hstate ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last_gen INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  commits INTEGER NOT NULL,"
+	"  changes INTEGER NOT NULL,"
+	"  snapshots INTEGER NOT NULL,"
+	"  thin_min INTEGER NOT NULL,"
+	"  thin_hour INTEGER NOT NULL,"
+	"  dropped_gen INTEGER NOT NULL,"
+	"  snapshot_ns INTEGER NOT NULL,"
+	"  snapshot_gen INTEGER NOT NULL);"
+	"INSERT INTO snapshot VALUES (0, 0, 0, 0, x'');"
+	"INSERT INTO hstate VALUES (1, 0, 32, 0, 0, 1, 0, 0, 0, 0, 0);";
+
+/* A change's stored bytes, as counted (HCHANGE_BYTES in writer.h). */
+#define HCHANGE_SIZE_SQL \
+	"(32 + 2 * length(CAST(path AS BLOB)) + ifnull(length(value), 0) +" \
+	" ifnull(length(CAST(perms AS BLOB)), 0))"
+
 #define INC_COLUMNS \
 	"id, domid, uuid, name, first_ns, gone_ns, bytes, kept, last_seq"
 
@@ -95,6 +169,77 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_TAIL] = "SELECT seq, lines - continues FROM chunk WHERE inc = ?1"
 	    " ORDER BY seq DESC",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
+	[ST_NODE_DELETE] = "DELETE FROM node WHERE path = ?1",
+	[ST_NODE_INSERT] = "INSERT INTO node (path, value, perms, gen)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[ST_NODE_UPDATE] = "UPDATE node SET value = ?2, perms = ?3, gen = ?4"
+	    " WHERE path = ?1",
+	[ST_NODE_ALL] = "SELECT path, value, perms, gen FROM node ORDER BY id",
+	[ST_NODE_FORGET] = "UPDATE node SET perms = xsc_perms_forget(perms)"
+	    " WHERE xsc_perms_names(perms)",
+	[ST_HCOMMIT_INSERT] = "INSERT INTO hcommit (gen, time_ns, origin,"
+	    " in_txn) VALUES (?1, ?2, ?3, ?4)",
+	[ST_HCHANGE_INSERT] = "INSERT INTO hchange (gen, seq, path, subject,"
+	    " flags, value, perms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_DOMAIN_PUT] = "INSERT OR REPLACE INTO domain (domid, mfn, port,"
+	    " target, features) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_DOMAIN_DEL] = "DELETE FROM domain WHERE domid = ?1",
+	[ST_WATCH_DEL_DOMAIN] = "DELETE FROM watch WHERE domid = ?1",
+	[ST_WATCH_PUT] = "INSERT OR REPLACE INTO watch (domid, path, token,"
+	    " depth) VALUES (?1, ?2, ?3, ?4)",
+	[ST_WATCH_DEL] = "DELETE FROM watch WHERE domid = ?1 AND path = ?2"
+	    " AND token = ?3",
+	[ST_META_PUT] = "INSERT OR REPLACE INTO meta (key, value)"
+	    " VALUES (?1, ?2)",
+	[ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
+	[ST_HSTATE_LOAD] = "SELECT last_gen, bytes, commits, changes,"
+	    " snapshots, thin_min, thin_hour, dropped_gen, snapshot_ns,"
+	    " snapshot_gen FROM hstate WHERE id = 1",
+	[ST_HSTATE_SAVE] = "UPDATE hstate SET last_gen = ?1, bytes = ?2,"
+	    " commits = ?3, changes = ?4, snapshots = ?5, thin_min = ?6,"
+	    " thin_hour = ?7, dropped_gen = ?8, snapshot_ns = ?9,"
+	    " snapshot_gen = ?10 WHERE id = 1",
+	[ST_SNAP_INSERT] = "INSERT OR REPLACE INTO snapshot (gen, time_ns,"
+	    " nodes, raw_bytes, data) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_GEN_SINCE] = "SELECT gen FROM hcommit WHERE time_ns >= ?1"
+	    " ORDER BY time_ns, gen LIMIT 1",
+	[ST_THIN_SCAN] = "SELECT c.gen, c.seq, c.path, c.flags, h.time_ns"
+	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
+	    " WHERE (c.gen, c.seq) > (?1, ?2) AND c.gen < ?3"
+	    " ORDER BY c.gen, c.seq LIMIT 256",
+	[ST_THIN_PREV] = "SELECT c.gen, c.seq, c.flags, h.time_ns, "
+	    HCHANGE_SIZE_SQL " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
+	    " WHERE c.path = ?1 AND (c.gen, c.seq) < (?2, ?3)"
+	    " ORDER BY c.gen DESC, c.seq DESC LIMIT 1",
+	[ST_HCHANGE_DELETE] = "DELETE FROM hchange WHERE gen = ?1 AND seq = ?2",
+	[ST_HCHANGE_FLAGS] = "UPDATE hchange SET flags = ?3"
+	    " WHERE gen = ?1 AND seq = ?2",
+	[ST_HCOMMIT_PRUNE] = "DELETE FROM hcommit WHERE gen >= ?1 AND gen < ?2"
+	    " AND NOT EXISTS (SELECT 1 FROM hchange c WHERE c.gen = hcommit.gen)",
+	[ST_HCOMMIT_OLDEST] = "SELECT gen FROM hcommit ORDER BY gen LIMIT 64",
+	[ST_HCOMMIT_SIZE] = "SELECT count(*), total(" HCHANGE_SIZE_SQL ")"
+	    " FROM hchange WHERE gen = ?1",
+	[ST_HCHANGE_DELETE_GEN] = "DELETE FROM hchange WHERE gen = ?1",
+	[ST_HCOMMIT_DELETE] = "DELETE FROM hcommit WHERE gen = ?1",
+	[ST_SNAP_OLD] = "SELECT gen, length(data) FROM snapshot WHERE gen < ?1"
+	    " AND gen < (SELECT max(gen) FROM snapshot) ORDER BY gen LIMIT 64",
+	[ST_SNAP_DELETE] = "DELETE FROM snapshot WHERE gen = ?1",
+	[ST_HCOMMIT_FIRST] = "SELECT gen, time_ns FROM hcommit"
+	    " ORDER BY gen LIMIT 1",
+	[ST_HCOMMIT_LAST] = "SELECT gen, time_ns FROM hcommit"
+	    " ORDER BY gen DESC LIMIT 1",
+	[ST_GEN_AT] = "SELECT gen FROM hcommit WHERE time_ns <= ?1"
+	    " ORDER BY time_ns DESC, gen DESC LIMIT 1",
+	[ST_HPREV] = "SELECT flags, value, perms FROM hchange"
+	    " WHERE path = ?1 AND (gen, seq) < (?2, ?3)"
+	    " ORDER BY gen DESC, seq DESC LIMIT 1",
+	[ST_HNEXT] = "SELECT h.time_ns FROM hchange c"
+	    " JOIN hcommit h ON h.gen = c.gen"
+	    " WHERE c.path = ?1 AND c.gen > ?2 ORDER BY c.gen, c.seq LIMIT 1",
+	[ST_SNAP_AT] = "SELECT gen, nodes, raw_bytes, data FROM snapshot"
+	    " WHERE gen <= ?1 ORDER BY gen DESC LIMIT 1",
+	[ST_NAMED] = "SELECT subject, max(gen) FROM hchange"
+	    " WHERE flags & 4 AND value = ?1 GROUP BY subject",
 };
 
 /* Format an error message for the caller's buffer (which may be NULL). */
@@ -145,6 +290,11 @@ db_config_defaults(struct db_config *cfg)
 	cfg->flush_ms = 100;
 	cfg->chunk_bytes = 64 << 10;
 	cfg->level = 3;
+	cfg->history_full_s = 3600;
+	cfg->history_full_commits = 100000;
+	cfg->history_minute_s = 24 * 3600;
+	cfg->history_max_bytes = 256ULL << 20;
+	cfg->snapshot_interval_s = 3600;
 }
 
 /* A statement, prepared on first use and reset for the caller. */
@@ -238,8 +388,8 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	char	*msg = NULL, *sql;
 	int	 rc;
 
-	xasprintf(&sql, "BEGIN IMMEDIATE; %s PRAGMA application_id = %d;"
-	    " PRAGMA user_version = %d; COMMIT;", db_schema_v1,
+	xasprintf(&sql, "BEGIN IMMEDIATE; %s %s PRAGMA application_id = %d;"
+	    " PRAGMA user_version = %d; COMMIT;", db_schema_v1, db_schema_v2,
 	    DB_APPLICATION_ID, DB_SCHEMA_VERSION);
 	rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
 	free(sql);
@@ -255,17 +405,44 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	return (0);
 }
 
+/* One migration step: the schema text, ending at version to. */
+static int
+db_migrate_step(struct db *db, const char *schema, int to, char *err,
+    size_t errlen)
+{
+	char	*msg = NULL, *sql;
+	int	 rc;
+
+	xasprintf(&sql, "BEGIN IMMEDIATE; %s PRAGMA user_version = %d;"
+	    " COMMIT;", schema, to);
+	rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
+	free(sql);
+	if (rc != SQLITE_OK) {
+		db_errf(err, errlen, "%s: cannot migrate to schema version %d:"
+		    " %s", db->path, to, msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		return (-db_errno(rc));
+	}
+	log_info("%s: migrated the console log to schema version %d",
+	    db->path, to);
+	return (0);
+}
+
 /*
  * Bring an older schema up to DB_SCHEMA_VERSION, one version at a time,
  * each step in its own transaction ending with the new user_version.
- * Version 1 is the first: there is nothing to migrate yet.
+ * 1 to 2: the durable store and its history (new tables only).
  */
 static int
 db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
 {
-	db_errf(err, errlen, "%s: schema version %lld has no migration to %d",
-	    db->path, (long long)from, DB_SCHEMA_VERSION);
-	return (-EPROTONOSUPPORT);
+	int	error;
+
+	if (from == 1 &&
+	    (error = db_migrate_step(db, db_schema_v2, 2, err, errlen)) != 0)
+		return (error);
+	return (0);
 }
 
 /* Check that the file is our database at a version we know; the writer
@@ -293,6 +470,7 @@ db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
 		return (-db_errno(rc));
 	}
 	if (appid == 0 && version == 0 && objects == 0) {
+		db->version = DB_SCHEMA_VERSION;
 		if (writer)
 			return (db_create_schema(db, err, errlen));
 		db_errf(err, errlen, "%s: empty database, no console log yet",
@@ -311,9 +489,16 @@ db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
 		    DB_SCHEMA_VERSION);
 		return (-EPROTONOSUPPORT);
 	}
+	db->version = (int)version;
 	if (version < DB_SCHEMA_VERSION) {
-		if (writer)
+		if (writer) {
+			db->version = DB_SCHEMA_VERSION;
 			return (db_migrate(db, version, err, errlen));
+		}
+		/* Version 1 is version 2 without the store: its console
+		 * log reads the same, its history is empty. */
+		if (version == 1)
+			return (0);
 		db_errf(err, errlen, "%s: schema version %lld is older than "
 		    "this program reads (%d); start xsconsoled to migrate it",
 		    db->path, (long long)version, DB_SCHEMA_VERSION);

@@ -120,6 +120,8 @@ writer_due(struct db_writer *w)
 		due = wi->cur->start + half;
 	if (!TAILQ_EMPTY(&w->ready) && w->ready_start + half < due)
 		due = w->ready_start + half;
+	if (w->hq.len > 0 && w->hq.start + half < due)
+		due = w->hq.start + half;
 	return (due);
 }
 
@@ -155,6 +157,29 @@ writer_wait(struct db_writer *w, uint64_t due)
 	}
 }
 
+/* Take the limits db_set_limits() left (under lock). */
+static void
+writer_take_limits(struct db_writer *w)
+{
+	const struct db_config	*l = &w->limits;
+
+	if (!w->limits_set)
+		return;
+	w->limits_set = 0;
+	w->cfg.max_bytes = l->max_bytes;
+	w->cfg.max_incarnation_bytes = l->max_incarnation_bytes;
+	w->cfg.keep_dead_s = l->keep_dead_s;
+	w->cfg.flush_ms = l->flush_ms;
+	w->cfg.history_full_s = l->history_full_s;
+	w->cfg.history_full_commits = l->history_full_commits;
+	w->cfg.history_minute_s = l->history_minute_s;
+	w->cfg.history_max_bytes = l->history_max_bytes;
+	w->cfg.snapshot_interval_s = l->snapshot_interval_s;
+	w->flush_ns = (uint64_t)w->cfg.flush_ms * NS_PER_MS;
+	w->thinned_at = 0;		/* thin by the new rule now */
+	log_debug("%s: new limits taken", w->db->path);
+}
+
 /* The writer thread. */
 static void *
 writer_main(void *arg)
@@ -171,6 +196,7 @@ writer_main(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
 		writer_wait(w, writer_due(w));
+		writer_take_limits(w);
 		q = w->q;
 		memset(&w->q, 0, sizeof w->q);
 		excess = writer_recycle(w);
@@ -184,8 +210,13 @@ writer_main(void *arg)
 			for (at = 0; at < blk->len; ) {
 				memcpy(&r, blk->data + at, sizeof r);
 				at += sizeof r;
-				winc_record(w, &r, blk->data + at, q.start);
-				if (r.type == WREC_APPEND)
+				if (WREC_STORE(r.type))
+					history_take(w, &r, blk->data + at,
+					    q.start);
+				else
+					winc_record(w, &r, blk->data + at,
+					    q.start);
+				if (r.type == WREC_APPEND || WREC_STORE(r.type))
 					at += (r.len + 7) & ~(uint64_t)7;
 			}
 			next = blk->next;
@@ -200,14 +231,15 @@ writer_main(void *arg)
 		commit = all || w->begin != NULL || w->nends > 0 ||
 		    w->ready_raw >= WRITER_BATCH_BYTES ||
 		    (!TAILQ_EMPTY(&w->ready) &&
-		    w->ready_start + w->flush_ns / 2 <= window);
+		    w->ready_start + w->flush_ns / 2 <= window) ||
+		    (w->hq.len > 0 && w->hq.start + w->flush_ns / 2 <= window);
 		while ((wi = TAILQ_FIRST(&w->pending)) != NULL &&
 		    (all || wi->cur->start + w->flush_ns / 2 <= window)) {
 			winc_cut(w, wi);
 			commit = 1;
 		}
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
-		    w->begin != NULL);
+		    w->begin != NULL || w->hq.len > 0);
 		error = 0;
 		if (txn) {
 			error = commit_batch(w);
@@ -216,6 +248,7 @@ writer_main(void *arg)
 				    "console output lost", w->db->path,
 				    strerror(-error), w->ready_raw);
 			w->failing = error != 0;
+			history_done(w, error, now);
 		}
 		if (commit || w->discarded > 0)
 			writer_finish(w, txn, error, flush_want);
@@ -282,6 +315,11 @@ writer_start(struct db *db, const struct db_config *cfg, char *err,
 	w->total = (uint64_t)sqlite3_column_double(st, 0);
 	sqlite3_reset(st);
 	w->stats.kept = w->total;
+	if ((error = history_start(w, err, errlen)) != 0) {
+		free(w->hash);
+		free(w);
+		return (error);
+	}
 
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -299,6 +337,7 @@ writer_start(struct db *db, const struct db_config *cfg, char *err,
 		db_errf(err, errlen, "%s: cannot start the writer thread: %s",
 		    db->path, strerror(error));
 		db->w = NULL;
+		history_stop(w);
 		pthread_cond_destroy(&w->work);
 		pthread_cond_destroy(&w->done);
 		pthread_mutex_destroy(&w->lock);
@@ -327,6 +366,7 @@ writer_stop(struct db *db)
 		while ((wi = LIST_FIRST(&w->hash[i])) != NULL)
 			winc_forget(w, wi);
 	}
+	history_stop(w);
 	free(w->hash);
 	free(w->ends);
 	writer_free_blocks(w->q.head);
@@ -401,11 +441,11 @@ writer_free_blocks(struct wblock *blk)
 	}
 }
 
-/* Queue a record and its bytes (under lock); wake the writer if it
- * sleeps past when these bytes need it. */
-static void
-writer_queue(struct db_writer *w, const struct wrec *r, const void *bytes,
-    size_t len)
+/* Queue a record with room for len bytes after it (under lock), which
+ * the caller fills before unlocking; wake the writer if it sleeps past
+ * when these bytes need it. */
+unsigned char *
+writer_queue_rec(struct db_writer *w, const struct wrec *r, size_t len)
 {
 	struct wqueue	*q = &w->q;
 	unsigned char	*p;
@@ -418,8 +458,8 @@ writer_queue(struct db_writer *w, const struct wrec *r, const void *bytes,
 	}
 	p = writer_queue_reserve(w, sizeof *r + padded);
 	memcpy(p, r, sizeof *r);
-	if (len > 0)
-		memcpy(p + sizeof *r, bytes, len);
+	if (padded > len)
+		memset(p + sizeof *r + len, 0, padded - len);
 	q->tail->len += sizeof *r + padded;
 	q->bytes += len;
 	if (q->bytes >= WRITER_WAKE_BYTES && w->sleep_until != 0)
@@ -428,6 +468,18 @@ writer_queue(struct db_writer *w, const struct wrec *r, const void *bytes,
 		w->sleep_until = 0;
 		pthread_cond_signal(&w->work);
 	}
+	return (p + sizeof *r);
+}
+
+/* Queue a record and its bytes (under lock). */
+static void
+writer_queue(struct db_writer *w, const struct wrec *r, const void *bytes,
+    size_t len)
+{
+	unsigned char	*p = writer_queue_rec(w, r, len);
+
+	if (len > 0)
+		memcpy(p, bytes, len);
 }
 
 /* Hand console bytes over to the writer; never blocks on disk. */
@@ -524,6 +576,36 @@ db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
 		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
 	return (b.result);
+}
+
+/*
+ * New limits for a running writer (thread-safe; they take effect at the
+ * writer's next batch): the retention budgets, flush_ms, the history's
+ * bands and budget, the snapshot interval. 0 or -EINVAL for nonsense
+ * (and then nothing changes). path, chunk_bytes and level are ignored.
+ */
+int
+db_set_limits(struct db *db, const struct db_config *cfg)
+{
+	struct db_writer	*w = db != NULL ? db->w : NULL;
+
+	if (w == NULL || cfg == NULL)
+		return (-EINVAL);
+	if (cfg->flush_ms == 0 || cfg->flush_ms > 60000 ||
+	    cfg->max_bytes < DB_MIN_BUDGET ||
+	    cfg->max_incarnation_bytes < DB_MIN_BUDGET ||
+	    cfg->history_max_bytes < DB_MIN_BUDGET ||
+	    cfg->history_minute_s < cfg->history_full_s ||
+	    cfg->history_minute_s > UINT64_MAX / NS_PER_S ||
+	    cfg->keep_dead_s > UINT64_MAX / NS_PER_S ||
+	    cfg->snapshot_interval_s == 0 ||
+	    cfg->snapshot_interval_s > UINT64_MAX / NS_PER_S)
+		return (-EINVAL);
+	pthread_mutex_lock(&w->lock);
+	w->limits = *cfg;
+	w->limits_set = 1;
+	pthread_mutex_unlock(&w->lock);
+	return (0);
 }
 
 /* Commit everything queued so far and wait for it. */

@@ -21,13 +21,33 @@
 #define WRITER_RETAIN_ROWS	64		/* chunks per retention query */
 #define WRITER_BLOCK		(64u << 10)	/* queue block */
 #define WRITER_FREE_BLOCKS	64		/* blocks kept for reuse */
+#define DB_MIN_BUDGET		(1u << 20)	/* db_set_limits: byte budgets */
+#define HIST_THIN_NS		NS_PER_S	/* thinning runs this often */
+#define HIST_THIN_ROWS		256		/* changes per thinning query */
+#define HIST_RETRY_MAX		(64u << 20)	/* store records kept for a
+						   retry after a failed commit */
+/* Stored bytes counted for history rows (docs/console-db.md): a change
+ * is HCHANGE_BYTES + its path twice (row and index) + value + perms. */
+#define HCOMMIT_BYTES		24
+#define HCHANGE_BYTES		32
+#define HSNAPSHOT_BYTES		32
 
 enum wrec_type {
 	WREC_APPEND,
 	WREC_DROPPED,
 	WREC_END,
 	WREC_BEGIN,
+	/* The store's records (history.c); their bytes follow, len of
+	 * them, padded to 8. */
+	WREC_COMMIT,		/* gen, ns, pad: origin, inc: in_txn */
+	WREC_FORGET,		/* gen, inc: domid */
+	WREC_DOMAIN_PUT,	/* a struct db_domain */
+	WREC_DOMAIN_DEL,	/* inc: domid */
+	WREC_WATCH_PUT,		/* inc: domid; struct hrec_watch */
+	WREC_WATCH_DEL,		/* the same */
+	WREC_META_PUT,		/* struct hrec_meta */
 };
+#define WREC_STORE(t)	((t) >= WREC_COMMIT)
 
 /* A queued record; an APPEND's bytes follow it, padded to 8. */
 struct wrec {
@@ -39,6 +59,31 @@ struct wrec {
 	uint64_t	 len;		/* APPEND: bytes following; DROPPED:
 					   bytes the caller dropped */
 	struct wbegin	*begin;
+};
+
+/* A WREC_COMMIT's bytes: a uint64_t count, then per change this header
+ * and the path (NUL-terminated), the value, the perms (NUL-terminated). */
+#define HREC_DELETED	1u
+#define HREC_CREATED	2u
+struct hrec_change {
+	uint32_t	 flags;
+	uint32_t	 pathlen;	/* with the NUL */
+	uint32_t	 vlen;
+	uint32_t	 permslen;	/* with the NUL */
+};
+
+/* A watch record's bytes: this, then path and token, NUL-terminated. */
+struct hrec_watch {
+	uint32_t	 depth;
+	uint32_t	 pathlen;
+	uint32_t	 tokenlen;
+	uint32_t	 pad;
+};
+
+/* A meta record's bytes: this, then key and value, NUL-terminated. */
+struct hrec_meta {
+	uint32_t	 keylen;
+	uint32_t	 vlen;		/* 0: delete the key */
 };
 
 /* A block of queued records. A record never straddles two blocks, so
@@ -110,6 +155,27 @@ struct wend {
 	uint64_t	 ns;
 };
 
+/* The history's running totals and marks, as in table hstate. */
+struct hstate {
+	uint64_t	 last_gen;	/* the last durable commit */
+	uint64_t	 bytes;		/* history rows and snapshots */
+	uint64_t	 commits, changes, snapshots;
+	uint64_t	 thin_min;	/* gens below: thinned per minute */
+	uint64_t	 thin_hour;	/* gens below: thinned per hour */
+	uint64_t	 dropped_gen;	/* every commit up to it deleted
+					   (budget) */
+	uint64_t	 snapshot_ns;	/* the newest snapshot's time */
+	uint64_t	 snapshot_gen;	/* ... and generation */
+};
+
+/* The store's records taken from the queue, applied in the next
+ * transaction (a copy: the queue's blocks are recycled before). */
+struct hqueue {
+	unsigned char	*buf;
+	size_t		 len, cap;
+	uint64_t	 start;		/* earliest queue start in it */
+};
+
 struct db_writer {
 	struct db		*db;
 	struct db_config	 cfg;
@@ -126,6 +192,8 @@ struct db_writer {
 	uint64_t		 sleep_until;	/* 0: the writer is awake */
 	int			 urgent;	/* a begin is queued */
 	int			 stop;
+	struct db_config	 limits;	/* db_set_limits, not taken */
+	int			 limits_set;
 	uint64_t		 flush_req, flush_done;
 	size_t			 queued;	/* atomic; db_queued() */
 	struct db_stats		 stats;
@@ -147,6 +215,15 @@ struct db_writer {
 	uint64_t		 expired_at;	/* clock_ns at the last check */
 	uint64_t		 total;		/* kept bytes, all incarnations */
 	int			 failing;	/* last commit failed */
+
+	/* The store's side (history.c, hthin.c). */
+	struct hqueue		 hq;
+	struct hstate		 h;
+	uint64_t		 thinned_at;	/* clock_ns at the last thinning */
+	uint32_t		*forget;	/* domids whose perms entries go */
+	size_t			 nforget, capforget;
+	uint64_t		 old_gens;	/* commits not newer than the
+						   last (history skipped) */
 };
 
 /* winc.c */
@@ -163,5 +240,24 @@ void		 wchunk_free(struct wchunk *);
 
 /* commit.c */
 int		 commit_batch(struct db_writer *);
+
+/* writer.c */
+unsigned char	*writer_queue_rec(struct db_writer *, const struct wrec *,
+		    size_t);
+
+/* history.c: the store's records, applied in the writer's transaction. */
+int		 history_start(struct db_writer *, char *, size_t);
+void		 history_stop(struct db_writer *);
+void		 history_take(struct db_writer *, const struct wrec *,
+		    const unsigned char *, uint64_t);
+int		 history_apply(struct db_writer *);
+int		 history_maintain(struct db_writer *);
+void		 history_done(struct db_writer *, int, uint64_t);
+int		 history_reload(struct db_writer *);
+size_t		 history_change_size(size_t, size_t, size_t);
+
+/* hthin.c: thinning and the byte budget. */
+int		 hthin_run(struct db_writer *);
+int		 hthin_budget(struct db_writer *);
 
 #endif

@@ -1,0 +1,1026 @@
+/*
+ * The store, durable and versioned: the daemon's commits, permission
+ * edits, domains, watches and meta records go through the writer's
+ * queue like console bytes (the callers only copy), and the writer
+ * thread applies them, in queue order, in its next transaction: to the
+ * durable tree (table node), to the history (hcommit, hchange), and to
+ * the domain, watch and meta tables. Every snapshot_interval_s of the
+ * writer's clock it also stores a compressed copy of the whole tree
+ * (table snapshot), so that db_tree_at can go back beyond thinned rows.
+ * db_store_load reads it all back at a restart. Thinning and the byte
+ * budget are in hthin.c, the history's readers in hreader.c; the schema
+ * and the rules are in docs/console-db.md.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "log.h"
+#include "writer.h"
+#include "xmalloc.h"
+
+#define HIST_NAME_FLAG	4u	/* hchange.flags: /local/domain/<id>/name */
+#define SNAP_IN_BYTES	(64u << 10)
+
+static int	 history_forget_flush(struct db_writer *);
+
+/* Round up to the queue's alignment. */
+static size_t
+history_pad(size_t n)
+{
+	return ((n + 7) & ~(size_t)7);
+}
+
+/* The stored bytes a change is counted for (hthin.c subtracts the same,
+ * computed by SQL: HCHANGE_SIZE_SQL in db.c). */
+size_t
+history_change_size(size_t pathlen, size_t vlen, size_t permslen)
+{
+	return (HCHANGE_BYTES + 2 * pathlen + vlen + permslen);
+}
+
+/*
+ * The domid a path concerns: N for /local/domain/N and below, except
+ * /local/domain/M/backend/TYPE/N and below, which concern N (the guest
+ * the backend serves); -1 for any other path. *is_name is set for
+ * /local/domain/N/name.
+ */
+static int64_t
+history_subject(const char *path, bool *is_name)
+{
+	const char	*p, *q;
+	uint64_t	 id = 0, be = 0;
+	int		 digits = 0;
+
+	*is_name = false;
+	if (strncmp(path, "/local/domain/", 14) != 0)
+		return (-1);
+	for (p = path + 14; *p >= '0' && *p <= '9' && digits < 11; p++) {
+		id = id * 10 + (uint64_t)(*p - '0');
+		digits++;
+	}
+	if (digits == 0 || digits > 10 || id > UINT32_MAX ||
+	    (*p != '\0' && *p != '/'))
+		return (-1);
+	if (*p == '\0')
+		return ((int64_t)id);
+	p++;
+	if (strcmp(p, "name") == 0)
+		*is_name = true;
+	if (strncmp(p, "backend/", 8) != 0)
+		return ((int64_t)id);
+	if ((q = strchr(p + 8, '/')) == NULL || q == p + 8)
+		return ((int64_t)id);
+	for (digits = 0, q++; *q >= '0' && *q <= '9' && digits < 11; q++) {
+		be = be * 10 + (uint64_t)(*q - '0');
+		digits++;
+	}
+	if (digits == 0 || digits > 10 || be > UINT32_MAX ||
+	    (*q != '\0' && *q != '/'))
+		return ((int64_t)id);
+	return ((int64_t)be);
+}
+
+/*
+ * A commit, handed over on the caller's thread: its changes are copied
+ * into the writer's queue in one piece (no allocation but a new queue
+ * block now and then) and applied by the writer thread.
+ */
+void
+db_commit(struct db *db, uint64_t gen, uint64_t time_ns, uint32_t origin,
+    bool in_txn, const struct db_change *ch, size_t n)
+{
+	struct db_writer	*w = db->w;
+	struct hrec_change	 h;
+	struct wrec		 r;
+	unsigned char		*p;
+	const char		*perms;
+	uint64_t		 count = n;
+	size_t			 size = sizeof count, i;
+
+	if (w == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		perms = ch[i].perms != NULL ? ch[i].perms : "";
+		size += sizeof h + strlen(ch[i].path) + 1 + strlen(perms) + 1;
+		if (!ch[i].deleted)
+			size += ch[i].vlen;
+	}
+	memset(&r, 0, sizeof r);
+	r.type = WREC_COMMIT;
+	r.gen = gen;
+	r.ns = time_ns;
+	r.pad = origin;
+	r.inc = in_txn;
+	r.len = size;
+	pthread_mutex_lock(&w->lock);
+	p = writer_queue_rec(w, &r, size);
+	memcpy(p, &count, sizeof count);
+	p += sizeof count;
+	for (i = 0; i < n; i++) {
+		perms = ch[i].perms != NULL ? ch[i].perms : "";
+		h.flags = (ch[i].deleted ? HREC_DELETED : 0) |
+		    (ch[i].created && !ch[i].deleted ? HREC_CREATED : 0);
+		h.pathlen = (uint32_t)strlen(ch[i].path) + 1;
+		h.vlen = ch[i].deleted ? 0 : ch[i].vlen;
+		h.permslen = (uint32_t)strlen(perms) + 1;
+		memcpy(p, &h, sizeof h);
+		p += sizeof h;
+		memcpy(p, ch[i].path, h.pathlen);
+		p += h.pathlen;
+		if (h.vlen > 0)
+			memcpy(p, ch[i].value, h.vlen);
+		p += h.vlen;
+		memcpy(p, perms, h.permslen);
+		p += h.permslen;
+	}
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Queue a store record with its bytes. */
+static void
+history_queue(struct db *db, uint32_t type, uint64_t gen, int64_t inc,
+    const void *a, size_t alen, const char *s1, const char *s2)
+{
+	struct db_writer	*w = db->w;
+	struct wrec		 r;
+	unsigned char		*p;
+	size_t			 l1 = s1 != NULL ? strlen(s1) + 1 : 0;
+	size_t			 l2 = s2 != NULL ? strlen(s2) + 1 : 0;
+
+	if (w == NULL)
+		return;
+	memset(&r, 0, sizeof r);
+	r.type = type;
+	r.gen = gen;
+	r.inc = inc;
+	r.len = alen + l1 + l2;
+	pthread_mutex_lock(&w->lock);
+	p = writer_queue_rec(w, &r, r.len);
+	if (alen > 0)
+		memcpy(p, a, alen);
+	if (l1 > 0)
+		memcpy(p + alen, s1, l1);
+	if (l2 > 0)
+		memcpy(p + alen + l1, s2, l2);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* A domain is gone: its entries leave every permission list in the
+ * durable tree, as the store did in place (no commit). */
+void
+db_perms_forget(struct db *db, uint64_t gen, uint32_t domid)
+{
+	if (domid != 0)
+		history_queue(db, WREC_FORGET, gen, domid, NULL, 0, NULL, NULL);
+}
+
+/* A domain the store serves on a ring (replaces one of that domid). */
+void
+db_domain_put(struct db *db, const struct db_domain *d)
+{
+	history_queue(db, WREC_DOMAIN_PUT, 0, d->domid, d, sizeof *d, NULL,
+	    NULL);
+}
+
+/* A domain is no longer served: it goes, with its watches. */
+void
+db_domain_del(struct db *db, uint32_t domid)
+{
+	history_queue(db, WREC_DOMAIN_DEL, 0, domid, NULL, 0, NULL, NULL);
+}
+
+/* A ring connection's watch, kept or forgotten. */
+static void
+history_watch(struct db *db, uint32_t type, const struct db_watch *wa)
+{
+	struct hrec_watch	h;
+
+	memset(&h, 0, sizeof h);
+	h.depth = wa->depth;
+	h.pathlen = (uint32_t)strlen(wa->path) + 1;
+	h.tokenlen = (uint32_t)strlen(wa->token) + 1;
+	history_queue(db, type, 0, wa->domid, &h, sizeof h, wa->path,
+	    wa->token);
+}
+
+/* A watch to restore with its domain. */
+void
+db_watch_put(struct db *db, const struct db_watch *wa)
+{
+	history_watch(db, WREC_WATCH_PUT, wa);
+}
+
+/* A watch removed. */
+void
+db_watch_del(struct db *db, const struct db_watch *wa)
+{
+	history_watch(db, WREC_WATCH_DEL, wa);
+}
+
+/* A meta record (value NULL: remove it). */
+void
+db_meta_put(struct db *db, const char *key, const char *value)
+{
+	struct hrec_meta	h;
+
+	h.keylen = (uint32_t)strlen(key) + 1;
+	h.vlen = value != NULL ? (uint32_t)strlen(value) + 1 : 0;
+	history_queue(db, WREC_META_PUT, 0, 0, &h, sizeof h, key, value);
+}
+
+/* Take a store record from the queue (writer thread): copied, for the
+ * next transaction. */
+void
+history_take(struct db_writer *w, const struct wrec *r,
+    const unsigned char *bytes, uint64_t start)
+{
+	struct hqueue	*hq = &w->hq;
+	size_t		 need = sizeof *r + history_pad(r->len);
+
+	if (r->type == WREC_COMMIT && r->ns > w->clock_ns)
+		w->clock_ns = r->ns;
+	if (hq->len + need > hq->cap) {
+		while (hq->len + need > hq->cap)
+			hq->cap = hq->cap == 0 ? 65536 : hq->cap * 2;
+		hq->buf = xrealloc(hq->buf, hq->cap);
+	}
+	if (hq->len == 0 || start < hq->start)
+		hq->start = start;
+	memcpy(hq->buf + hq->len, r, sizeof *r);
+	memcpy(hq->buf + hq->len + sizeof *r, bytes, history_pad(r->len));
+	hq->len += need;
+}
+
+/* Bind a value: a zero-length value is a zero-length blob, not NULL. */
+static void
+history_bind_value(sqlite3_stmt *st, int col, const void *v, uint32_t len)
+{
+	if (len == 0)
+		sqlite3_bind_zeroblob(st, col, 0);
+	else
+		sqlite3_bind_blob(st, col, v, (int)len, SQLITE_STATIC);
+}
+
+/* Parse one perms entry at *p ("r5"): its domid; *p moves past it and
+ * its comma. -1 at the end. */
+static int64_t
+history_perm_next(const char **p, const char **start, const char **end)
+{
+	const char	*s = *p;
+	uint64_t	 id = 0;
+
+	if (*s == '\0')
+		return (-1);
+	*start = s;
+	if (*s != '\0')
+		s++;			/* the letter */
+	while (*s >= '0' && *s <= '9') {
+		if (id <= UINT32_MAX)
+			id = id * 10 + (uint64_t)(*s - '0');
+		s++;
+	}
+	while (*s != '\0' && *s != ',')	/* tolerate junk: skip it */
+		s++;
+	*end = s;
+	if (*s == ',')
+		s++;
+	*p = s;
+	return ((int64_t)id);
+}
+
+/* Whether domid is among the domids to forget. */
+static bool
+history_forgotten(const struct db_writer *w, int64_t domid)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nforget; i++) {
+		if (w->forget[i] == domid)
+			return (true);
+	}
+	return (false);
+}
+
+/* Whether a perms text names a domid to forget. */
+static bool
+history_perms_names(const struct db_writer *w, const char *perms)
+{
+	const char	*s, *e;
+	int64_t		 id;
+
+	while ((id = history_perm_next(&perms, &s, &e)) >= 0) {
+		if (history_forgotten(w, id))
+			return (true);
+	}
+	return (false);
+}
+
+/* SQL xsc_perms_names(perms): does it name a domid to forget? */
+static void
+history_sql_names(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct db_writer	*w = sqlite3_user_data(ctx);
+	const char		*perms;
+
+	(void)argc;
+	perms = (const char *)sqlite3_value_text(argv[0]);
+	sqlite3_result_int(ctx, perms != NULL &&
+	    history_perms_names(w, perms));
+}
+
+/* SQL xsc_perms_forget(perms): the list without the forgotten domids'
+ * entries, an owner among them replaced by 0 (as xsd's perms_forget). */
+static void
+history_sql_forget(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct db_writer	*w = sqlite3_user_data(ctx);
+	const char		*perms, *p, *s, *e;
+	char			*out;
+	size_t			 len = 0;
+	int64_t			 id;
+	int			 first = 1;
+
+	(void)argc;
+	if ((perms = (const char *)sqlite3_value_text(argv[0])) == NULL) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	out = xmalloc(strlen(perms) + 3);
+	for (p = perms; (id = history_perm_next(&p, &s, &e)) >= 0; first = 0) {
+		if (!first && history_forgotten(w, id))
+			continue;
+		if (len > 0)
+			out[len++] = ',';
+		if (first && history_forgotten(w, id)) {
+			out[len++] = *s;
+			out[len++] = '0';
+			continue;
+		}
+		memcpy(out + len, s, (size_t)(e - s));
+		len += (size_t)(e - s);
+	}
+	sqlite3_result_text(ctx, out, (int)len, free);
+}
+
+/* Apply the pending permission edits to the durable tree: one scan for
+ * all the domids forgotten since the last. */
+static int
+history_forget_flush(struct db_writer *w)
+{
+	int	error;
+
+	if (w->nforget == 0)
+		return (0);
+	if (db_stmt(w->db, ST_NODE_FORGET) == NULL)
+		return (-EIO);
+	error = db_step_done(w->db, ST_NODE_FORGET);
+	log_debug("%s: forgot %zu domains' permissions (%d nodes)",
+	    w->db->path, w->nforget, sqlite3_changes(w->db->sql));
+	w->nforget = 0;
+	return (error);
+}
+
+/* Note a domid to forget (applied by history_forget_flush). */
+static void
+history_forget_add(struct db_writer *w, uint32_t domid)
+{
+	if (history_forgotten(w, domid))
+		return;
+	if (w->nforget == w->capforget) {
+		w->capforget = w->capforget == 0 ? 16 : w->capforget * 2;
+		w->forget = xrealloc(w->forget, w->capforget *
+		    sizeof *w->forget);
+	}
+	w->forget[w->nforget++] = domid;
+}
+
+/* Apply one change to the durable tree. */
+static int
+history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
+    const char *path, const void *value, const char *perms)
+{
+	struct db	*db = w->db;
+	sqlite3_stmt	*st;
+	int		 error;
+
+	if (h->flags & (HREC_DELETED | HREC_CREATED)) {
+		if ((st = db_stmt(db, ST_NODE_DELETE)) == NULL)
+			return (-EIO);
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		if ((error = db_step_done(db, ST_NODE_DELETE)) != 0)
+			return (error);
+		if (h->flags & HREC_DELETED)
+			return (0);
+	} else {
+		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL)
+			return (-EIO);
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		history_bind_value(st, 2, value, h->vlen);
+		sqlite3_bind_text(st, 3, perms, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)gen);
+		if ((error = db_step_done(db, ST_NODE_UPDATE)) != 0)
+			return (error);
+		if (sqlite3_changes(db->sql) > 0)
+			return (0);
+		/* Not there (the daemon said it was): make it. */
+	}
+	if ((st = db_stmt(db, ST_NODE_INSERT)) == NULL)
+		return (-EIO);
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	history_bind_value(st, 2, value, h->vlen);
+	sqlite3_bind_text(st, 3, perms, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)gen);
+	return (db_step_done(db, ST_NODE_INSERT));
+}
+
+/* Append one change to the history. */
+static int
+history_change(struct db_writer *w, uint64_t gen, int64_t seq,
+    const struct hrec_change *h, const char *path, const void *value,
+    const char *perms)
+{
+	struct db	*db = w->db;
+	sqlite3_stmt	*st;
+	bool		 is_name;
+	int64_t		 subject = history_subject(path, &is_name);
+	uint32_t	 flags = h->flags;
+	int		 deleted = (h->flags & HREC_DELETED) != 0, error;
+
+	if (is_name && !deleted)
+		flags |= HIST_NAME_FLAG;
+	if ((st = db_stmt(db, ST_HCHANGE_INSERT)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, (int64_t)gen);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+	if (subject >= 0)
+		sqlite3_bind_int64(st, 4, subject);
+	sqlite3_bind_int(st, 5, (int)flags);
+	if (!deleted) {
+		history_bind_value(st, 6, value, h->vlen);
+		sqlite3_bind_text(st, 7, perms, -1, SQLITE_STATIC);
+	}
+	if ((error = db_step_done(db, ST_HCHANGE_INSERT)) != 0)
+		return (error);
+	w->h.changes++;
+	w->h.bytes += history_change_size(h->pathlen - 1, h->vlen,
+	    deleted ? 0 : h->permslen - 1);
+	return (0);
+}
+
+/* Apply a commit: the durable tree, and the history unless the
+ * generation is not newer than the last (a daemon that lost count). */
+static int
+history_commit(struct db_writer *w, const struct wrec *r,
+    const unsigned char *p)
+{
+	struct db		*db = w->db;
+	struct hrec_change	 h;
+	sqlite3_stmt		*st;
+	const char		*path, *perms;
+	const void		*value;
+	uint64_t		 count, i;
+	bool			 hist = r->gen > w->h.last_gen;
+	int			 error;
+
+	memcpy(&count, p, sizeof count);
+	p += sizeof count;
+	if (!hist && w->old_gens++ == 0)
+		log_warn("%s: commit %llu is not newer than %llu: not in the "
+		    "history", db->path, (unsigned long long)r->gen,
+		    (unsigned long long)w->h.last_gen);
+	if (hist) {
+		if ((st = db_stmt(db, ST_HCOMMIT_INSERT)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, (int64_t)r->gen);
+		sqlite3_bind_int64(st, 2, (int64_t)r->ns);
+		sqlite3_bind_int64(st, 3, r->pad);
+		sqlite3_bind_int(st, 4, r->inc != 0);
+		if ((error = db_step_done(db, ST_HCOMMIT_INSERT)) != 0)
+			return (error);
+		w->h.commits++;
+		w->h.bytes += HCOMMIT_BYTES;
+		w->h.last_gen = r->gen;
+	}
+	for (i = 0; i < count; i++) {
+		memcpy(&h, p, sizeof h);
+		p += sizeof h;
+		path = (const char *)p;
+		value = p + h.pathlen;
+		perms = (const char *)p + h.pathlen + h.vlen;
+		p += h.pathlen + h.vlen + h.permslen;
+		if (w->nforget > 0 && !(h.flags & HREC_DELETED) &&
+		    history_perms_names(w, perms) &&
+		    (error = history_forget_flush(w)) != 0)
+			return (error);
+		if ((error = history_node(w, r->gen, &h, path, value,
+		    perms)) != 0)
+			return (error);
+		if (hist && (error = history_change(w, r->gen, (int64_t)i, &h,
+		    path, value, perms)) != 0)
+			return (error);
+	}
+	return (0);
+}
+
+/* Apply a domain, watch or meta record. */
+static int
+history_record(struct db_writer *w, const struct wrec *r,
+    const unsigned char *p)
+{
+	struct db		*db = w->db;
+	struct db_domain	 d;
+	struct hrec_watch	 hw;
+	struct hrec_meta	 hm;
+	sqlite3_stmt		*st;
+	enum db_stmt		 which;
+	int			 error;
+
+	switch (r->type) {
+	case WREC_DOMAIN_PUT:
+		memcpy(&d, p, sizeof d);
+		if ((st = db_stmt(db, ST_DOMAIN_PUT)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, d.domid);
+		sqlite3_bind_int64(st, 2, (int64_t)d.mfn);
+		sqlite3_bind_int64(st, 3, d.port);
+		sqlite3_bind_int64(st, 4, d.target);
+		sqlite3_bind_int64(st, 5, d.features);
+		return (db_step_done(db, ST_DOMAIN_PUT));
+	case WREC_DOMAIN_DEL:
+		if ((st = db_stmt(db, ST_DOMAIN_DEL)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, r->inc);
+		if ((error = db_step_done(db, ST_DOMAIN_DEL)) != 0)
+			return (error);
+		if ((st = db_stmt(db, ST_WATCH_DEL_DOMAIN)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, r->inc);
+		return (db_step_done(db, ST_WATCH_DEL_DOMAIN));
+	case WREC_WATCH_PUT:
+	case WREC_WATCH_DEL:
+		memcpy(&hw, p, sizeof hw);
+		p += sizeof hw;
+		which = r->type == WREC_WATCH_PUT ? ST_WATCH_PUT : ST_WATCH_DEL;
+		if ((st = db_stmt(db, which)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, r->inc);
+		sqlite3_bind_text(st, 2, (const char *)p, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, (const char *)p + hw.pathlen, -1,
+		    SQLITE_STATIC);
+		if (which == ST_WATCH_PUT)
+			sqlite3_bind_int64(st, 4, hw.depth);
+		return (db_step_done(db, which));
+	case WREC_META_PUT:
+		memcpy(&hm, p, sizeof hm);
+		p += sizeof hm;
+		which = hm.vlen > 0 ? ST_META_PUT : ST_META_DEL;
+		if ((st = db_stmt(db, which)) == NULL)
+			return (-EIO);
+		sqlite3_bind_text(st, 1, (const char *)p, -1, SQLITE_STATIC);
+		if (hm.vlen > 0)
+			sqlite3_bind_text(st, 2, (const char *)p + hm.keylen,
+			    -1, SQLITE_STATIC);
+		return (db_step_done(db, which));
+	}
+	log_fatal("%s: unknown store record %u", __func__, r->type);
+}
+
+/* Apply the store records taken since the last commit, in order (in the
+ * writer's open transaction). */
+int
+history_apply(struct db_writer *w)
+{
+	struct wrec	 r;
+	size_t		 at;
+	int		 error = 0;
+
+	for (at = 0; at < w->hq.len && error == 0; ) {
+		memcpy(&r, w->hq.buf + at, sizeof r);
+		at += sizeof r;
+		switch (r.type) {
+		case WREC_COMMIT:
+			error = history_commit(w, &r, w->hq.buf + at);
+			break;
+		case WREC_FORGET:
+			history_forget_add(w, (uint32_t)r.inc);
+			break;
+		default:
+			if (w->nforget > 0)
+				error = history_forget_flush(w);
+			if (error == 0)
+				error = history_record(w, &r, w->hq.buf + at);
+			break;
+		}
+		at += history_pad(r.len);
+	}
+	if (error == 0)
+		error = history_forget_flush(w);
+	w->nforget = 0;
+	return (error);
+}
+
+/* Append a varint to a growing buffer. */
+static void
+history_put_varint(unsigned char **buf, size_t *len, size_t *cap,
+    uint64_t v)
+{
+	if (*len + 10 > *cap) {
+		*cap = *cap * 2 + 64;
+		*buf = xrealloc(*buf, *cap);
+	}
+	while (v >= 0x80) {
+		(*buf)[(*len)++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	(*buf)[(*len)++] = (unsigned char)v;
+}
+
+/* Append bytes to a growing buffer. */
+static void
+history_put(unsigned char **buf, size_t *len, size_t *cap, const void *p,
+    size_t n)
+{
+	if (*len + n > *cap) {
+		while (*len + n > *cap)
+			*cap = *cap * 2 + 64;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (n > 0)
+		memcpy(*buf + *len, p, n);
+	*len += n;
+}
+
+/* Compress what is in the input buffer into out (streaming). */
+static int
+history_snap_flush(ZSTD_CCtx *zc, unsigned char *in, size_t *inlen,
+    unsigned char **out, size_t *outlen, size_t *outcap, int end)
+{
+	ZSTD_inBuffer	 ib = { in, *inlen, 0 };
+	ZSTD_outBuffer	 ob;
+	size_t		 left;
+
+	do {
+		if (*outcap - *outlen < ZSTD_CStreamOutSize()) {
+			*outcap = *outcap * 2 + ZSTD_CStreamOutSize();
+			*out = xrealloc(*out, *outcap);
+		}
+		ob.dst = *out;
+		ob.size = *outcap;
+		ob.pos = *outlen;
+		left = ZSTD_compressStream2(zc, &ob, &ib, end ? ZSTD_e_end :
+		    ZSTD_e_continue);
+		*outlen = ob.pos;
+		if (ZSTD_isError(left)) {
+			log_error("snapshot: %s", ZSTD_getErrorName(left));
+			return (-EIO);
+		}
+	} while (ib.pos < ib.size || (end && left != 0));
+	*inlen = 0;
+	return (0);
+}
+
+/*
+ * Store a snapshot of the durable tree as of the last commit (in the
+ * open transaction): per node in creation order, varints of the path's
+ * length, the path, the value's length, the value, the perms' length,
+ * the perms and the node's generation; one zstd frame.
+ */
+static int
+history_snapshot(struct db_writer *w)
+{
+	struct db	*db = w->db;
+	sqlite3_stmt	*st;
+	ZSTD_CCtx	*zc;
+	unsigned char	*in = NULL, *out = NULL;
+	size_t		 inlen = 0, incap = 0, outlen = 0, outcap = 0, n;
+	uint64_t	 nodes = 0, raw = 0, t0 = w->clock_ns;
+	const void	*p;
+	int		 rc, error = 0;
+
+	if ((zc = ZSTD_createCCtx()) == NULL)
+		return (-ENOMEM);
+	ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, w->cfg.level);
+	if ((st = db_stmt(db, ST_NODE_ALL)) == NULL) {
+		ZSTD_freeCCtx(zc);
+		return (-EIO);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0) {
+		for (int col = 0; col < 3; col++) {
+			p = col == 1 ? sqlite3_column_blob(st, col) :
+			    sqlite3_column_text(st, col);
+			n = (size_t)sqlite3_column_bytes(st, col);
+			history_put_varint(&in, &inlen, &incap, n);
+			history_put(&in, &inlen, &incap, p, n);
+		}
+		history_put_varint(&in, &inlen, &incap,
+		    (uint64_t)sqlite3_column_int64(st, 3));
+		nodes++;
+		if (inlen >= SNAP_IN_BYTES) {
+			raw += inlen;
+			error = history_snap_flush(zc, in, &inlen, &out,
+			    &outlen, &outcap, 0);
+		}
+	}
+	sqlite3_reset(st);
+	if (error == 0 && rc != SQLITE_DONE)
+		error = -db_errno(rc);
+	raw += inlen;
+	if (error == 0)
+		error = history_snap_flush(zc, in, &inlen, &out, &outlen,
+		    &outcap, 1);
+	ZSTD_freeCCtx(zc);
+	free(in);
+	if (error == 0 && (st = db_stmt(db, ST_SNAP_INSERT)) == NULL)
+		error = -EIO;
+	if (error == 0) {
+		sqlite3_bind_int64(st, 1, (int64_t)w->h.last_gen);
+		sqlite3_bind_int64(st, 2, (int64_t)t0);
+		sqlite3_bind_int64(st, 3, (int64_t)nodes);
+		sqlite3_bind_int64(st, 4, (int64_t)raw);
+		sqlite3_bind_blob(st, 5, out, (int)outlen, SQLITE_STATIC);
+		error = db_step_done(db, ST_SNAP_INSERT);
+	}
+	free(out);
+	if (error != 0)
+		return (error);
+	w->h.snapshots++;
+	w->h.bytes += HSNAPSHOT_BYTES + outlen;
+	w->h.snapshot_gen = w->h.last_gen;
+	log_debug("%s: snapshot at generation %llu: %llu nodes, %zu bytes",
+	    db->path, (unsigned long long)w->h.last_gen,
+	    (unsigned long long)nodes, outlen);
+	return (0);
+}
+
+/* Write the running totals and marks (in the open transaction). */
+static int
+history_save(struct db_writer *w)
+{
+	const struct hstate	*h = &w->h;
+	sqlite3_stmt		*st;
+
+	if ((st = db_stmt(w->db, ST_HSTATE_SAVE)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, (int64_t)h->last_gen);
+	sqlite3_bind_int64(st, 2, (int64_t)h->bytes);
+	sqlite3_bind_int64(st, 3, (int64_t)h->commits);
+	sqlite3_bind_int64(st, 4, (int64_t)h->changes);
+	sqlite3_bind_int64(st, 5, (int64_t)h->snapshots);
+	sqlite3_bind_int64(st, 6, (int64_t)h->thin_min);
+	sqlite3_bind_int64(st, 7, (int64_t)h->thin_hour);
+	sqlite3_bind_int64(st, 8, (int64_t)h->dropped_gen);
+	sqlite3_bind_int64(st, 9, (int64_t)h->snapshot_ns);
+	sqlite3_bind_int64(st, 10, (int64_t)h->snapshot_gen);
+	return (db_step_done(w->db, ST_HSTATE_SAVE));
+}
+
+/*
+ * The history's upkeep at the end of a transaction: a snapshot when one
+ * is due (snapshot_interval_s of the writer's clock since the last, and
+ * commits since), thinning once per second of that clock, the byte
+ * budget, and the totals written.
+ */
+int
+history_maintain(struct db_writer *w)
+{
+	uint64_t	ival = w->cfg.snapshot_interval_s * NS_PER_S;
+	int		error, changed = w->hq.len > 0;
+
+	if (w->h.snapshot_ns == 0)	/* a new history: its interval */
+		w->h.snapshot_ns = w->clock_ns;
+	else if (w->clock_ns >= w->h.snapshot_ns + ival) {
+		if (w->h.last_gen != w->h.snapshot_gen &&
+		    (error = history_snapshot(w)) != 0)
+			return (error);
+		w->h.snapshot_ns = w->clock_ns;
+		changed = 1;
+	}
+	if (w->thinned_at == 0 || w->clock_ns >= w->thinned_at + HIST_THIN_NS) {
+		w->thinned_at = w->clock_ns;
+		if ((error = hthin_run(w)) != 0)
+			return (error);
+		changed = 1;
+	}
+	if (w->h.bytes > w->cfg.history_max_bytes) {
+		if ((error = hthin_budget(w)) != 0)
+			return (error);
+		changed = 1;
+	}
+	return (changed ? history_save(w) : 0);
+}
+
+/* After a transaction: its store records are done, or kept for the
+ * next one (a failure; not beyond HIST_RETRY_MAX, and not before half a
+ * flush_ms, so a failing disk is not hammered). */
+void
+history_done(struct db_writer *w, int error, uint64_t now)
+{
+	if (error == 0) {
+		w->hq.len = 0;
+		return;
+	}
+	if (w->hq.len > HIST_RETRY_MAX) {
+		log_error("%s: %zu bytes of store records lost: the durable "
+		    "store is behind the daemon's", w->db->path, w->hq.len);
+		w->hq.len = 0;
+		return;
+	}
+	w->hq.start = now;
+}
+
+/* Reload the committed totals and marks; 0 or -errno. */
+int
+history_reload(struct db_writer *w)
+{
+	struct hstate	*h = &w->h;
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	w->nforget = 0;
+	if ((st = db_stmt(w->db, ST_HSTATE_LOAD)) == NULL)
+		return (-EIO);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		h->last_gen = (uint64_t)sqlite3_column_int64(st, 0);
+		h->bytes = (uint64_t)sqlite3_column_int64(st, 1);
+		h->commits = (uint64_t)sqlite3_column_int64(st, 2);
+		h->changes = (uint64_t)sqlite3_column_int64(st, 3);
+		h->snapshots = (uint64_t)sqlite3_column_int64(st, 4);
+		h->thin_min = (uint64_t)sqlite3_column_int64(st, 5);
+		h->thin_hour = (uint64_t)sqlite3_column_int64(st, 6);
+		h->dropped_gen = (uint64_t)sqlite3_column_int64(st, 7);
+		h->snapshot_ns = (uint64_t)sqlite3_column_int64(st, 8);
+		h->snapshot_gen = (uint64_t)sqlite3_column_int64(st, 9);
+	}
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW ? 0 : -EIO);
+}
+
+/* Set the store's side of a writer up: its SQL functions, its totals. */
+int
+history_start(struct db_writer *w, char *err, size_t errlen)
+{
+	struct db	*db = w->db;
+	int		 rc;
+
+	rc = sqlite3_create_function(db->sql, "xsc_perms_names", 1,
+	    SQLITE_UTF8, w, history_sql_names, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db->sql, "xsc_perms_forget", 1,
+		    SQLITE_UTF8, w, history_sql_forget, NULL, NULL);
+	if (rc != SQLITE_OK || history_reload(w) != 0) {
+		db_errf(err, errlen, "%s: cannot load the history's state: %s",
+		    db->path, sqlite3_errmsg(db->sql));
+		return (-EIO);
+	}
+	return (0);
+}
+
+/* Free the store's side of a writer. */
+void
+history_stop(struct db_writer *w)
+{
+	if (w->hq.len > 0)
+		log_error("%s: %zu bytes of store records not committed",
+		    w->db->path, w->hq.len);
+	free(w->hq.buf);
+	free(w->forget);
+	memset(&w->hq, 0, sizeof w->hq);
+	w->forget = NULL;
+	w->nforget = w->capforget = 0;
+}
+
+/* Run a load query, handing each row to fn; stops at fn's non-zero. */
+static int
+history_load_rows(struct db *rd, const char *sql,
+    int (*fn)(sqlite3_stmt *, const struct db_load_ops *, void *),
+    const struct db_load_ops *ops, void *arg)
+{
+	sqlite3_stmt	*st;
+	int		 rc, ret = 0;
+
+	if ((rc = sqlite3_prepare_v2(rd->sql, sql, -1, &st, NULL)) !=
+	    SQLITE_OK) {
+		log_error("%s: %s", rd->path, sqlite3_errmsg(rd->sql));
+		return (-db_errno(rc));
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((ret = fn(st, ops, arg)) != 0)
+			break;
+	}
+	if (ret == 0 && rc != SQLITE_DONE) {
+		log_error("%s: %s", rd->path, sqlite3_errmsg(rd->sql));
+		ret = -db_errno(rc);
+	}
+	sqlite3_finalize(st);
+	return (ret);
+}
+
+/* A node row for db_store_load. */
+static int
+history_load_node(sqlite3_stmt *st, const struct db_load_ops *ops, void *arg)
+{
+	const void	*v = sqlite3_column_blob(st, 1);
+	const char	*perms = (const char *)sqlite3_column_text(st, 2);
+
+	if (ops->node == NULL)
+		return (0);
+	return (ops->node((const char *)sqlite3_column_text(st, 0),
+	    v != NULL ? v : "", (uint32_t)sqlite3_column_bytes(st, 1),
+	    perms != NULL ? perms : "", (uint64_t)sqlite3_column_int64(st, 3),
+	    arg));
+}
+
+/* A domain row for db_store_load. */
+static int
+history_load_domain(sqlite3_stmt *st, const struct db_load_ops *ops,
+    void *arg)
+{
+	struct db_domain	d;
+
+	if (ops->domain == NULL)
+		return (0);
+	d.domid = (uint32_t)sqlite3_column_int64(st, 0);
+	d.mfn = (uint64_t)sqlite3_column_int64(st, 1);
+	d.port = (uint32_t)sqlite3_column_int64(st, 2);
+	d.target = (uint32_t)sqlite3_column_int64(st, 3);
+	d.features = (uint32_t)sqlite3_column_int64(st, 4);
+	return (ops->domain(&d, arg));
+}
+
+/* A watch row for db_store_load. */
+static int
+history_load_watch(sqlite3_stmt *st, const struct db_load_ops *ops,
+    void *arg)
+{
+	struct db_watch	wa;
+
+	if (ops->watch == NULL)
+		return (0);
+	wa.domid = (uint32_t)sqlite3_column_int64(st, 0);
+	wa.path = (const char *)sqlite3_column_text(st, 1);
+	wa.token = (const char *)sqlite3_column_text(st, 2);
+	wa.depth = (uint32_t)sqlite3_column_int64(st, 3);
+	return (ops->watch(&wa, arg));
+}
+
+/* A meta row for db_store_load. */
+static int
+history_load_meta(sqlite3_stmt *st, const struct db_load_ops *ops, void *arg)
+{
+	if (ops->meta == NULL)
+		return (0);
+	return (ops->meta((const char *)sqlite3_column_text(st, 0),
+	    (const char *)sqlite3_column_text(st, 1), arg));
+}
+
+/*
+ * Restart: the durable store, read through a connection of its own
+ * (the writer thread owns the writer's), each table in one ordered
+ * SELECT. Blocks; called before any other writer call.
+ */
+int
+db_store_load(struct db *db, const struct db_load_ops *ops, void *arg,
+    uint64_t *gen)
+{
+	struct db	*rd;
+	sqlite3_stmt	*st;
+	char		 err[256];
+	int		 ret, rc;
+
+	*gen = 0;
+	if (db->w == NULL)
+		return (-EINVAL);
+	if ((rd = db_open_common(db->path, false, err, sizeof err)) == NULL) {
+		log_error("%s", err);
+		return (-errno);
+	}
+	ret = sqlite3_exec(rd->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ?
+	    0 : -EIO;
+	if (ret == 0 && (st = db_stmt(rd, ST_HSTATE_LOAD)) != NULL) {
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			*gen = (uint64_t)sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	if (ret == 0)
+		ret = history_load_rows(rd, "SELECT path, value, perms, gen"
+		    " FROM node ORDER BY id", history_load_node, ops, arg);
+	if (ret == 0)
+		ret = history_load_rows(rd, "SELECT domid, mfn, port, target,"
+		    " features FROM domain ORDER BY domid", history_load_domain,
+		    ops, arg);
+	if (ret == 0)
+		ret = history_load_rows(rd, "SELECT domid, path, token, depth"
+		    " FROM watch ORDER BY domid, rowid", history_load_watch, ops,
+		    arg);
+	if (ret == 0)
+		ret = history_load_rows(rd, "SELECT key, value FROM meta"
+		    " ORDER BY key", history_load_meta, ops, arg);
+	sqlite3_exec(rd->sql, "COMMIT", NULL, NULL, NULL);
+	db_close_common(rd);
+	return (ret);
+}

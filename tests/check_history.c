@@ -1,0 +1,757 @@
+/*
+ * Unit tests for the durable store and its history (db/history.c,
+ * db/hthin.c, db/hreader.c), through db.h only: scripted commits read
+ * back through db_history and db_tree_at, db_store_load after a close,
+ * thinning per band with explicit times, the byte budget, the subject
+ * rule, db_set_limits. The writer's clock is the newest time it was
+ * given, so nothing here sleeps.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+
+#define S		1000000000ULL
+#define T0		(472222ULL * 3600 * S)	/* on an hour boundary */
+
+static char	dir[64];
+static char	path[128];
+
+/* What a callback collected: lines of text. */
+struct lines {
+	char	buf[16384];
+	size_t	len;
+	int	n;
+};
+
+/* Fresh directory and database path for a test. */
+static void
+setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/check_history.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/console.db", dir);
+	log_open(stderr, LOG_LEVEL_WARN);
+}
+
+/* Remove the test's directory. */
+static void
+teardown(void)
+{
+	char	cmd[160];
+
+	if (getenv("XSC_KEEP") != NULL)
+		return;
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+/* Open a writer with this configuration (path filled in). */
+static struct db *
+open_writer(struct db_config *cfg)
+{
+	struct db	*db;
+	char		 err[256];
+
+	cfg->path = path;
+	if ((db = db_open_writer(cfg, err, sizeof err)) == NULL)
+		ck_abort_msg("db_open_writer: %s", err);
+	return (db);
+}
+
+/* Open a writer with the defaults. */
+static struct db *
+open_default(void)
+{
+	struct db_config	cfg;
+
+	db_config_defaults(&cfg);
+	return (open_writer(&cfg));
+}
+
+/* Open a reader. */
+static struct db *
+open_reader(void)
+{
+	struct db	*db;
+	char		 err[256];
+
+	if ((db = db_open_reader(path, err, sizeof err)) == NULL)
+		ck_abort_msg("db_open_reader: %s", err);
+	return (db);
+}
+
+/* Add a line to a collection. */
+static void
+lines_add(struct lines *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void
+lines_add(struct lines *l, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof l->buf - l->len, fmt, ap);
+	va_end(ap);
+	ck_assert_int_lt(l->len + (size_t)n + 1, sizeof l->buf);
+	l->len += (size_t)n;
+	l->buf[l->len++] = '\n';
+	l->buf[l->len] = '\0';
+	l->n++;
+}
+
+/* A change as a line: "gen path=value perms [c|d] [old]". */
+static int
+collect_change(const struct db_hchange *c, void *arg)
+{
+	struct lines	*l = arg;
+	char		 old[128] = "";
+
+	if (c->old_known && c->old_exists)
+		snprintf(old, sizeof old, " old=%.*s", (int)c->old_vlen,
+		    (const char *)c->old_value);
+	else if (c->old_known)
+		snprintf(old, sizeof old, " old=gone");
+	if (c->deleted)
+		lines_add(l, "%llu %s del%s%s", (unsigned long long)c->gen,
+		    c->path, c->in_txn ? " txn" : "", old);
+	else
+		lines_add(l, "%llu %s=%.*s %s%s%s%s", (unsigned long long)c->gen,
+		    c->path, (int)c->vlen, (const char *)c->value, c->perms,
+		    c->created ? " new" : "", c->in_txn ? " txn" : "", old);
+	return (0);
+}
+
+/* A node as a line: "path=value perms". */
+static int
+collect_node(const char *p, const void *v, uint32_t vlen, const char *perms,
+    uint64_t gen, void *arg)
+{
+	(void)gen;
+	lines_add(arg, "%s=%.*s %s", p, (int)vlen, (const char *)v, perms);
+	return (0);
+}
+
+/* Query the history into lines. */
+static void
+history(struct db *rd, const struct db_hquery *q, struct lines *l)
+{
+	memset(l, 0, sizeof *l);
+	ck_assert_int_eq(db_history(rd, q, collect_change, l), 0);
+}
+
+/* The tree at gen below root, as lines. */
+static int
+tree_at(struct db *rd, uint64_t gen, const char *root, struct lines *l)
+{
+	memset(l, 0, sizeof *l);
+	return (db_tree_at(rd, gen, root, collect_node, l));
+}
+
+/* A query of everything. */
+static struct db_hquery
+query_all(void)
+{
+	struct db_hquery	q;
+
+	memset(&q, 0, sizeof q);
+	q.subject = -1;
+	return (q);
+}
+
+/* One change to a commit. */
+#define SET(p, v, pm)	{ (p), false, false, (v), sizeof(v) - 1, (pm) }
+#define NEW(p, v, pm)	{ (p), false, true, (v), sizeof(v) - 1, (pm) }
+#define DEL(p)		{ (p), true, false, NULL, 0, NULL }
+#define COMMIT(db, gen, t, txn, ...) do {				\
+	struct db_change _c[] = { __VA_ARGS__ };			\
+	db_commit((db), (gen), (t), 0, (txn), _c,			\
+	    sizeof _c / sizeof _c[0]);					\
+} while (0)
+
+/* The scripted store of test_script, written through db, gens 1..6. */
+static void
+script(struct db *db)
+{
+	struct db_domain	d = { 5, 0x1234, 7, UINT32_MAX, 1 };
+	struct db_watch		wa = { 5, "/local/domain/5", "tok", 0 };
+	struct db_watch		wb = { 5, "@releaseDomain", "rel", 1 };
+
+	COMMIT(db, 1, T0 + 1 * S, false,
+	    NEW("/local", "", "n0"),
+	    NEW("/local/domain", "", "n0"),
+	    NEW("/local/domain/5", "", "n0,r5"),
+	    NEW("/local/domain/5/name", "vm5", "n0,r5"));
+	db_domain_put(db, &d);
+	db_watch_put(db, &wa);
+	db_watch_put(db, &wb);
+	COMMIT(db, 2, T0 + 2 * S, true,
+	    SET("/local/domain/5/name", "web", "n0,r5"),
+	    NEW("/local/domain/5/device", "", "n5"));
+	COMMIT(db, 3, T0 + 3 * S, false,
+	    NEW("/local/domain/0", "", "n0"),
+	    NEW("/local/domain/0/backend", "", "n0"),
+	    NEW("/local/domain/0/backend/vif", "", "n0"),
+	    NEW("/local/domain/0/backend/vif/5", "", "n0,r5"),
+	    NEW("/local/domain/0/backend/vif/5/0", "1", "n0,b5,r7"),
+	    NEW("/vm", "", "n0"));
+	db_meta_put(db, "boot", "1");
+	db_meta_put(db, "gone", "x");
+	db_meta_put(db, "gone", NULL);
+	/* The name is deleted and made again: it goes last. */
+	COMMIT(db, 4, T0 + 4 * S, false,
+	    NEW("/local/domain/5/name", "web", "n5"),
+	    SET("/local/domain/0/backend/vif/5/0", "4", "n0,b5,r7"));
+	db_watch_del(db, &wb);
+	/* The domain goes: its home with every node below. */
+	COMMIT(db, 5, T0 + 5 * S, false,
+	    DEL("/local/domain/5/device"),
+	    DEL("/local/domain/5/name"),
+	    DEL("/local/domain/5"));
+	db_perms_forget(db, 5, 5);
+	db_domain_del(db, 5);
+	COMMIT(db, 6, T0 + 6 * S, false,
+	    NEW("/vm/x", "y", "n5,r5"));
+}
+
+/* The tree after gen 6, as db_tree_at and db_store_load give it. */
+static const char *tree6 =
+	"/local= n0\n"
+	"/local/domain= n0\n"
+	"/local/domain/0= n0\n"
+	"/local/domain/0/backend= n0\n"
+	"/local/domain/0/backend/vif= n0\n"
+	"/local/domain/0/backend/vif/5= n0\n"
+	"/local/domain/0/backend/vif/5/0=4 n0,r7\n"
+	"/vm= n0\n"
+	"/vm/x=y n5,r5\n";
+
+/* A scripted sequence of commits read back exactly. */
+START_TEST(test_script)
+{
+	struct db		*db = open_default(), *rd;
+	struct db_hquery	 q = query_all();
+	struct db_hinfo		 info;
+	struct lines		 l;
+	uint32_t		*ids;
+	uint64_t		*ns, gen;
+	size_t			 n;
+
+	script(db);
+	db_flush(db);
+	rd = open_reader();
+
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf,
+	    "1 /local= n0 new\n"
+	    "1 /local/domain= n0 new\n"
+	    "1 /local/domain/5= n0,r5 new\n"
+	    "1 /local/domain/5/name=vm5 n0,r5 new\n"
+	    "2 /local/domain/5/name=web n0,r5 txn\n"
+	    "2 /local/domain/5/device= n5 new txn\n"
+	    "3 /local/domain/0= n0 new\n"
+	    "3 /local/domain/0/backend= n0 new\n"
+	    "3 /local/domain/0/backend/vif= n0 new\n"
+	    "3 /local/domain/0/backend/vif/5= n0,r5 new\n"
+	    "3 /local/domain/0/backend/vif/5/0=1 n0,b5,r7 new\n"
+	    "3 /vm= n0 new\n"
+	    "4 /local/domain/5/name=web n5 new\n"
+	    "4 /local/domain/0/backend/vif/5/0=4 n0,b5,r7\n"
+	    "5 /local/domain/5/device del\n"
+	    "5 /local/domain/5/name del\n"
+	    "5 /local/domain/5 del\n"
+	    "6 /vm/x=y n5,r5 new\n");
+
+	/* Subject 5: its home and the backend serving it. */
+	q.subject = 5;
+	q.with_old = true;
+	q.gen_min = 2;
+	q.gen_max = 5;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf,
+	    "2 /local/domain/5/name=web n0,r5 txn old=vm5\n"
+	    "2 /local/domain/5/device= n5 new txn\n"
+	    "3 /local/domain/0/backend/vif/5= n0,r5 new\n"
+	    "3 /local/domain/0/backend/vif/5/0=1 n0,b5,r7 new\n"
+	    "4 /local/domain/5/name=web n5 new old=web\n"
+	    "4 /local/domain/0/backend/vif/5/0=4 n0,b5,r7 old=1\n"
+	    "5 /local/domain/5/device del old=\n"
+	    "5 /local/domain/5/name del old=web\n"
+	    "5 /local/domain/5 del old=\n");
+
+	/* A path exactly, newest first, limited; a subtree; times. */
+	q = query_all();
+	q.path = "/local/domain/5/name";
+	q.newest_first = true;
+	q.limit = 2;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf, "5 /local/domain/5/name del\n"
+	    "4 /local/domain/5/name=web n5 new\n");
+	q = query_all();
+	q.path = "/local/domain/0/backend";
+	q.subtree = true;
+	q.ns_min = T0 + 3 * S;
+	q.ns_max = T0 + 3 * S;
+	history(rd, &q, &l);
+	ck_assert_int_eq(l.n, 4);
+	q.path = "/local/domain/5/name";
+	q.subtree = false;
+	q.ns_min = T0 + 1 * S + 1;
+	q.ns_max = T0 + 4 * S;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf, "2 /local/domain/5/name=web n0,r5 txn\n"
+	    "4 /local/domain/5/name=web n5 new\n");
+	q.path = "/local/domain/5/nam";	/* not a prefix match */
+	history(rd, &q, &l);
+	ck_assert_int_eq(l.n, 0);
+
+	/* The tree at each generation. */
+	ck_assert_int_eq(tree_at(rd, 0, "/", &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert_int_eq(tree_at(rd, 2, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/local= n0\n/local/domain= n0\n"
+	    "/local/domain/5= n0,r5\n/local/domain/5/name=web n0,r5\n"
+	    "/local/domain/5/device= n5\n");
+	ck_assert_int_eq(tree_at(rd, 4, "/local/domain/5", &l), 0);
+	ck_assert_str_eq(l.buf, "/local/domain/5= n0,r5\n"
+	    "/local/domain/5/device= n5\n/local/domain/5/name=web n5\n");
+	/* perms_forget is not a commit: the history has b5 still. */
+	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
+
+	ck_assert_int_eq(db_gen_at(rd, T0 + 3 * S + 5, &gen), 0);
+	ck_assert_uint_eq(gen, 3);
+	ck_assert_int_eq(db_gen_at(rd, T0, &gen), -ERANGE);
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.first_gen, 1);
+	ck_assert_uint_eq(info.last_gen, 6);
+	ck_assert_uint_eq(info.first_ns, T0 + S);
+	ck_assert_uint_eq(info.last_ns, T0 + 6 * S);
+	ck_assert_uint_eq(info.commits, 6);
+	ck_assert_uint_eq(info.changes, 18);
+	ck_assert_uint_eq(info.full_from_gen, 1);
+	ck_assert_uint_ge(info.snapshots, 1);
+
+	ck_assert_int_eq(db_domids_named(rd, "web", &ids, &ns, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ids[0], 5);
+	ck_assert_uint_eq(ns[0], T0 + 5 * S);	/* when it went */
+	free(ids);
+	free(ns);
+	ck_assert_int_eq(db_domids_named(rd, "nobody", &ids, &ns, &n), 0);
+	ck_assert_uint_eq(n, 0);
+	free(ids);
+	free(ns);
+	db_close(rd);
+	db_close(db);
+}
+END_TEST
+
+/* What db_store_load gave. */
+struct loaded {
+	struct lines	 nodes, rest;
+};
+
+/* db_store_load callbacks. */
+static int
+load_node(const char *p, const void *v, uint32_t vlen, const char *perms,
+    uint64_t gen, void *arg)
+{
+	return (collect_node(p, v, vlen, perms, gen,
+	    &((struct loaded *)arg)->nodes));
+}
+
+static int
+load_domain(const struct db_domain *d, void *arg)
+{
+	lines_add(&((struct loaded *)arg)->rest, "domain %u %llx %u %u %u",
+	    d->domid, (unsigned long long)d->mfn, d->port, d->target,
+	    d->features);
+	return (0);
+}
+
+static int
+load_watch(const struct db_watch *wa, void *arg)
+{
+	lines_add(&((struct loaded *)arg)->rest, "watch %u %s %s %u",
+	    wa->domid, wa->path, wa->token, wa->depth);
+	return (0);
+}
+
+static int
+load_meta(const char *k, const char *v, void *arg)
+{
+	lines_add(&((struct loaded *)arg)->rest, "meta %s=%s", k, v);
+	return (0);
+}
+
+static const struct db_load_ops load_ops = {
+	load_node, load_domain, load_watch, load_meta
+};
+
+/* After a close and a reopen: the tree (order included), the domains,
+ * watches and meta, the generation; the history goes on. */
+START_TEST(test_reload)
+{
+	struct db_domain	 d = { 9, 0x99, 3, 0, 0 };
+	struct db_watch		 wa = { 9, "/a", "t", 2 };
+	struct db		*db = open_default(), *rd;
+	struct db_hquery	 q = query_all();
+	struct loaded		 ld;
+	struct lines		 l;
+	uint64_t		 gen = 99;
+
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 0);
+	ck_assert_int_eq(ld.nodes.n + ld.rest.n, 0);
+	script(db);
+	db_close(db);
+
+	db = open_default();
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 6);
+	ck_assert_str_eq(ld.nodes.buf, tree6);
+	ck_assert_str_eq(ld.rest.buf, "meta boot=1\n");
+	db_domain_put(db, &d);
+	db_watch_put(db, &wa);
+	COMMIT(db, 7, T0 + 7 * S, false, SET("/vm/x", "z", "n0"));
+	db_close(db);
+
+	db = open_default();
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 7);
+	ck_assert_ptr_nonnull(strstr(ld.nodes.buf, "/vm/x=z n0\n"));
+	ck_assert_str_eq(ld.rest.buf, "domain 9 99 3 0 0\n"
+	    "watch 9 /a t 2\nmeta boot=1\n");
+	db_close(db);
+
+	rd = open_reader();
+	q.gen_min = 6;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf, "6 /vm/x=y n5,r5 new\n7 /vm/x=z n0\n");
+	ck_assert_int_eq(tree_at(rd, 7, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=z n0\n");
+	db_close(rd);
+}
+END_TEST
+
+/* perms_forget: every list naming the domid edited, its ownership
+ * given to 0; a domid reused later in the same batch keeps its new
+ * entries. */
+START_TEST(test_perms_forget)
+{
+	struct db	*db = open_default();
+	struct loaded	 ld;
+	uint64_t	 gen;
+
+	COMMIT(db, 1, T0, false,
+	    NEW("/a", "", "n3,r3,b12,w3"),
+	    NEW("/b", "", "b12,r3"),
+	    NEW("/c", "", "n1,r2"));
+	db_perms_forget(db, 1, 3);
+	db_perms_forget(db, 1, 0);		/* never */
+	COMMIT(db, 2, T0 + 1, false, NEW("/d", "", "n3"));
+	db_close(db);
+	db = open_default();
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_str_eq(ld.nodes.buf, "/a= n0,b12\n/b= b12\n/c= n1,r2\n"
+	    "/d= n3\n");
+	db_close(db);
+}
+END_TEST
+
+/* Subjects: home paths, backend paths, others. */
+START_TEST(test_subject)
+{
+	struct db		*db = open_default(), *rd;
+	struct db_hquery	 q = query_all();
+	struct lines		 l;
+
+	COMMIT(db, 1, T0, false,
+	    NEW("/local/domain/7", "", "n0"),
+	    NEW("/local/domain/7/name", "a", "n0"),
+	    NEW("/local/domain/0/backend/vbd/7/51712/state", "4", "n0"),
+	    NEW("/local/domain/0/backend/vbd/7", "", "n0"),
+	    NEW("/local/domain/0/backend/vbd", "", "n0"),
+	    NEW("/local/domain/0/backend/vbd/x/1", "", "n0"),
+	    NEW("/local/domain/70", "", "n0"),
+	    NEW("/local/domain/7x/y", "", "n0"),
+	    NEW("/local/domain/4294967296", "", "n0"),
+	    NEW("/vm/7", "", "n0"),
+	    NEW("/tool/x", "", "n0"));
+	db_close(db);
+	rd = open_reader();
+	q.subject = 7;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf,
+	    "1 /local/domain/7= n0 new\n"
+	    "1 /local/domain/7/name=a n0 new\n"
+	    "1 /local/domain/0/backend/vbd/7/51712/state=4 n0 new\n"
+	    "1 /local/domain/0/backend/vbd/7= n0 new\n");
+	q.subject = 0;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf,
+	    "1 /local/domain/0/backend/vbd= n0 new\n"
+	    "1 /local/domain/0/backend/vbd/x/1= n0 new\n");
+	q.subject = 70;
+	history(rd, &q, &l);
+	ck_assert_int_eq(l.n, 1);
+	db_close(rd);
+}
+END_TEST
+
+/* The value of /a in each kept change, oldest first. */
+static void
+values_of(struct db *rd, const char *p, struct lines *l)
+{
+	struct db_hquery	q = query_all();
+
+	q.path = p;
+	history(rd, &q, l);
+}
+
+/*
+ * Thinning, per band, with explicit times: full band 600 s (and the
+ * newest 2 generations), minute band 1 h, hour band beyond. The clock
+ * ends at E = T0 + 3 h.
+ */
+START_TEST(test_thin_bands)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct db_hinfo		 info;
+	struct lines		 l;
+	uint64_t		 E = T0 + 3 * 3600 * S, M = E - 3000 * S;
+	uint64_t		 F = E - 300 * S;
+
+	db_config_defaults(&cfg);
+	cfg.history_full_s = 600;
+	cfg.history_full_commits = 2;
+	cfg.history_minute_s = 3600;
+	cfg.snapshot_interval_s = 1000000;
+	db = open_writer(&cfg);
+	/* Hour band (T0's hour): /a three times, /b once. */
+	COMMIT(db, 1, T0, false, NEW("/a", "h1", "n0"));
+	COMMIT(db, 2, T0 + 300 * S, false, NEW("/b", "hb", "n0"));
+	COMMIT(db, 3, T0 + 600 * S, false, SET("/a", "h2", "n0"));
+	COMMIT(db, 4, T0 + 1200 * S, false, SET("/a", "h3", "n0"));
+	/* The next hour: one change, alone in its bucket. */
+	COMMIT(db, 5, T0 + 3700 * S, false, SET("/a", "h4", "n0"));
+	/* Minute band: two in one minute (M is on a minute), one in the
+	 * next minute. */
+	COMMIT(db, 6, M, false, SET("/a", "m1", "n0"));
+	COMMIT(db, 7, M + 30 * S, false, SET("/a", "m2", "n0"));
+	COMMIT(db, 8, M + 61 * S, false, SET("/a", "m3", "n0"));
+	/* Full band: two in one second. */
+	COMMIT(db, 9, F, false, SET("/a", "f1", "n0"));
+	COMMIT(db, 10, F, false, SET("/a", "f2", "n0"));
+	COMMIT(db, 11, E, false, NEW("/z", "", "n0"));
+	db_flush(db);
+
+	rd = open_reader();
+	values_of(rd, "/a", &l);
+	ck_assert_str_eq(l.buf,
+	    "4 /a=h3 n0 new\n"
+	    "5 /a=h4 n0\n"
+	    "7 /a=m2 n0\n"
+	    "8 /a=m3 n0\n"
+	    "9 /a=f1 n0\n"
+	    "10 /a=f2 n0\n");
+	values_of(rd, "/b", &l);
+	ck_assert_str_eq(l.buf, "2 /b=hb n0 new\n");
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.commits, 8);	/* 1, 3, 6 are gone */
+	ck_assert_uint_eq(info.changes, 8);
+	ck_assert_uint_eq(info.full_from_gen, 9);
+	/* The tree at the end of a thinned period has the values; /a's
+	 * creation is now in gen 4, after /b's. */
+	ck_assert_int_eq(tree_at(rd, 4, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/b=hb n0\n/a=h3 n0\n");
+	ck_assert_int_eq(tree_at(rd, 11, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/b=hb n0\n/a=f2 n0\n/z= n0\n");
+
+	/* Only the newest 2 generations whole now: f1 goes (same minute
+	 * as f2), and a second later m2, m3 and f2 are in the hour band
+	 * (minute band 0 s): E's hour holds m2, m3 and f2, f2 stays. */
+	cfg.history_full_s = 0;
+	cfg.history_minute_s = 0;
+	ck_assert_int_eq(db_set_limits(db, &cfg), 0);
+	COMMIT(db, 12, E + S, false, SET("/z", "1", "n0"));
+	db_flush(db);
+	values_of(rd, "/a", &l);
+	ck_assert_str_eq(l.buf, "4 /a=h3 n0 new\n5 /a=h4 n0\n"
+	    "10 /a=f2 n0\n");
+	db_close(rd);
+	db_close(db);
+}
+END_TEST
+
+/* A snapshot is taken once snapshot_interval_s of the clock passed;
+ * db_tree_at starts from it, or from an older one, the same. */
+START_TEST(test_snapshot)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct db_hinfo		 info;
+	struct lines		 l;
+
+	db_config_defaults(&cfg);
+	cfg.snapshot_interval_s = 10;
+	db = open_writer(&cfg);
+	COMMIT(db, 1, T0 + 1 * S, false, NEW("/a", "1", "n0"),
+	    NEW("/b", "1", "n0"));
+	COMMIT(db, 2, T0 + 2 * S, false, NEW("/a", "2", "n0"));
+	COMMIT(db, 3, T0 + 3 * S, false, SET("/b", "3", "n0,r1"));
+	db_flush(db);
+	COMMIT(db, 4, T0 + 100 * S, false, NEW("/c", "4", "n0"),
+	    SET("/a", "4", "n0"));
+	db_flush(db);		/* a snapshot at 4 */
+	COMMIT(db, 5, T0 + 101 * S, false, DEL("/b"));
+	COMMIT(db, 6, T0 + 102 * S, false, NEW("/b", "6", "n0"));
+	db_close(db);
+
+	rd = open_reader();
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.snapshots, 2);
+	ck_assert_int_eq(tree_at(rd, 3, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/b=3 n0,r1\n/a=2 n0\n");
+	ck_assert_int_eq(tree_at(rd, 4, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/b=3 n0,r1\n/a=4 n0\n/c=4 n0\n");
+	ck_assert_int_eq(tree_at(rd, 6, "/", &l), 0);
+	ck_assert_str_eq(l.buf, "/a=4 n0\n/c=4 n0\n/b=6 n0\n");
+	ck_assert_int_eq(tree_at(rd, 5, "/b", &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	ck_assert_int_eq(tree_at(rd, 99, "/c", &l), 0);
+	ck_assert_str_eq(l.buf, "/c=4 n0\n");
+	db_close(rd);
+}
+END_TEST
+
+/* The byte budget holds; what is left is the newest, whole. */
+START_TEST(test_budget)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct db_hinfo		 info;
+	struct db_hquery	 q = query_all();
+	struct lines		 l;
+	char			 value[200], p[32];
+	uint64_t		 g;
+
+	db_config_defaults(&cfg);
+	cfg.history_max_bytes = 64 << 10;
+	cfg.snapshot_interval_s = 1000000;
+	db = open_writer(&cfg);
+	memset(value, 'v', sizeof value);
+	for (g = 1; g <= 2000; g++) {
+		struct db_change	c = { p, false, g <= 10, value,
+		    sizeof value, "n0" };
+
+		snprintf(p, sizeof p, "/n%llu", (unsigned long long)(g % 10));
+		db_commit(db, g, T0 + g * S, 0, false, &c, 1);
+	}
+	db_close(db);
+	rd = open_reader();
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_le(info.bytes, 64 << 10);
+	ck_assert_uint_gt(info.bytes, 48 << 10);
+	ck_assert_uint_eq(info.last_gen, 2000);
+	ck_assert_uint_eq(info.commits, 2000 - info.first_gen + 1);
+	ck_assert_uint_eq(info.changes, info.commits);
+	/* Dropped history has no tree any more; the newest is whole. */
+	ck_assert_int_eq(tree_at(rd, 100, "/", &l), -ERANGE);
+	q.gen_min = 1991;
+	history(rd, &q, &l);
+	ck_assert_int_eq(l.n, 10);
+	db_close(rd);
+}
+END_TEST
+
+/* db_set_limits refuses nonsense and takes the rest. */
+START_TEST(test_limits)
+{
+	struct db_config	 cfg, bad;
+	struct db		*db = open_default(), *rd;
+
+	db_config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.history_full_s, 3600);
+	ck_assert_uint_eq(cfg.history_full_commits, 100000);
+	ck_assert_uint_eq(cfg.history_minute_s, 86400);
+	ck_assert_uint_eq(cfg.history_max_bytes, 256ULL << 20);
+	ck_assert_uint_eq(cfg.snapshot_interval_s, 3600);
+	ck_assert_int_eq(db_set_limits(db, &cfg), 0);
+	bad = cfg;
+	bad.flush_ms = 0;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad.flush_ms = 60001;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad = cfg;
+	bad.max_bytes = (1 << 20) - 1;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad = cfg;
+	bad.max_incarnation_bytes = 1000;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad = cfg;
+	bad.history_max_bytes = 0;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad = cfg;
+	bad.history_minute_s = bad.history_full_s - 1;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	bad = cfg;
+	bad.snapshot_interval_s = 0;
+	ck_assert_int_eq(db_set_limits(db, &bad), -EINVAL);
+	cfg.flush_ms = 60000;
+	cfg.max_bytes = 1 << 20;
+	ck_assert_int_eq(db_set_limits(db, &cfg), 0);
+	db_flush(db);
+	rd = open_reader();
+	ck_assert_int_eq(db_set_limits(rd, &cfg), -EINVAL);
+	db_close(rd);
+	db_close(db);
+}
+END_TEST
+
+/* The suite. */
+static Suite *
+history_suite(void)
+{
+	Suite	*s = suite_create("history");
+	TCase	*tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_script);
+	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_perms_forget);
+	tcase_add_test(tc, test_subject);
+	tcase_add_test(tc, test_thin_bands);
+	tcase_add_test(tc, test_snapshot);
+	tcase_add_test(tc, test_budget);
+	tcase_add_test(tc, test_limits);
+	suite_add_tcase(s, tc);
+	return (s);
+}
+
+int
+main(void)
+{
+	SRunner	*sr = srunner_create(history_suite());
+	int	 failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return (failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
+}
