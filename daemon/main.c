@@ -492,15 +492,6 @@ settings_register(struct settings *s, struct engines *en)
 	xsd_config_defaults(&x);
 	consoled_config_defaults(&c);
 	db_config_defaults(&d);
-	/* Until db_config_defaults fills in the history's (history branch):
-	 * the defaults db.h documents. */
-	if (d.history_max_bytes == 0) {
-		d.history_full_s = 3600;
-		d.history_full_commits = 100000;
-		d.history_minute_s = DAY;
-		d.history_max_bytes = 256 * MIB;
-		d.snapshot_interval_s = 3600;
-	}
 	const struct {
 		const char		*name;
 		uint64_t		 min, max, def;
