@@ -28,6 +28,9 @@ typedef void store_commit_cb(uint64_t gen, const struct actor *,
 		    bool in_txn, const struct store_change *, size_t, void *);
 
 struct xsd_quota;
+struct txn_log;
+
+#define STORE_TXN_LOG_MAX	(64 * 1024 * 1024)
 
 struct store {
 	struct tree	*tree;
@@ -39,6 +42,9 @@ struct store {
 	uint64_t	 conflicts;
 	store_commit_cb	*commit_cb;
 	void		*commit_arg;
+	struct txn_log	*txn_log;	/* undo log for snapshot reads */
+	size_t		 txn_log_max;	/* its bound in bytes */
+	uint64_t	 snapshots_lost; /* times the bound cut it */
 };
 
 /* A node as one request sees it. value and perms stay valid until the
