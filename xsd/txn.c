@@ -68,6 +68,7 @@ struct txn {
 	uint32_t		 nevents;
 	int32_t			 owned_delta;	/* nodes of the actor's
 						   domain made less deleted */
+	uint32_t		 culprit;	/* whose commit made it fail */
 };
 
 #define UNDO_NODE	0	/* the node before the commit */
@@ -81,6 +82,7 @@ struct txn_undo {
 	struct txn_upath	*up;
 	uint64_t		 gen;		/* the commit that changed it */
 	uint64_t		 node_gen;	/* the node's gen before it */
+	uint32_t		 domid;		/* who committed it */
 	size_t			 size;		/* bytes held */
 	int			 kind;		/* UNDO_* */
 	bool			 existed;	/* UNDO_NODE: the node before */
@@ -108,6 +110,8 @@ struct txn_log {
 	struct hmap		*index;		/* txn_upath by path */
 	TAILQ_HEAD(, txn_undo)	 recs;
 	TAILQ_HEAD(, txn)	 open;		/* oldest start first */
+	unsigned		 nopen;
+	uint32_t		 committer;	/* domid of the commit logged */
 	size_t			 bytes;
 	uint64_t		 horizon;	/* snapshots before it are lost */
 };
@@ -204,10 +208,14 @@ txn_log_bound(struct store *store)
 			txn_log_drop_first(log);
 		if (gen > log->horizon) {
 			log->horizon = gen;
+			/* Logged at the 1st, 2nd, 4th, 8th... time. */
 			store->snapshots_lost++;
-			log_info("transaction log over %zu bytes: snapshots "
-			    "before generation %llu lost", store->txn_log_max,
-			    (unsigned long long)gen);
+			if ((store->snapshots_lost &
+			    (store->snapshots_lost - 1)) == 0)
+				log_info("transaction log over %zu bytes: "
+				    "snapshots before generation %llu lost",
+				    store->txn_log_max,
+				    (unsigned long long)gen);
 		}
 	}
 }
@@ -271,6 +279,7 @@ txn_log_add(struct store *store, const char *path, int kind, uint64_t gen,
 	u->kind = kind;
 	u->gen = gen;
 	u->node_gen = node_gen;
+	u->domid = log->committer;
 	u->size = sizeof *u;
 	TAILQ_INSERT_TAIL(&up->recs, u, path_entry);
 	TAILQ_INSERT_TAIL(&log->recs, u, log_entry);
@@ -479,6 +488,7 @@ txn_create(struct store *store, uint32_t id, const struct actor *actor)
 	txn->id = id;
 	txn->actor = *actor;
 	txn->start = store->gen;
+	txn->culprit = DOMID_INVALID;
 	TAILQ_INIT(&txn->nodes);
 	if (id == 0)
 		return (txn);
@@ -489,6 +499,7 @@ txn_create(struct store *store, uint32_t id, const struct actor *actor)
 		TAILQ_INIT(&store->txn_log->open);
 	}
 	TAILQ_INSERT_TAIL(&store->txn_log->open, txn, open_entry);
+	store->txn_log->nopen++;
 	txn->open = true;
 	return (txn);
 }
@@ -501,6 +512,7 @@ txn_close(struct txn *txn)
 	if (!txn->open)
 		return;
 	TAILQ_REMOVE(&txn->store->txn_log->open, txn, open_entry);
+	txn->store->txn_log->nopen--;
 	txn->open = false;
 	txn_log_trim(txn->store);
 }
@@ -901,7 +913,8 @@ txn_node_unchanged(struct txn *txn, struct txn_node *tn)
 	return (same);
 }
 
-/* Has anything the branch read changed in the tree since its start? */
+/* Has anything the branch read changed in the tree since its start? If
+ * so, note whose commit first changed it. */
 static bool
 txn_conflicts(struct txn *txn)
 {
@@ -910,10 +923,27 @@ txn_conflicts(struct txn *txn)
 	if (txn_stale(txn))
 		return (true);
 	TAILQ_FOREACH(tn, &txn->nodes, entry) {
-		if (!txn_node_unchanged(txn, tn))
+		if (!txn_node_unchanged(txn, tn)) {
+			txn->culprit = txn_log_since(txn, tn->path)->domid;
 			return (true);
+		}
 	}
 	return (false);
+}
+
+/* The domain whose commit made the transaction fail with EAGAIN
+ * (DOMID_INVALID if none is known). */
+uint32_t
+txn_culprit(const struct txn *txn)
+{
+	return (txn->culprit);
+}
+
+/* How many explicit transactions are open. */
+unsigned
+txn_nopen(const struct store *store)
+{
+	return (store->txn_log != NULL ? store->txn_log->nopen : 0);
 }
 
 /* Order changed nodes parents first, then by first change. */
@@ -1007,6 +1037,8 @@ store_commit(struct txn *txn)
 	}
 	qsort(changed, nchanged, sizeof *changed, txn_change_cmp);
 	qsort(fired, nfired, sizeof *fired, txn_event_cmp);
+	if (store->txn_log != NULL)
+		store->txn_log->committer = txn->actor.domid;
 
 	/* A SET_PERMS's watchers are checked against the list it replaced
 	 * in the tree, not the one the branch first saw. */

@@ -34,6 +34,8 @@ void		 txn_node_delete(struct txn *, struct txn_node *,
 void		 txn_event(struct txn *, struct txn_node *, int);
 const struct actor *txn_actor(const struct txn *);
 bool		 txn_is_implicit(const struct txn *);
+uint32_t	 txn_culprit(const struct txn *);
+unsigned	 txn_nopen(const struct store *);
 void		 txn_log_free(struct store *);
 size_t		 txn_log_bytes(const struct store *);
 
