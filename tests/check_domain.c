@@ -33,6 +33,7 @@
 #include "simtest.h"
 #include "store.h"
 #include "tree.h"
+#include "txn.h"
 #include "xsd-private.h"
 
 #define GUEST_PORT	7
@@ -704,6 +705,113 @@ START_TEST(test_reintroduce)
 }
 END_TEST
 
+/* Has the domain had writes delayed for want of write credit? */
+static bool
+writes_delayed(uint32_t domid)
+{
+	char	*rep = NULL;
+	size_t	 len = 0;
+	FILE	*f = open_memstream(&rep, &len);
+	bool	 yes;
+
+	ck_assert_int_eq(domain_quota_report(xsd, domid, f), 0);
+	fclose(f);
+	yes = strstr(rep, "writes-delayed") != NULL;
+	free(rep);
+	return (yes);
+}
+
+/* Milliseconds since t0. */
+static double
+ms_since(const struct timespec *t0)
+{
+	struct timespec	t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ((double)(t1.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6);
+}
+
+/* A guest's write flood is paced (write-rate after write-burst) while a
+ * transaction is open, not before; the toolstack's transaction commits. */
+START_TEST(test_write_rate)
+{
+	struct guest	*g = make_guest(5);
+	struct timespec	 t0;
+	struct txn	*t;
+	double		 ms;
+	int		 i;
+
+	introduce(g);
+	xsd->cfg.quota.write_rate = 100;
+	for (i = 0; i < 30; i++)
+		guest_write(g, "data/x", "v", "OK");
+	ck_assert(!writes_delayed(5));
+
+	t = txn_create(xsd->store, 1, &dom0);
+	ck_assert_int_eq(store_write(xsd->store, t, &dom0, "/vm/1", "1", 1),
+	    0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < 30; i++)
+		guest_write(g, "data/x", "v", "OK");
+	ms = ms_since(&t0);
+	/* 20 writes beyond the burst of 10, at 100 a second. */
+	ck_assert_msg(ms >= 150, "30 writes in %.0f ms", ms);
+	ck_assert(writes_delayed(5));
+	ck_assert_int_eq(txn_end(t, true), 0);
+	txn_free(t);
+}
+END_TEST
+
+/* A guest whose commit makes another domain's transaction fail is
+ * charged conflict-cost and its next writes wait; the victim is not
+ * charged and its retry commits. */
+START_TEST(test_conflict_charge)
+{
+	struct guest	*a = make_guest(5), *v = make_guest(6);
+	struct perm	 shared[2] = { { 5, PERM_NONE }, { 6, PERM_READ } };
+	struct perms	*ps;
+	struct timespec	 t0;
+	char		 r[XENSTORE_PAYLOAD_MAX + 1];
+	uint32_t	 id;
+	double		 ms;
+
+	introduce(a);
+	introduce(v);
+	xsd->cfg.quota.write_rate = 100;
+	ck_assert_int_eq(xsd_write(xsd, "/local/domain/5/data/x", "0", 1), 0);
+	ps = perms_create(shared, 2);
+	ck_assert_int_eq(store_set_perms(xsd->store, NULL, &dom0,
+	    "/local/domain/5/data/x", ps), 0);
+	perms_unref(ps);
+
+	EXPECT_REPLY(v, XS_TRANSACTION_START, "\0", "1");
+	id = guest_send(v, XS_READ, 1, S("/local/domain/5/data/x\0"));
+	ck_assert_uint_eq(guest_wait(v, id, r, sizeof r), XS_READ);
+	id = guest_send(v, XS_WRITE, 1, S("data/y\0z"));
+	ck_assert_uint_eq(guest_wait(v, id, r, sizeof r), XS_WRITE);
+	guest_write(a, "data/x", "changed", "OK");
+	id = guest_send(v, XS_TRANSACTION_END, 1, S("T\0"));
+	ck_assert_uint_eq(guest_wait(v, id, r, sizeof r), XS_ERROR);
+	ck_assert_str_eq(r, "EAGAIN");
+
+	/* Credit 10 - 1 - 20: the next write waits about 110 ms. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	guest_write(a, "data/x", "again", "OK");
+	ms = ms_since(&t0);
+	ck_assert_msg(ms >= 50, "write after a conflict in %.0f ms", ms);
+	ck_assert(writes_delayed(5));
+	ck_assert(!writes_delayed(6));
+
+	EXPECT_REPLY(v, XS_TRANSACTION_START, "\0", "2");
+	id = guest_send(v, XS_WRITE, 2, S("data/y\0z"));
+	ck_assert_uint_eq(guest_wait(v, id, r, sizeof r), XS_WRITE);
+	id = guest_send(v, XS_TRANSACTION_END, 2, S("T\0"));
+	ck_assert_uint_eq(guest_wait(v, id, r, sizeof r), XS_TRANSACTION_END);
+	ck_assert(!writes_delayed(6));
+}
+END_TEST
+
 static Suite *
 domain_suite(void)
 {
@@ -721,6 +829,8 @@ domain_suite(void)
 	tcase_add_test(tc, test_reintroduce);
 	tcase_add_test(tc, test_quota_across_transactions);
 	tcase_add_test(tc, test_forget_unintroduced);
+	tcase_add_test(tc, test_write_rate);
+	tcase_add_test(tc, test_conflict_charge);
 	suite_add_tcase(s, tc);
 	return (s);
 }

@@ -1943,12 +1943,19 @@ START_TEST(test_txn_conflict)
 	/* And it is gone. */
 	EXPECT_ERR(d, XS_TRANSACTION_END, td, "T\0", "ENOENT");
 
-	/* A read-only transaction conflicts with a plain write too. */
+	/* A transaction that read what a plain write then changed conflicts
+	 * when it writes; a read-only one succeeds, having seen the store as
+	 * at its start (the C xenstored fails it too). */
 	tc = tx_start(c, __LINE__);
+	td = tx_start(d, __LINE__);
 	EXPECT(c, XS_READ, tc, "/tc/k\0", XS_READ, "from-c");
+	EXPECT(d, XS_READ, td, "/tc/k\0", XS_READ, "from-c");
+	WRITE(c, tc, "/tc/mine", "x");
 	WRITE(d, 0, "/tc/k", "plain");
 	EXPECT_EVENT(w, "/tc/k", "t");
+	EXPECT(d, XS_READ, td, "/tc/k\0", XS_READ, "from-c");
 	EXPECT_ERR(c, XS_TRANSACTION_END, tc, "T\0", "EAGAIN");
+	EXPECT_OK(d, XS_TRANSACTION_END, td, "T\0");
 	/* The retry succeeds. */
 	tc = tx_start(c, __LINE__);
 	EXPECT(c, XS_READ, tc, "/tc/k\0", XS_READ, "plain");

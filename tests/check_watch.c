@@ -302,6 +302,7 @@ END_TEST
 START_TEST(txn_events)
 {
 	struct store	*st = mkstore();
+	struct nodeview	 nv;
 	struct txn	*t;
 
 	ck_assert_int_eq(wr(st, NULL, "/t", ""), 0);
@@ -330,8 +331,10 @@ START_TEST(txn_events)
 	txn_free(t);
 	ck_assert_uint_eq(heard.n, 0);
 
-	/* EAGAIN: only the conflicting write outside is heard. */
+	/* EAGAIN (it read what was written outside): only the conflicting
+	 * write outside is heard. */
 	t = txn_create(st, 3, &dom0);
+	ck_assert_int_eq(store_read(st, t, &dom0, "/t/a", &nv), 0);
 	ck_assert_int_eq(wr(st, t, "/t/a", "x"), 0);
 	ck_assert_int_eq(wr(st, NULL, "/t/a", "y"), 0);
 	ck_assert_uint_eq(heard.n, 1);

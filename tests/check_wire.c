@@ -623,7 +623,12 @@ START_TEST(control_commands)
 	    "permissions      :        5 Max. number of permissions per "
 	    "node\n"
 	    "memory           :  2097152 Max. bytes of unread output per "
-	    "domain\n");
+	    "domain\n"
+	    "write-rate       :      200 Writes per second per domain while "
+	    "transactions are open\n"
+	    "write-burst      :       10 Writes per domain at once\n"
+	    "conflict-cost    :       20 Writes charged per transaction "
+	    "another domain's commit fails\n");
 	req(c, XS_CONTROL, S("quota\0set\0nodes\0" "5\0"));
 	control_reply(c, "OK");
 	ck_assert_uint_eq(xsd->cfg.quota.nodes, 5);
@@ -824,9 +829,13 @@ START_TEST(transactions_wire)
 	ck_assert_int_eq(feed(c, XS_READ, 0, 1, S("/t1\0")), 0);
 	expect(c, XS_ERROR, 0, 1, S("ENOENT\0"));
 
-	/* A conflict: EAGAIN, and the id is gone too. */
+	/* A conflict: EAGAIN, and the id is gone too. (Transaction 3 reads
+	 * the store as at its start, before 1 committed; one that changes
+	 * nothing always succeeds: this one writes.) */
 	ck_assert_int_eq(feed(c, XS_READ, 0, 3, S("/t1\0")), 0);
-	expect(c, XS_READ, 0, 3, S("one"));
+	expect(c, XS_ERROR, 0, 3, S("ENOENT\0"));
+	ck_assert_int_eq(feed(c, XS_WRITE, 0, 3, S("/t3\0x")), 0);
+	expect(c, XS_WRITE, 0, 3, S("OK\0"));
 	req(other, XS_WRITE, S("/t1\0changed"));
 	reply(other, XS_WRITE, S("OK\0"));
 	ck_assert_int_eq(feed(c, XS_TRANSACTION_END, 0, 3, S("T\0")), 0);

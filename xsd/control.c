@@ -236,6 +236,11 @@ static const struct control_quota_field control_quota_fields[] = {
 	QF("path-max", path_len, "Max. length of a node path"),
 	QF("permissions", perms, "Max. number of permissions per node"),
 	QF("memory", memory, "Max. bytes of unread output per domain"),
+	QF("write-rate", write_rate,
+	    "Writes per second per domain while transactions are open"),
+	QF("write-burst", write_burst, "Writes per domain at once"),
+	QF("conflict-cost", conflict_cost,
+	    "Writes charged per transaction another domain's commit fails"),
 };
 #define NQF	(sizeof control_quota_fields / sizeof control_quota_fields[0])
 

@@ -70,6 +70,11 @@ struct domain {
 						   sweep need not look at the
 						   buffers themselves */
 	uint64_t		 dropped_events;
+	int64_t			 credit;	/* write credit, in 1/1000
+						   writes (domain_charge) */
+	uint64_t		 credit_ms;	/* when last refilled (0:
+						   never) */
+	uint64_t		 writes_delayed;
 };
 
 static const struct actor domain_dom0 = { 0, PERMS_NO_TARGET, 1 };
@@ -186,9 +191,99 @@ domain_conn_queued(struct conn *c)
 	return (evbuffer_get_length(((struct domain *)c->ops_arg)->out));
 }
 
+/* Milliseconds on a monotonic clock. */
+static uint64_t
+domain_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Bring a domain's write credit up to now: write-rate writes a second
+ * (that is, write-rate thousandths a millisecond), up to write-burst. */
+static void
+domain_credit_refill(struct domain *d)
+{
+	const struct xsd_quota	*q = &d->xsd->cfg.quota;
+	uint64_t		 now = domain_now_ms();
+	int64_t			 max = (int64_t)q->write_burst * 1000;
+
+	if (d->credit_ms != 0)
+		d->credit += (int64_t)(now - d->credit_ms) * q->write_rate;
+	else
+		d->credit = max;
+	d->credit_ms = now;
+	if (d->credit > max)
+		d->credit = max;
+}
+
+/*
+ * Charge an unprivileged guest for writes: its own while transactions
+ * are open (req.c), or conflict-cost for each transaction of another domain
+ * its commits made fail. Its debt is bounded to ten seconds of writes.
+ */
+void
+domain_charge(struct xsd *xsd, uint32_t domid, unsigned writes)
+{
+	struct domain	*d;
+	int64_t		 floor;
+
+	if (domid >= DOMID_FIRST_RESERVED || (d = xsd->domtab[domid]) ==
+	    NULL || d->conn == NULL || d->conn->actor.privileged)
+		return;
+	domain_credit_refill(d);
+	d->credit -= (int64_t)writes * 1000;
+	floor = -(int64_t)xsd->cfg.quota.write_rate * 10000;
+	if (d->credit < floor)
+		d->credit = floor;
+}
+
+/* Is the guest's next request a write or a commit that must wait for
+ * its credit? If so, have the ring looked at again when it is back. */
+static bool
+domain_write_waits(struct domain *d)
+{
+	unsigned char		 buf[sizeof(struct xsd_sockmsg) + 1];
+	struct xsd_sockmsg	 hdr;
+	struct timeval		 tv;
+	int64_t			 ms, rate = d->xsd->cfg.quota.write_rate;
+
+	if (d->conn->actor.privileged || evbuffer_copyout(d->in, buf,
+	    sizeof buf) < (ev_ssize_t)sizeof hdr)
+		return (false);
+	memcpy(&hdr, buf, sizeof hdr);
+	switch (hdr.type) {
+	case XS_WRITE:
+	case XS_MKDIR:
+	case XS_RM:
+	case XS_SET_PERMS:
+		break;
+	case XS_TRANSACTION_END:
+		/* Only a commit: an abort frees what the guest holds. */
+		if (evbuffer_get_length(d->in) > sizeof hdr &&
+		    buf[sizeof hdr] == 'T')
+			break;
+		return (false);
+	default:
+		return (false);
+	}
+	domain_credit_refill(d);
+	if (d->credit >= 0)
+		return (false);
+	ms = (-d->credit + rate - 1) / rate + 1;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	event_add(d->kick, &tv);
+	d->writes_delayed++;
+	return (true);
+}
+
 /* Take another request only while the guest reads its replies: at most
  * the outstanding quota of them may wait (privileged guests: out_high
- * bytes, as socket clients). */
+ * bytes, as socket clients); and a write only while the guest has write
+ * credit. */
 static bool
 domain_conn_may_take(struct conn *c)
 {
@@ -198,8 +293,10 @@ domain_conn_may_take(struct conn *c)
 		return (false);
 	if (evbuffer_get_length(d->out) > c->xsd->cfg.out_high)
 		return (false);
-	return (c->actor.privileged ||
-	    d->replies < c->xsd->cfg.quota.outstanding);
+	if (!c->actor.privileged &&
+	    d->replies >= c->xsd->cfg.quota.outstanding)
+		return (false);
+	return (!domain_write_waits(d));
 }
 
 /* A guest cannot be hung up on: over its memory quota, watch events for
@@ -864,6 +961,9 @@ domain_quota_report(struct xsd *xsd, uint32_t domid, FILE *f)
 	if (d != NULL && d->dropped_events != 0)
 		fprintf(f, "%-16s: %8llu\n", "dropped-events",
 		    (unsigned long long)d->dropped_events);
+	if (d != NULL && d->writes_delayed != 0)
+		fprintf(f, "%-16s: %8llu\n", "writes-delayed",
+		    (unsigned long long)d->writes_delayed);
 	return (0);
 }
 

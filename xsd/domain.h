@@ -25,6 +25,7 @@ int		 domain_resume(struct xsd *, uint32_t);
 int		 domain_set_target(struct xsd *, uint32_t, uint32_t);
 bool		 domain_is_introduced(struct xsd *, uint32_t);
 bool		 domain_exists(struct xsd *, uint32_t);
+void		 domain_charge(struct xsd *, uint32_t, unsigned);
 int		 domain_quota_report(struct xsd *, uint32_t, FILE *);
 struct perms	**domain_special_perms(struct xsd *, const char *);
 

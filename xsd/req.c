@@ -455,6 +455,9 @@ req_transaction_end(struct req *r)
 		return (-ENOENT);
 	commit = arg[0] == 'T';
 	e = txn_end(r->txn, commit);
+	if (e == -EAGAIN && txn_culprit(r->txn) != r->c->actor.domid)
+		domain_charge(r->c->xsd, txn_culprit(r->txn),
+		    r->c->xsd->cfg.quota.conflict_cost);
 	conn_txn_remove(r->c, r->hdr->tx_id);
 	r->txn = NULL;
 	return (e != 0 ? e : req_ack(r));
@@ -611,6 +614,38 @@ static const struct {
 	[XS_DIRECTORY_PART] = { req_directory_part, 0, "DIRECTORY_PART" },
 };
 
+/*
+ * Charge an unprivileged guest for a write outside a transaction, or a
+ * commit, while other transactions are open (as Xen's write rate limit:
+ * a guest's write flood must not starve the toolstack's transactions).
+ * Writes inside a transaction count at its commit. domain.c makes the
+ * guest's next writes wait while it is in debt.
+ */
+static void
+req_charge(struct req *r)
+{
+	const struct xsd_sockmsg	*hdr = r->hdr;
+
+	if (r->c->actor.privileged || txn_nopen(r->c->xsd->store) == 0)
+		return;
+	switch (hdr->type) {
+	case XS_WRITE:
+	case XS_MKDIR:
+	case XS_RM:
+	case XS_SET_PERMS:
+		if (hdr->tx_id != 0)
+			return;
+		break;
+	case XS_TRANSACTION_END:
+		if (r->len == 0 || r->p[0] != 'T')
+			return;
+		break;
+	default:
+		return;
+	}
+	domain_charge(r->c->xsd, r->c->actor.domid, 1);
+}
+
 /* Process one request and queue its reply. */
 void
 req_process(struct conn *c, const struct xsd_sockmsg *hdr,
@@ -652,6 +687,7 @@ req_process(struct conn *c, const struct xsd_sockmsg *hdr,
 		e = -ENOSYS;
 	else
 		e = req_table[hdr->type].fn(&r);
+	req_charge(&r);
 	c->xsd->origin = 0;
 	if (e != 0)
 		conn_send_error(c, hdr, -e);

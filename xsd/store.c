@@ -31,6 +31,7 @@ store_create(void)
 	tool = tree_add(store->tree, store->tree->root, "/tool",
 	    perms_ref(perms), NULL, 0, 0);
 	tree_add(store->tree, tool, "/tool/xenstored", perms, NULL, 0, 0);
+	store->txn_log_max = STORE_TXN_LOG_MAX;
 	return (store);
 }
 
@@ -40,6 +41,7 @@ store_free(struct store *store)
 {
 	if (store == NULL)
 		return;
+	txn_log_free(store);
 	tree_free(store->tree);
 	free(store);
 }
@@ -60,15 +62,28 @@ store_view_node(const struct node *n, struct nodeview *nv)
 	nv->children_len = n->children_len;
 }
 
-/* A node as the request sees it: in its branch, or committed. */
+/* A node as the request sees it: in its branch (noting what of it the
+ * request reads, TXN_READ_*, besides its existence), or committed. */
 static void
 store_view(struct store *store, struct txn *txn, const char *path,
-    struct nodeview *nv)
+    struct nodeview *nv, int reads)
 {
-	if (txn != NULL)
-		txn_node_view(txn_node_get(txn, path, NULL), nv);
-	else
+	struct txn_node	*tn;
+
+	if (txn != NULL) {
+		tn = txn_node_get(txn, path, NULL);
+		txn_node_read(tn, reads);
+		txn_node_view(tn, nv);
+	} else
 		store_view_node(tree_lookup(store->tree, path), nv);
+}
+
+/* What an access check reads of a node: nothing for a privileged actor,
+ * the permissions for any other. */
+static int
+store_check_reads(const struct actor *a)
+{
+	return (a->privileged ? 0 : TXN_READ_PERMS);
 }
 
 /*
@@ -88,7 +103,7 @@ store_missing(struct store *store, struct txn *txn, const struct actor *a,
 	while (!nv.exists && strcmp(p, "/") != 0) {
 		len = path_parent_len(p);
 		p[len] = '\0';
-		store_view(store, txn, p, &nv);
+		store_view(store, txn, p, &nv, store_check_reads(a));
 	}
 	free(p);
 	if (!nv.exists || !(perms_mode(nv.perms, a) & need))
@@ -96,12 +111,13 @@ store_missing(struct store *store, struct txn *txn, const struct actor *a,
 	return (-ENOENT);
 }
 
-/* Get a node the caller needs the given access to. */
+/* Get a node the caller needs the given access to, noting that the
+ * request reads reads (TXN_READ_*) of it. */
 static int
 store_access(struct store *store, struct txn *txn, const struct actor *a,
-    const char *path, unsigned need, struct nodeview *nv)
+    const char *path, unsigned need, struct nodeview *nv, int reads)
 {
-	store_view(store, txn, path, nv);
+	store_view(store, txn, path, nv, reads | store_check_reads(a));
 	if (!nv->exists)
 		return (store_missing(store, txn, a, path, need));
 	if ((perms_mode(nv->perms, a) & need) != need)
@@ -142,7 +158,7 @@ store_virtual(struct store *store, const struct actor *a, const char *path,
 	return (0);
 }
 
-/* READ: a node's value (and the rest of its view). */
+/* READ (and GET_PERMS): a node's value and permissions. */
 int
 store_read(struct store *store, struct txn *txn, const struct actor *a,
     const char *path, struct nodeview *nv)
@@ -150,7 +166,8 @@ store_read(struct store *store, struct txn *txn, const struct actor *a,
 	if (store_in_virtual(store, path) &&
 	    strcmp(path, store->special->virt) != 0)
 		return (store_virtual(store, a, path, nv));
-	return (store_access(store, txn, a, path, PERM_READ, nv));
+	return (store_access(store, txn, a, path, PERM_READ, nv,
+	    TXN_READ_VALUE | TXN_READ_PERMS));
 }
 
 /* DIRECTORY: a node's children, each passed to cb. */
@@ -161,7 +178,12 @@ store_list(struct store *store, struct txn *txn, const struct actor *a,
 	struct node	*n, *c;
 	int		 r;
 
-	if ((r = store_read(store, txn, a, path, nv)) != 0)
+	if (store_in_virtual(store, path) &&
+	    strcmp(path, store->special->virt) != 0)
+		r = store_virtual(store, a, path, nv);
+	else
+		r = store_access(store, txn, a, path, PERM_READ, nv, 0);
+	if (r != 0)
 		return (r);
 	if (store_in_virtual(store, path)) {
 		if (strcmp(path, store->special->virt) != 0)
@@ -241,8 +263,10 @@ store_create_path(struct txn *txn, const char *path, const void *value,
 	if (strcmp(path, "/") == 0)
 		return (-EACCES);
 
+	/* A new node inherits its parent's permissions: they are read. */
 	ppath = path_parent(path);
 	parent = txn_node_get(txn, ppath, NULL);
+	txn_node_read(parent, TXN_READ_PERMS);
 	txn_node_view(parent, &nv);
 	if (nv.exists) {
 		if (!(perms_mode(nv.perms, a) & PERM_WRITE))
@@ -277,7 +301,9 @@ store_write_op(struct txn *txn, const char *path, const void *value,
 	bool		 made;
 	int		 r;
 
+	/* A write does not read the value it replaces. */
 	tn = txn_node_get(txn, path, NULL);
+	txn_node_read(tn, store_check_reads(txn_actor(txn)));
 	txn_node_view(tn, &nv);
 	if (nv.exists) {
 		if (!(perms_mode(nv.perms, txn_actor(txn)) & PERM_WRITE))
@@ -311,6 +337,7 @@ store_mkdir_op(struct txn *txn, const char *path, const void *unused,
 	(void)unused;
 	(void)unused_len;
 	tn = txn_node_get(txn, path, NULL);
+	txn_node_read(tn, store_check_reads(txn_actor(txn)));
 	txn_node_view(tn, &nv);
 	if (nv.exists) {
 		if (!(perms_mode(nv.perms, txn_actor(txn)) & PERM_WRITE))
@@ -348,7 +375,9 @@ store_collect_child(const char *name, void *arg)
 
 /*
  * Delete a subtree in the branch, children before parents, each child
- * firing watches on exactly its path, the top on itself and above.
+ * firing watches on exactly its path, the top on itself and above. It
+ * reads every list of children and every node's permissions (the owner
+ * counts for the quota, the watchers are checked against them).
  */
 static void
 store_rm_subtree(struct txn *txn, struct txn_node *parent,
@@ -358,6 +387,7 @@ store_rm_subtree(struct txn *txn, struct txn_node *parent,
 	const char	*me = txn_node_path(tn);
 	size_t		 i;
 
+	txn_node_read(tn, TXN_READ_PERMS);
 	txn_node_children(txn, tn, store_collect_child, &names);
 	for (i = 0; names[i] != NULL; i++) {
 		if (strcmp(me, "/") == 0)
@@ -388,6 +418,7 @@ store_rm_op(struct txn *txn, const char *path, const void *unused,
 	(void)unused;
 	(void)unused_len;
 	tn = txn_node_get(txn, path, NULL);
+	txn_node_read(tn, store_check_reads(a));
 	txn_node_view(tn, &nv);
 	if (!nv.exists) {
 		/* Removing what is not there is fine if the parent is. */
@@ -429,6 +460,7 @@ store_set_perms_op(struct txn *txn, const char *path, const void *data,
 
 	(void)unused;
 	tn = txn_node_get(txn, path, NULL);
+	txn_node_read(tn, store_check_reads(a));
 	txn_node_view(tn, &nv);
 	if (!nv.exists)
 		return (store_missing(NULL, txn, a, path, PERM_WRITE));

@@ -30,6 +30,9 @@ typedef void store_commit_cb(uint64_t gen, const struct actor *,
 		    bool in_txn, const struct store_change *, size_t, void *);
 
 struct xsd_quota;
+struct txn_log;
+
+#define STORE_TXN_LOG_MAX	(64 * 1024 * 1024)
 
 /*
  * Nodes the daemon serves itself (xsd/settings.c). A commit changing
@@ -62,6 +65,9 @@ struct store {
 	store_commit_cb	*commit_cb;
 	void		*commit_arg;
 	const struct store_special *special;	/* NULL: none */
+	struct txn_log	*txn_log;	/* undo log for snapshot reads */
+	size_t		 txn_log_max;	/* its bound in bytes */
+	uint64_t	 snapshots_lost; /* times the bound cut it */
 };
 
 /* A node as one request sees it. value and perms stay valid until the

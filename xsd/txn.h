@@ -14,7 +14,11 @@ struct txn_node;
 #define TXN_EVENT_TREE	1	/* fire watches on the path and above */
 #define TXN_EVENT_EXACT	2	/* fire watches on exactly the path */
 
+#define TXN_READ_VALUE	1	/* the transaction saw the node's value */
+#define TXN_READ_PERMS	2	/* ... or its permissions */
+
 struct txn_node	*txn_node_get(struct txn *, const char *, int *);
+void		 txn_node_read(struct txn_node *, int);
 void		 txn_node_view(const struct txn_node *, struct nodeview *);
 const char	*txn_node_path(const struct txn_node *);
 int		 txn_node_children(struct txn *, struct txn_node *,
@@ -30,5 +34,9 @@ void		 txn_node_delete(struct txn *, struct txn_node *,
 void		 txn_event(struct txn *, struct txn_node *, int);
 const struct actor *txn_actor(const struct txn *);
 bool		 txn_is_implicit(const struct txn *);
+uint32_t	 txn_culprit(const struct txn *);
+unsigned	 txn_nopen(const struct store *);
+void		 txn_log_free(struct store *);
+size_t		 txn_log_bytes(const struct store *);
 
 #endif

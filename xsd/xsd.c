@@ -40,6 +40,9 @@ xsd_config_defaults(struct xsd_config *cfg)
 	cfg->quota.txn_nodes = 1024;
 	cfg->quota.perms = 5;
 	cfg->quota.memory = 2 * 1024 * 1024;
+	cfg->quota.write_rate = 200;
+	cfg->quota.write_burst = 10;
+	cfg->quota.conflict_cost = 20;
 	cfg->out_high = 64 * 1024;
 	cfg->out_max = 16 * 1024 * 1024;
 	cfg->stall_timeout = 60;

@@ -24,6 +24,12 @@ struct xsd_quota {
 	unsigned	perms;		/* permission entries per node */
 	unsigned	memory;		/* bytes of replies and watch events
 					   a guest may leave unread */
+	unsigned	write_rate;	/* writes per second a domain may
+					   make while transactions are open */
+	unsigned	write_burst;	/* writes it may make at once */
+	unsigned	conflict_cost;	/* writes charged to a domain for
+					   each transaction of another that
+					   its commits make fail */
 };
 
 struct xsd_config {
