@@ -660,13 +660,23 @@ START_TEST(txn_conflicts)
 	txn_free(t);
 	value_is(st, NULL, "/p/c/deep", "");
 
-	/* Both created the same node. */
+	/* Both created the same node, nobody having seen it missing: the
+	 * branch's write goes over the other (as run alone at its end). */
 	t = txn_create(st, 8, &dom0);
 	ck_assert_int_eq(wr(st, t, &dom0, "/p/same", "t"), 0);
 	ck_assert_int_eq(wr(st, NULL, &dom0, "/p/same", "other"), 0);
+	ck_assert_int_eq(txn_end(t, true), 0);
+	txn_free(t);
+	value_is(st, NULL, "/p/same", "t");
+
+	/* The same after reading it missing: that read would differ now. */
+	t = txn_create(st, 9, &dom0);
+	missing(st, t, "/p/again");
+	ck_assert_int_eq(wr(st, t, &dom0, "/p/again", "t"), 0);
+	ck_assert_int_eq(wr(st, NULL, &dom0, "/p/again", "other"), 0);
 	ck_assert_int_eq(txn_end(t, true), -EAGAIN);
 	txn_free(t);
-	value_is(st, NULL, "/p/same", "other");
+	value_is(st, NULL, "/p/again", "other");
 	ck_assert_uint_eq(st->conflicts, 8);
 	freestore(st);
 }

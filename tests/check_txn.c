@@ -362,12 +362,29 @@ START_TEST(absent_then_created)
 	ck_assert_int_eq(wr(st, NULL, &dom0, "/n", "here"), 0);
 	ck_assert_int_eq(end(t), -EAGAIN);
 
-	/* Creating a node reads its absence too: both creating it. */
+	/* Creating a node does not read its absence: both creating it,
+	 * the branch's write goes over the other's, as run alone at its
+	 * end. A node made only if missing (a parent, MKDIR) keeps the
+	 * other's value, unless the branch read its own empty one. */
 	t = txn_create(st, 2, &dom0);
 	ck_assert_int_eq(wr(st, t, &dom0, "/m", "mine"), 0);
 	ck_assert_int_eq(wr(st, NULL, &dom0, "/m", "theirs"), 0);
+	ck_assert_int_eq(end(t), 0);
+	value_is(st, NULL, "/m", "mine");
+	t = txn_create(st, 20, &dom0);
+	ck_assert_int_eq(wr(st, t, &dom0, "/vm/a/name", "a"), 0);
+	ck_assert_int_eq(store_mkdir(st, t, &dom0, "/dir"), 0);
+	ck_assert_int_eq(wr(st, NULL, &dom0, "/vm/b/name", "b"), 0);
+	ck_assert_int_eq(wr(st, NULL, &dom0, "/dir", "full"), 0);
+	ck_assert_int_eq(end(t), 0);
+	value_is(st, NULL, "/dir", "full");
+	value_is(st, NULL, "/vm/a/name", "a");
+	value_is(st, NULL, "/vm/b/name", "b");
+	t = txn_create(st, 21, &dom0);
+	ck_assert_int_eq(store_mkdir(st, t, &dom0, "/dir2"), 0);
+	value_is(st, t, "/dir2", "");
+	ck_assert_int_eq(wr(st, NULL, &dom0, "/dir2", "full"), 0);
 	ck_assert_int_eq(end(t), -EAGAIN);
-	value_is(st, NULL, "/m", "theirs");
 
 	t = txn_create(st, 3, &dom0);
 	missing(st, t, "/o");

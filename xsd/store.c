@@ -263,12 +263,13 @@ store_create_path(struct txn *txn, const char *path, const void *value,
 	if (strcmp(path, "/") == 0)
 		return (-EACCES);
 
-	/* A new node inherits its parent's permissions: they are read. */
+	/* A new node inherits its parent's permissions: they are read
+	 * (a missing parent is made here, not seen missing). */
 	ppath = path_parent(path);
 	parent = txn_node_get(txn, ppath, NULL);
-	txn_node_read(parent, TXN_READ_PERMS);
 	txn_node_view(parent, &nv);
 	if (nv.exists) {
+		txn_node_read(parent, TXN_READ_PERMS);
 		if (!(perms_mode(nv.perms, a) & PERM_WRITE))
 			r = -EACCES;
 		else
@@ -278,6 +279,8 @@ store_create_path(struct txn *txn, const char *path, const void *value,
 
 		r = store_create_path(txn, ppath, NULL, 0, &parent,
 		    &parent_made);
+		if (r == 0 && parent_made)
+			txn_node_implicit(parent);
 	}
 	free(ppath);
 	if (r != 0)
@@ -301,11 +304,12 @@ store_write_op(struct txn *txn, const char *path, const void *value,
 	bool		 made;
 	int		 r;
 
-	/* A write does not read the value it replaces. */
+	/* A write does not read the value it replaces; one that makes the
+	 * node does not depend on its absence either (see txn.c). */
 	tn = txn_node_get(txn, path, NULL);
-	txn_node_read(tn, store_check_reads(txn_actor(txn)));
 	txn_node_view(tn, &nv);
 	if (nv.exists) {
+		txn_node_read(tn, store_check_reads(txn_actor(txn)));
 		if (!(perms_mode(nv.perms, txn_actor(txn)) & PERM_WRITE))
 			return (-EACCES);
 		txn_node_set_value(txn, tn, value, vlen);
@@ -337,15 +341,19 @@ store_mkdir_op(struct txn *txn, const char *path, const void *unused,
 	(void)unused;
 	(void)unused_len;
 	tn = txn_node_get(txn, path, NULL);
-	txn_node_read(tn, store_check_reads(txn_actor(txn)));
 	txn_node_view(tn, &nv);
 	if (nv.exists) {
+		txn_node_read(tn, store_check_reads(txn_actor(txn)));
 		if (!(perms_mode(nv.perms, txn_actor(txn)) & PERM_WRITE))
 			return (-EACCES);
 		return (0);
 	}
 	if ((r = store_create_path(txn, path, NULL, 0, &tn, &made)) != 0)
 		return (r);
+	/* Made only if missing: like a missing parent, it has no value of
+	 * its own to impose on one made meanwhile. */
+	if (made)
+		txn_node_implicit(tn);
 	txn_event(txn, tn, TXN_EVENT_TREE);
 	return (0);
 }

@@ -49,6 +49,11 @@ struct txn_node {
 	bool			 children_read;
 	bool			 exists;
 	bool			 fresh;		/* committed children hidden */
+	bool			 implicit;	/* made only as a missing parent:
+						   no value or permissions of
+						   its own */
+	bool			 absence_read;	/* a request saw it missing */
+	bool			 listed;	/* its children were listed */
 	bool			 value_set;
 	bool			 perms_set;
 	char			 path[];
@@ -666,9 +671,14 @@ txn_node_get(struct txn *txn, const char *path, int *created)
 void
 txn_node_read(struct txn_node *tn, int what)
 {
-	if (!tn->exists)
+	if (!tn->exists) {
+		tn->absence_read = true;
 		return;
-	if (tn->value_set)
+	}
+	/* What the branch set itself is not read from the tree; the empty
+	 * value of a node it made only if missing is (one made meanwhile
+	 * would have had another). */
+	if (tn->value_set && !tn->implicit)
 		what &= ~TXN_READ_VALUE;
 	if (tn->perms_set)
 		what &= ~TXN_READ_PERMS;
@@ -736,6 +746,7 @@ txn_node_children(struct txn *txn, struct txn_node *tn, store_child_cb *cb,
 
 	if (!tn->exists)
 		return (0);
+	tn->listed = true;
 	if (!tn->fresh && tn->base_exists) {
 		tn->children_read = true;
 		txn_names_base(txn, tn->path, &l);
@@ -794,6 +805,13 @@ txn_node_create(struct txn *txn, struct txn_node *parent,
 	txn_node_changed(txn, parent);
 }
 
+/* The node was made only as a missing parent of another. */
+void
+txn_node_implicit(struct txn_node *tn)
+{
+	tn->implicit = true;
+}
+
 /* Set a branch node's value. */
 void
 txn_node_set_value(struct txn *txn, struct txn_node *tn, const void *value,
@@ -803,6 +821,7 @@ txn_node_set_value(struct txn *txn, struct txn_node *tn, const void *value,
 	tn->value = vlen != 0 ? xmemdup(value, vlen) : NULL;
 	tn->vlen = vlen;
 	tn->value_set = true;
+	tn->implicit = false;
 	txn_node_changed(txn, tn);
 }
 
@@ -817,6 +836,7 @@ txn_node_set_perms(struct txn *txn, struct txn_node *tn, struct perms *perms)
 		perms_unref(tn->perms);
 	tn->perms = perms;
 	tn->perms_set = true;
+	tn->implicit = false;
 	txn_node_changed(txn, tn);
 }
 
@@ -835,6 +855,7 @@ txn_node_delete(struct txn *txn, struct txn_node *parent,
 		txn->owned_delta--;
 	tn->exists = false;
 	tn->fresh = true;
+	tn->implicit = false;
 	tn->value_set = tn->perms_set = false;
 	free(tn->value);
 	tn->value = NULL;
@@ -894,6 +915,16 @@ txn_node_unchanged(struct txn *txn, struct txn_node *tn)
 		return (true);		/* no commit touched it since */
 	txn_base(txn, tn->path, &b);
 	n = tree_lookup(txn->store->tree, tn->path);
+	/* Made here, made meanwhile by another commit too: nothing here
+	 * depended on its absence (no request saw it missing, nothing
+	 * listed it, nothing read the empty value of a node made only if
+	 * missing) and it is as this branch made it (same permissions, so
+	 * what the branch made below it inherited the same): running the
+	 * branch alone now would have found it and used it. */
+	if (!b.exists && n != NULL && tn->exists && tn->fresh &&
+	    !tn->absence_read && !tn->listed &&
+	    !(tn->read & TXN_READ_VALUE) && perms_equal(n->perms, tn->perms))
+		return (true);
 	if (b.exists != (n != NULL))
 		return (false);
 	if (n == NULL)
@@ -970,7 +1001,7 @@ txn_event_cmp(const void *a, const void *b)
 
 /* Apply one changed node's final state to the tree (its parent exists),
  * logging what it replaces when transactions are open. */
-static void
+static bool
 txn_apply_node(struct store *store, struct txn_node *tn, uint64_t gen)
 {
 	struct tree	*tree = store->tree;
@@ -992,7 +1023,7 @@ txn_apply_node(struct store *store, struct txn_node *tn, uint64_t gen)
 		}
 		tree_add(tree, parent, tn->path, perms_ref(tn->perms),
 		    tn->value, tn->vlen, gen);
-		return;
+		return (true);
 	}
 	if (logged && (tn->value_set || (tn->perms_set &&
 	    !perms_equal(n->perms, tn->perms))))
@@ -1001,6 +1032,7 @@ txn_apply_node(struct store *store, struct txn_node *tn, uint64_t gen)
 		tree_set_value(tree, n, tn->value, tn->vlen, gen);
 	if (tn->perms_set && !perms_equal(n->perms, tn->perms))
 		tree_set_perms(tree, n, perms_ref(tn->perms), gen);
+	return (false);
 }
 
 /*
@@ -1025,6 +1057,11 @@ store_commit(struct txn *txn)
 	changed = xcalloc(txn->nnodes, sizeof *changed);
 	fired = xcalloc(txn->nnodes, sizeof *fired);
 	TAILQ_FOREACH(tn, &txn->nodes, entry) {
+		/* A missing parent another commit has made meanwhile (the
+		 * conflict check found it as this branch made it): kept. */
+		if (tn->implicit && tn->exists && !tn->base_exists &&
+		    tree_lookup(store->tree, tn->path) != NULL)
+			continue;
 		if (tn->seq != 0)
 			changed[nchanged++] = tn;
 		if (tn->event != 0)
@@ -1062,18 +1099,17 @@ store_commit(struct txn *txn)
 			txn_log_removal(store, n, gen);
 		tree_remove(store->tree, n, gen, NULL, NULL);
 	}
+	chg = xcalloc(nchanged, sizeof *chg);
 	for (i = 0; i < nchanged; i++) {
 		tn = changed[i];
 		if (tn->exists)
-			txn_apply_node(store, tn, gen);
+			chg[i].created = txn_apply_node(store, tn, gen);
 	}
-	chg = xcalloc(nchanged, sizeof *chg);
 	for (i = 0; i < nchanged; i++) {
 		tn = changed[i];
 		n = tn->exists ? tree_lookup(store->tree, tn->path) : NULL;
 		chg[i].path = tn->path;
 		chg[i].deleted = n == NULL;
-		chg[i].created = n != NULL && tn->fresh;
 		chg[i].value = n != NULL ? n->value : NULL;
 		chg[i].vlen = n != NULL ? n->vlen : 0;
 		chg[i].perms = n != NULL ? n->perms : tn->perms;

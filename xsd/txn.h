@@ -25,6 +25,7 @@ int		 txn_node_children(struct txn *, struct txn_node *,
 		    store_child_cb *, void *);
 void		 txn_node_create(struct txn *, struct txn_node *,
 		    struct txn_node *, struct perms *, const void *, uint32_t);
+void		 txn_node_implicit(struct txn_node *);
 void		 txn_node_set_value(struct txn *, struct txn_node *,
 		    const void *, uint32_t);
 void		 txn_node_set_perms(struct txn *, struct txn_node *,
