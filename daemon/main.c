@@ -52,6 +52,8 @@ struct options {
 	const char	*config;
 	bool		 config_given;	/* a missing file is an error */
 	const char	*db_path;
+	bool		 db_given;	/* --db: keep the store even
+					   without guests */
 	struct option_setting *sets;
 	size_t		 nsets;
 };
@@ -228,6 +230,7 @@ parse_options(int argc, char **argv, struct options *opts)
 			break;
 		case OPT_DB:
 			opts->db_path = optarg;
+			opts->db_given = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -783,7 +786,7 @@ main(int argc, char **argv)
 	/* The database keeps the store and the consoles. Without guests it
 	 * is opened only when asked for (--db): a socket-only store is
 	 * then not kept across restarts. */
-	if (hv != NULL || opts.db_path != NULL) {
+	if (hv != NULL || opts.db_given) {
 		settings_to_db(settings, opts.db_path, &dcfg);
 		if ((db = db_open_writer(&dcfg, err, sizeof err)) == NULL) {
 			log_error("database: %s", err);

@@ -589,7 +589,10 @@ running
 gen 7  device/vif/0 (removed)"
 	check "--store: changes and lines merged by generation" 0 \
 		"$store_all" "$TAIL" --db "$hist" --store -n 1000 5
-	check "--store -n 1: changes after the last line" 0 "running
+	check "--store -n 1: the changes since the line left out, then after" 0 \
+		"gen 5  device/vif/0/state 3 -> 4  perms n0 -> n5,r0
+gen 6  data/x = a^[[2Jb  perms n0
+running
 gen 7  device/vif/0 (removed)" "$TAIL" --db "$hist" --store -n 1 5
 	check "--store -t" 0 "2023-11-14T22:13:23.999+00:00 gen 7  device/vif/0 (removed)" \
 		bash -c '"$0" --db "$1" --store -t --all 5 | tail -n 1' "$TAIL" "$hist"

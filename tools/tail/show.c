@@ -84,6 +84,9 @@ show_keep(struct tail *t, const struct tail_line *l)
 	} else {
 		slot = &t->ring[t->ring_start];
 		t->ring_start = (t->ring_start + 1) % t->ring_len;
+		t->cut = true;
+		t->cut_inc = slot->inc;
+		t->cut_gen = slot->gen;
 	}
 	slot->len = 0;
 	show_append(slot, l->buf, l->len);
@@ -165,8 +168,11 @@ show_start(struct tail *t, size_t i, uint64_t gen_min)
 static void
 show_emit(struct tail *t, const struct tail_line *l)
 {
+	/* Only with -n N: the changes since the last line left out (since
+	 * the first line shown when which is not known), or all. */
 	if (l->inc != t->shown_inc)
-		show_start(t, l->inc, l->gen + 1);	/* only with -n N */
+		show_start(t, l->inc, !t->cut || t->cut_inc != l->inc ? 0 :
+		    t->cut_gen != 0 ? t->cut_gen + 1 : l->gen + 1);
 	if (t->hist != NULL)
 		store_until(t, l->gen);
 	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
@@ -194,6 +200,13 @@ show_all(struct tail *t)
 				tail_db_fail(t, (int)from);
 		}
 		t->seq = from;
+		if (from != 0) {
+			/* Chunks before were skipped: their lines were left
+			 * out, the last one's generation unknown. */
+			t->cut = true;
+			t->cut_inc = t->cur;
+			t->cut_gen = 0;
+		}
 		if (!limited)
 			show_start(t, t->cur, 0);
 		if (!limited || t->lines > 0) {

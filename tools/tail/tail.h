@@ -88,6 +88,10 @@ struct tail {
 	bool			 asm_busy;
 	struct tail_line	*ring;		/* the last N */
 	size_t			 ring_len, ring_cap, ring_start;
+	bool			 cut;		/* -n left lines of cut_inc out */
+	size_t			 cut_inc;
+	uint64_t		 cut_gen;	/* the last one's generation (0:
+						   unknown: chunks skipped) */
 	struct store		*hist;		/* --store; NULL otherwise */
 };
 
