@@ -8,17 +8,15 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <inttypes.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "config.h"
+#include "dbopen.h"
 #include "log.h"
 #include "tail.h"
 
@@ -98,69 +96,30 @@ tail_usage_error(const char *fmt, ...)
 	exit(TAIL_EXIT_USAGE);
 }
 
-/* Who may read path: the hint after "Permission denied". */
-static void
-tail_perm_hint(const char *path, char *buf, size_t size)
-{
-	struct stat	 st;
-	struct group	*gr;
-
-	if (stat(path, &st) == 0 && (st.st_mode & S_IRGRP) &&
-	    (gr = getgrgid(st.st_gid)) != NULL && st.st_gid != 0)
-		snprintf(buf, size, "run as root or as a member of group %s",
-		    gr->gr_name);
-	else
-		snprintf(buf, size, "run as root");
-}
-
 /* Report a failed read of the log and exit. */
 void
 tail_db_fail(struct tail *t, int error)
 {
-	char	hint[128];
+	char	msg[1024];
+	int	status;
 
-	if (error == -EACCES || error == -EPERM) {
-		tail_perm_hint(t->path, hint, sizeof hint);
-		tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s)", t->path,
-		    strerror(-error), hint);
-	}
 	if (error == -EIO && t->nincs > 0)
 		tail_exit(TAIL_EXIT_DB, "%s: incarnation %" PRId64 " has a "
 		    "corrupt chunk after %" PRId64, t->path,
 		    t->incs[t->cur].id, t->seq);
-	tail_exit(TAIL_EXIT_DB, "%s: %s", t->path, strerror(-error));
+	status = dbopen_failed(t->path, error, msg, sizeof msg);
+	tail_exit(status, "%s", msg);
 }
 
 /* Open the log read-only, or exit saying why not. */
 static void
 tail_open(struct tail *t)
 {
-	char	err[512], hint[128];
-	int	error;
+	char	msg[1024];
+	int	status;
 
-	/* SQLite says "unable to open" for both; tell them apart first. */
-	if (access(t->path, R_OK) != 0) {
-		error = errno;
-		if (error == ENOENT || error == ENOTDIR)
-			tail_exit(TAIL_EXIT_NODB, "no database at %s; is "
-			    "xsconsoled running? (--db or XSC_CONSOLE_DB)",
-			    t->path);
-		if (error == EACCES || error == EPERM) {
-			tail_perm_hint(t->path, hint, sizeof hint);
-			tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s)",
-			    t->path, strerror(error), hint);
-		}
-		tail_exit(TAIL_EXIT_DB, "%s: %s", t->path, strerror(error));
-	}
-	if ((t->db = db_open_reader(t->path, err, sizeof err)) == NULL) {
-		error = errno;
-		if (error == EACCES || error == EPERM) {
-			tail_perm_hint(t->path, hint, sizeof hint);
-			tail_exit(TAIL_EXIT_PERM, "cannot read %s: %s (%s; %s)",
-			    t->path, strerror(error), err, hint);
-		}
-		tail_exit(TAIL_EXIT_DB, "%s", err);
-	}
+	if ((status = dbopen_reader(t->path, &t->db, msg, sizeof msg)) != 0)
+		tail_exit(status, "%s", msg);
 }
 
 /* Whether s is a domid (all digits, fits in 32 bits). */

@@ -17,10 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "tail.h"
-
-static size_t	 render_utf8(const unsigned char *, size_t, uint32_t *);
-static bool	 render_unsafe_cp(uint32_t);
 
 /* Write bytes to stdout; a write error ends the program. */
 void
@@ -37,99 +35,22 @@ render_puts(const char *s)
 	render_write(s, strlen(s));
 }
 
-/* The length of a valid UTF-8 sequence at p (and its code point), or 0:
- * no overlong forms, no surrogates, nothing above U+10FFFF. */
-static size_t
-render_utf8(const unsigned char *p, size_t len, uint32_t *cp)
-{
-	size_t		n, i;
-	uint32_t	c, min;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return (1);
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		c = p[0] & 0x1f;
-		min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		c = p[0] & 0x0f;
-		min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		c = p[0] & 0x07;
-		min = 0x10000;
-	} else
-		return (0);
-	if (len < n)
-		return (0);
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (0);
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return (0);
-	*cp = c;
-	return (n);
-}
-
-/* Whether a (valid, non-ASCII) code point may change how a terminal
- * shows what follows: C1 controls, line separators, bidi overrides. */
-static bool
-render_unsafe_cp(uint32_t cp)
-{
-	return ((cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029 ||
-	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069));
-}
-
 /* Write text as the operator may see it; ends: it ends its line, so a
  * last \r is dropped. --raw writes it untouched. */
 void
 render_text(struct tail *t, const char *text, size_t len, bool ends)
 {
-	const unsigned char	*p = (const unsigned char *)text;
-	char			 esc[16];
-	size_t			 i, start, n;
-	uint32_t		 cp;
+	struct esc_buf	b = { 0 };
 
 	if (t->raw) {
 		render_write(text, len);
 		return;
 	}
-	if (ends && len > 0 && p[len - 1] == '\r')
+	if (ends && len > 0 && text[len - 1] == '\r')
 		len--;
-	for (i = start = 0; i < len; ) {
-		if (p[i] >= 0x20 && p[i] < 0x7f) {
-			i++;
-			continue;
-		}
-		if (p[i] == '\t') {
-			i++;
-			continue;
-		}
-		n = render_utf8(p + i, len - i, &cp);
-		if (n > 1 && !render_unsafe_cp(cp)) {
-			i += n;
-			continue;
-		}
-		render_write(p + start, i - start);
-		if (n == 0) {
-			snprintf(esc, sizeof esc, "\\x%02x", p[i]);
-			n = 1;
-		} else if (n > 1)
-			snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
-		else if (p[i] == 0x7f)
-			snprintf(esc, sizeof esc, "^?");
-		else
-			snprintf(esc, sizeof esc, "^%c", p[i] + 0x40);
-		render_puts(esc);
-		i += n;
-		start = i;
-	}
-	render_write(p + start, len - start);
+	esc_terminal(&b, text, len);
+	render_write(b.p, b.len);
+	esc_free(&b);
 }
 
 /* Write a JSON string of the bytes, every control and non-ASCII
@@ -138,65 +59,24 @@ render_text(struct tail *t, const char *text, size_t len, bool ends)
 bool
 render_json_string(const char *s, size_t len)
 {
-	const unsigned char	*p = (const unsigned char *)s;
-	char			 esc[16];
-	size_t			 i, start, n;
-	uint32_t		 cp;
-	bool			 lossy = false;
+	struct esc_buf	b = { 0 };
+	bool		lossy;
 
-	render_puts("\"");
-	for (i = start = 0; i < len; ) {
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '"' &&
-		    p[i] != '\\') {
-			i++;
-			continue;
-		}
-		n = render_utf8(p + i, len - i, &cp);
-		if (n > 1 && !render_unsafe_cp(cp)) {
-			i += n;
-			continue;
-		}
-		render_write(p + start, i - start);
-		if (n == 0) {
-			snprintf(esc, sizeof esc, "\\ufffd");
-			lossy = true;
-			n = 1;
-		} else if (n > 1)
-			snprintf(esc, sizeof esc, "\\u%04x", (unsigned)cp);
-		else if (p[i] == '"' || p[i] == '\\')
-			snprintf(esc, sizeof esc, "\\%c", p[i]);
-		else if (p[i] == '\n')
-			snprintf(esc, sizeof esc, "\\n");
-		else if (p[i] == '\r')
-			snprintf(esc, sizeof esc, "\\r");
-		else if (p[i] == '\t')
-			snprintf(esc, sizeof esc, "\\t");
-		else
-			snprintf(esc, sizeof esc, "\\u%04x", p[i]);
-		render_puts(esc);
-		i += n;
-		start = i;
-	}
-	render_write(p + start, len - start);
-	render_puts("\"");
+	lossy = esc_json(&b, s, len);
+	render_write(b.p, b.len);
+	esc_free(&b);
 	return (lossy);
 }
 
-/* Write the exact bytes as a JSON array of numbers (as journalctl does
- * for fields that are not UTF-8). */
+/* Write the exact bytes as a JSON array of numbers. */
 static void
 render_json_bytes(const char *s, size_t len)
 {
-	char	num[8];
-	size_t	i;
+	struct esc_buf	b = { 0 };
 
-	render_puts("[");
-	for (i = 0; i < len; i++) {
-		snprintf(num, sizeof num, "%s%u", i == 0 ? "" : ",",
-		    (unsigned char)s[i]);
-		render_puts(num);
-	}
-	render_puts("]");
+	esc_json_bytes(&b, s, len);
+	render_write(b.p, b.len);
+	esc_free(&b);
 }
 
 /* Write a JSON field holding text: "key":"..." and, when the text is not

@@ -3,7 +3,7 @@
  *
  *   main.c    options, opening the log, exit codes
  *   select.c  which incarnations the domain argument names
- *   when.c    times: parsing --since/--until, formatting
+ *   ../common/when.c  times: parsing --since/--until, formatting
  *   render.c  one line out: escaping, the -o formats, headers
  *   show.c    reading lines: joining, filters, last N, following
  *   store.c   --store: the guest's store changes from the history
@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "when.h"
 
 /* Exit status (documented in docs/xsconsole-tail.1, EXIT STATUS). */
 #define TAIL_EXIT_OK		0
@@ -106,13 +107,6 @@ void		 select_find(struct tail *, struct db_incarnation **,
 void		 select_incarnations(struct tail *);
 void		 select_list(struct tail *);
 bool		 select_next(struct tail *, struct db_incarnation *);
-
-/* when.c */
-int		 when_parse(const char *, uint64_t now_ns, uint64_t *);
-uint64_t	 when_now(void);
-void		 when_iso(uint64_t, char *, size_t);
-void		 when_iso_utc_us(uint64_t, char *, size_t);
-void		 when_short(uint64_t, bool, char *, size_t);
 
 /* render.c */
 void		 render_write(const void *, size_t);

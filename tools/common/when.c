@@ -1,5 +1,5 @@
 /*
- * Times for xsconsole-tail: --since and --until as journalctl takes
+ * Times for the log readers: --since and --until as journalctl takes
  * them (absolute local times, ISO 8601, @epoch, "-5min", "1h ago",
  * today, yesterday, now), and the formats lines are printed with.
  */
@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "tail.h"
+#include "when.h"
 
 #define NS	1000000000ULL
 

@@ -1,0 +1,314 @@
+/*
+ * The changes to the store, as db_history gives them (with the value
+ * each path had before), one line each:
+ *
+ *   GEN TIME WHO TXN + PATH = "VALUE"                created
+ *   GEN TIME WHO TXN ~ PATH = "NEW" (was "OLD")      value changed
+ *   GEN TIME WHO TXN ~ PATH perms n0,r5 (was n0)     permissions changed
+ *   GEN TIME WHO TXN - PATH                          removed
+ *
+ * WHO is the connection that committed: dom5 (a guest's ring, or the
+ * daemon itself as dom0) or sock#12 (a socket connection); TXN says txn
+ * when the change came in a transaction. A change that changed nothing
+ * (a parent whose children changed, a value written again) shows only
+ * with --all, as "= PATH = ...". Chronological (newest last, as
+ * journalctl); -r reverses; -n N keeps the last N.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "history.h"
+#include "xmalloc.h"
+
+/* What a change did, as far as the history kept tells. */
+enum changes_op {
+	CHANGES_CREATED,
+	CHANGES_CHANGED,
+	CHANGES_SET,			/* nothing older kept */
+	CHANGES_UNCHANGED,
+	CHANGES_DELETED,
+};
+
+/* The last N changes (-n), copied out of db_history's callback. */
+struct changes_last {
+	struct hist		*h;
+	struct db_hchange	*v;
+	size_t			 n, cap;
+};
+
+/* Whether the value (or the perms) differ from the previous ones. */
+static bool
+changes_value_differs(const struct db_hchange *c)
+{
+	return (c->vlen != c->old_vlen || (c->vlen > 0 &&
+	    memcmp(c->value, c->old_value, c->vlen) != 0));
+}
+
+/* Whether the perms differ from the previous ones. */
+static bool
+changes_perms_differ(const struct db_hchange *c)
+{
+	return (c->perms != NULL && c->old_perms != NULL &&
+	    strcmp(c->perms, c->old_perms) != 0);
+}
+
+/* What a change did. */
+static enum changes_op
+changes_op(const struct db_hchange *c)
+{
+	if (c->deleted)
+		return (CHANGES_DELETED);
+	if (c->created || (c->old_known && !c->old_exists))
+		return (CHANGES_CREATED);
+	if (!c->old_known)
+		return (CHANGES_SET);
+	if (changes_value_differs(c) || changes_perms_differ(c))
+		return (CHANGES_CHANGED);
+	return (CHANGES_UNCHANGED);
+}
+
+/* Whether the change is shown (--all shows those that changed nothing). */
+static bool
+changes_visible(const struct hist *h, const struct db_hchange *c)
+{
+	return (h->all || changes_op(c) != CHANGES_UNCHANGED);
+}
+
+/* Who committed: "dom5" or "sock#12". */
+static void
+changes_who(uint32_t origin, char *buf, size_t size)
+{
+	if (origin & DB_ORIGIN_SOCKET)
+		snprintf(buf, size, "sock#%u", origin & ~DB_ORIGIN_SOCKET);
+	else
+		snprintf(buf, size, "dom%u", origin);
+}
+
+/* Add a quoted value to the line. */
+static void
+changes_quoted(struct hist *h, const void *v, size_t len)
+{
+	esc_adds(&h->out, "\"");
+	hist_value(h, v, len, true);
+	esc_adds(&h->out, "\"");
+}
+
+/* The change as a line of the short and cat formats. */
+static void
+changes_line(struct hist *h, const struct db_hchange *c)
+{
+	static const char	 ops[] = { '+', '~', '~', '=', '-' };
+	enum changes_op		 op = changes_op(c);
+	char			 when[64], who[32];
+
+	esc_addf(&h->out, "%" PRIu64 " ", c->gen);
+	switch (h->format) {
+	case HIST_SHORT:
+	case HIST_SHORT_PRECISE:
+		when_short(c->time_ns, h->format == HIST_SHORT_PRECISE, when,
+		    sizeof when);
+		esc_addf(&h->out, "%s ", when);
+		break;
+	case HIST_SHORT_ISO:
+		when_iso(c->time_ns, when, sizeof when);
+		esc_addf(&h->out, "%s ", when);
+		break;
+	default:
+		break;
+	}
+	changes_who(c->origin, who, sizeof who);
+	esc_addf(&h->out, "%-8s %s %c ", who, c->in_txn ? "txn" : "   ",
+	    ops[op]);
+	hist_value(h, c->path, strlen(c->path), false);
+	if (op == CHANGES_DELETED) {
+		esc_adds(&h->out, "\n");
+		return;
+	}
+	if (op != CHANGES_CHANGED || changes_value_differs(c)) {
+		esc_adds(&h->out, " = ");
+		changes_quoted(h, c->value, c->vlen);
+	}
+	if (op == CHANGES_CHANGED && changes_value_differs(c)) {
+		esc_adds(&h->out, " (was ");
+		changes_quoted(h, c->old_value, c->old_vlen);
+		esc_adds(&h->out, ")");
+	}
+	if (op == CHANGES_CHANGED && changes_perms_differ(c))
+		esc_addf(&h->out, " perms %s (was %s)", c->perms,
+		    c->old_perms);
+	else if (h->perms && c->perms != NULL)
+		esc_addf(&h->out, " perms %s", c->perms);
+	esc_adds(&h->out, "\n");
+}
+
+/* A JSON field of bytes: "key":"..." and, when they are not UTF-8,
+ * "key_bytes":[...] with the exact bytes. */
+static void
+changes_json_field(struct hist *h, const char *key, const void *v,
+    size_t len)
+{
+	esc_addf(&h->out, ",\"%s\":", key);
+	if (esc_json(&h->out, v, len)) {
+		esc_addf(&h->out, ",\"%s_bytes\":", key);
+		esc_json_bytes(&h->out, v, len);
+	}
+}
+
+/* The change as a JSON object. */
+static void
+changes_json(struct hist *h, const struct db_hchange *c)
+{
+	static const char	*ops[] = { "created", "changed", "set",
+	    "unchanged", "deleted" };
+	char			 iso[64], who[32];
+
+	when_iso_utc_us(c->time_ns, iso, sizeof iso);
+	changes_who(c->origin, who, sizeof who);
+	esc_addf(&h->out, "{\"gen\":%" PRIu64 ",\"time\":%" PRIu64
+	    ",\"iso\":\"%s\",\"origin\":\"%s\",", c->gen, c->time_ns / 1000,
+	    iso, who);
+	if (c->origin & DB_ORIGIN_SOCKET)
+		esc_addf(&h->out, "\"conn\":%u", c->origin & ~DB_ORIGIN_SOCKET);
+	else
+		esc_addf(&h->out, "\"domid\":%u", c->origin);
+	esc_addf(&h->out, ",\"in_txn\":%s,\"op\":\"%s\"",
+	    c->in_txn ? "true" : "false", ops[changes_op(c)]);
+	changes_json_field(h, "path", c->path, strlen(c->path));
+	if (!c->deleted) {
+		changes_json_field(h, "value", c->value, c->vlen);
+		if (c->perms != NULL)
+			changes_json_field(h, "perms", c->perms,
+			    strlen(c->perms));
+	}
+	esc_addf(&h->out, ",\"old_known\":%s", c->old_known ? "true" :
+	    "false");
+	if (c->old_known && c->old_exists) {
+		changes_json_field(h, "old_value", c->old_value,
+		    c->old_vlen);
+		if (c->old_perms != NULL)
+			changes_json_field(h, "old_perms", c->old_perms,
+			    strlen(c->old_perms));
+	}
+	esc_adds(&h->out, "}\n");
+}
+
+/* Print a change in the output format. */
+static void
+changes_print(struct hist *h, const struct db_hchange *c)
+{
+	if (h->format == HIST_JSON)
+		changes_json(h, c);
+	else
+		changes_line(h, c);
+	hist_flush(h);
+	h->shown++;
+}
+
+/* Print a change as it comes; a db_hchange_cb. */
+static int
+changes_stream(const struct db_hchange *c, void *arg)
+{
+	struct hist	*h = arg;
+
+	if (changes_visible(h, c))
+		changes_print(h, c);
+	return (0);
+}
+
+/* Copy a string or bytes (NULL stays NULL). */
+static void *
+changes_dup(const void *p, size_t len)
+{
+	char	*s;
+
+	if (p == NULL)
+		return (NULL);
+	s = xmalloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return (s);
+}
+
+/* Keep a change, newest first, until there are N; a db_hchange_cb. */
+static int
+changes_keep(const struct db_hchange *c, void *arg)
+{
+	struct changes_last	*l = arg;
+	struct db_hchange	*k;
+
+	if (!changes_visible(l->h, c))
+		return (0);
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 64 : l->cap * 2;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	k = &l->v[l->n++];
+	*k = *c;
+	k->path = changes_dup(c->path, strlen(c->path));
+	k->value = changes_dup(c->value, c->vlen);
+	k->perms = c->perms != NULL ? changes_dup(c->perms,
+	    strlen(c->perms)) : NULL;
+	k->old_value = changes_dup(c->old_value, c->old_vlen);
+	k->old_perms = c->old_perms != NULL ? changes_dup(c->old_perms,
+	    strlen(c->old_perms)) : NULL;
+	return (l->n == l->h->limit ? 1 : 0);
+}
+
+/* Free a kept change. */
+static void
+changes_free(struct db_hchange *k)
+{
+	free((void *)k->path);
+	free((void *)k->value);
+	free((void *)k->perms);
+	free((void *)k->old_value);
+	free((void *)k->old_perms);
+}
+
+/* Print the changes the options select. */
+void
+changes_show(struct hist *h)
+{
+	struct db_hquery	q;
+	struct changes_last	l;
+	size_t			i;
+	int			error;
+
+	memset(&q, 0, sizeof q);
+	if (h->exact) {
+		q.path = h->path;
+	} else if (strcmp(h->path, "/") != 0) {
+		q.path = h->path;
+		q.subtree = true;
+	}
+	q.subject = h->subject;
+	q.gen_min = h->gen_from;
+	q.gen_max = h->gen_to;
+	q.ns_min = h->since_ns;
+	q.ns_max = h->until_ns;
+	q.with_old = true;
+	if (h->limit == 0) {
+		q.newest_first = h->reverse;
+		if ((error = db_history(h->db, &q, changes_stream, h)) != 0)
+			hist_db_fail(h, error);
+	} else {
+		/* The last N: newest first, then in the order asked for. */
+		q.newest_first = true;
+		memset(&l, 0, sizeof l);
+		l.h = h;
+		error = db_history(h->db, &q, changes_keep, &l);
+		if (error < 0)
+			hist_db_fail(h, error);
+		for (i = 0; i < l.n; i++)
+			changes_print(h, &l.v[h->reverse ? i : l.n - 1 - i]);
+		for (i = 0; i < l.n; i++)
+			changes_free(&l.v[i]);
+		free(l.v);
+	}
+	if (h->shown == 0)
+		fprintf(stderr, "xsc-history: no changes%s%s found\n",
+		    strcmp(h->path, "/") != 0 ? " to " : "",
+		    strcmp(h->path, "/") != 0 ? h->path : "");
+}
