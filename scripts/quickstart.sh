@@ -39,4 +39,18 @@ xenstore-read /local/domain/1/console/tty
 xenstore-ls /local/domain
 ./xsconsole-tail -n 2 guest3
 echo
+# Guest 1's console with the store changes that concern it, merged by
+# generation; what changed below its home, and who changed it.
+./xsconsole-tail --store -n 3 1
+echo
+./xsc-history -n 5 /local/domain/1
+# Live settings and statistics, through the store.
+xenstore-write /tool/xsconsoled/config/quota/nodes 2000
+xenstore-read /tool/xsconsoled/stats/commits
+# kill -9 and a restart: the store and the guests' rings come back.
+kill -9 "$(cat "$dir/pid")"
+rm -f "$dir/pid"
+./xsconsoled --sim-root "$dir/sim" --socket "$dir/socket" \
+	--pid-file "$dir/pid" --log-file "$dir/log" --db "$dir/console.db"
+./xsc-sim xs 1 "read data/greeting"
 /usr/lib/xen-4.17/bin/xenstore-control memreport

@@ -72,6 +72,16 @@ store_keep(const struct db_hchange *h, void *arg)
 	struct store		*s = arg;
 	struct store_change	*c;
 
+	if (h->gen >= s->gen_next)
+		s->gen_next = h->gen + 1;
+	/* A parent touched by its children, or a value written again: no
+	 * change to show (xsc-history -a shows them). */
+	if (!h->deleted && !h->created && h->old_known && h->old_exists &&
+	    h->vlen == h->old_vlen && (h->vlen == 0 ||
+	    memcmp(h->value, h->old_value, h->vlen) == 0) &&
+	    (h->perms == NULL || h->old_perms == NULL ||
+	    strcmp(h->perms, h->old_perms) == 0))
+		return (0);
 	if (s->n == s->cap) {
 		s->cap = s->cap == 0 ? 64 : s->cap * 2;
 		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
@@ -95,8 +105,6 @@ store_keep(const struct db_hchange *h, void *arg)
 	c->old_vlen = h->old_vlen;
 	c->old_perms = h->old_perms != NULL ? store_dup(h->old_perms,
 	    strlen(h->old_perms)) : NULL;
-	if (h->gen >= s->gen_next)
-		s->gen_next = h->gen + 1;
 	return (0);
 }
 
