@@ -369,8 +369,39 @@ check "console/pty-limit 4096: the unread output beyond it is dropped" 0 \
 	echo 'dropped $d1 -> $d2'"
 xenstore-write $C/console/pty-limit 1048576
 
-# console/backlog, db/... and history/...: accepted, validated, reported;
-# the database's live limits await db_set_limits (docs/config.md).
+# db/flush-ms, by its effect: a commit reaches the database within it.
+hist="${top_builddir:-$PWD}/xsc-history --db $xs_tmp/console.db -o cat"
+xenstore-write $C/db/flush-ms 3000
+sleep 0.3
+xenstore-write /flush/probe slow
+sleep 0.6
+check "db/flush-ms 3000: a commit is not in the database after 0.6 s" 0 "" \
+	bash -c "$hist --exact /flush/probe 2>/dev/null; true"
+sleep 3
+check "but is within 3.6 s" 0 "yes" bash -c \
+	"$hist --exact /flush/probe | grep -q '= \"slow\"' && echo yes"
+xenstore-write $C/db/flush-ms 100
+sleep 0.3
+
+# history/max-bytes, by its effect: the history is cut back to it.
+xenstore-write $C/history/full-seconds 0 $C/history/full-commits 1 \
+	$C/history/max-bytes 1048576
+v=$(printf 'v%.0s' $(seq 1 150))
+for i in $(seq 1 24); do
+	args=()
+	for k in $(seq 1 400); do args+=("/budget/c$i/k$k" "$v"); done
+	xenstore-write "${args[@]}"
+done
+sleep 1.5
+check "history/max-bytes 1 MiB: the history kept is cut back to it" 0 "yes" \
+	bash -c "b=\$($hist --info | sed -n 's/^bytes: *//p');
+	[ \"\$b\" -le 1300000 ] && echo yes || echo \"\$b bytes\""
+check "... its oldest commits first" 0 "yes" bash -c \
+	"$hist --exact /budget/c1/k1 | grep -q . && echo no || echo yes"
+xenstore-write $C/history/full-seconds 3600 $C/history/full-commits 100000 \
+	$C/history/max-bytes 268435456
+
+# The other db/... and history/... settings: accepted, validated, reported.
 for kv in console/backlog=1048576 db/flush-ms=200 db/max-bytes=2147483648 \
 	db/max-incarnation-bytes=1048576 db/keep-dead-seconds=3600 \
 	history/full-seconds=600 history/full-commits=5000 \
