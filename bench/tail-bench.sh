@@ -37,7 +37,7 @@ say() { echo "tail-bench: $*" >&2; }
 
 make -C "$top" -s bench/tail-bench xsconsole-tail >/dev/null || exit 1
 TAIL=$(mktemp /tmp/xsconsole-tail.XXXXXX)
-cp "$top/xsconsole-tail" "$TAIL"
+cp "$top/xsconsole-tail" "$TAIL" && chmod +x "$TAIL"
 trap 'rm -f "$TAIL"' EXIT
 
 if [ ! -s "$DB" ]; then
