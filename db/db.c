@@ -171,7 +171,7 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " ORDER BY seq DESC",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_NODE_DELETE] = "DELETE FROM node WHERE path = ?1",
-	[ST_NODE_INSERT] = "INSERT INTO node (path, value, perms, gen)"
+	[ST_NODE_INSERT] = "INSERT OR REPLACE INTO node (path, value, perms, gen)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_NODE_UPDATE] = "UPDATE node SET value = ?2, perms = ?3, gen = ?4"
 	    " WHERE path = ?1",
@@ -518,7 +518,8 @@ db_writer_pragmas(struct db *db, char *err, size_t errlen)
 
 	rc = sqlite3_exec(db->sql, "PRAGMA journal_mode = WAL;"
 	    " PRAGMA synchronous = NORMAL;"
-	    " PRAGMA journal_size_limit = 67108864;", NULL, NULL, &msg);
+	    " PRAGMA journal_size_limit = 67108864;"
+	    " PRAGMA cache_size = -65536;", NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		db_errf(err, errlen, "%s: %s", db->path,
 		    msg != NULL ? msg : sqlite3_errstr(rc));

@@ -405,15 +405,13 @@ history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
 	sqlite3_stmt	*st;
 	int		 error;
 
-	if (h->flags & (HREC_DELETED | HREC_CREATED)) {
+	if (h->flags & HREC_DELETED) {
 		if ((st = db_stmt(db, ST_NODE_DELETE)) == NULL)
 			return (-EIO);
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-		if ((error = db_step_done(db, ST_NODE_DELETE)) != 0)
-			return (error);
-		if (h->flags & HREC_DELETED)
-			return (0);
-	} else {
+		return (db_step_done(db, ST_NODE_DELETE));
+	}
+	if (!(h->flags & HREC_CREATED)) {
 		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL)
 			return (-EIO);
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
