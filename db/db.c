@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "db-private.h"
 #include "log.h"
@@ -170,7 +171,7 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " ORDER BY seq DESC",
 	[ST_DATA_VERSION] = "PRAGMA data_version",
 	[ST_NODE_DELETE] = "DELETE FROM node WHERE path = ?1",
-	[ST_NODE_INSERT] = "INSERT INTO node (path, value, perms, gen)"
+	[ST_NODE_INSERT] = "INSERT OR REPLACE INTO node (path, value, perms, gen)"
 	    " VALUES (?1, ?2, ?3, ?4)",
 	[ST_NODE_UPDATE] = "UPDATE node SET value = ?2, perms = ?3, gen = ?4"
 	    " WHERE path = ?1",
@@ -517,7 +518,8 @@ db_writer_pragmas(struct db *db, char *err, size_t errlen)
 
 	rc = sqlite3_exec(db->sql, "PRAGMA journal_mode = WAL;"
 	    " PRAGMA synchronous = NORMAL;"
-	    " PRAGMA journal_size_limit = 67108864;", NULL, NULL, &msg);
+	    " PRAGMA journal_size_limit = 67108864;"
+	    " PRAGMA cache_size = -65536;", NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {
 		db_errf(err, errlen, "%s: %s", db->path,
 		    msg != NULL ? msg : sqlite3_errstr(rc));
@@ -527,6 +529,117 @@ db_writer_pragmas(struct db *db, char *err, size_t errlen)
 	return (0);
 }
 
+/* Whether path's -wal file is missing (no connection has the database
+ * open, none crashed with changes in it), or empty if missing_only is
+ * false: then the main file holds every committed change. */
+static bool
+db_wal_clean(const char *path, bool missing_only)
+{
+	struct stat	 st;
+	char		*wal;
+	bool		 clean;
+
+	xasprintf(&wal, "%s-wal", path);
+	if (stat(wal, &st) != 0)
+		clean = errno == ENOENT;
+	else
+		clean = !missing_only && S_ISREG(st.st_mode) && st.st_size == 0;
+	free(wal);
+	return (clean);
+}
+
+/* Whether we may create files beside path (SQLite's -shm). */
+static bool
+db_dir_writable(const char *path)
+{
+	char	*dir = xstrdup(path), *p;
+	bool	 ok;
+
+	if ((p = strrchr(dir, '/')) == NULL)
+		ok = access(".", W_OK) == 0;
+	else {
+		p[p == dir] = '\0';	/* "/x": the root */
+		ok = access(dir, W_OK) == 0;
+	}
+	free(dir);
+	return (ok);
+}
+
+/* The URI that opens path immutable: SQLite then takes no lock and
+ * makes no -shm file, and reads the main file only. */
+static char *
+db_immutable_uri(const char *path)
+{
+	static const char	 hex[] = "0123456789ABCDEF";
+	const unsigned char	*s;
+	char			*uri, *u;
+
+	uri = xmalloc(strlen(path) * 3 + sizeof "file://?immutable=1");
+	u = uri + sprintf(uri, "file:%s", path[0] == '/' ? "//" : "");
+	for (s = (const unsigned char *)path; *s != '\0'; s++) {
+		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || strchr("/._-~", *s) != NULL)
+			*u++ = (char)*s;
+		else {
+			*u++ = '%';
+			*u++ = hex[*s >> 4];
+			*u++ = hex[*s & 15];
+		}
+	}
+	strcpy(u, "?immutable=1");
+	return (uri);
+}
+
+/* Open a connection and read from it once (a reader of a WAL database
+ * needs its -shm file then); an SQLite result code. */
+static int
+db_connect(struct db *db, const char *name, int flags)
+{
+	int64_t	n;
+	int	rc;
+
+	if (db->sql != NULL) {
+		sqlite3_close(db->sql);
+		db->sql = NULL;
+	}
+	rc = sqlite3_open_v2(name, &db->sql, flags, NULL);
+	if (rc != SQLITE_OK)
+		return (rc);
+	sqlite3_extended_result_codes(db->sql, 1);
+	sqlite3_busy_timeout(db->sql, 5000);
+	rc = db_query_int(db, "SELECT count(*) FROM sqlite_master", &n);
+	return (rc == SQLITE_READONLY_CANTINIT || rc == SQLITE_READONLY ||
+	    (rc & 0xff) == SQLITE_CANTOPEN ? rc : SQLITE_OK);
+}
+
+/*
+ * A reader's connection. SQLite reads a WAL database only where it can
+ * make or open the -shm file beside it, which a copy in a directory the
+ * reader cannot write does not allow ("attempt to write a readonly
+ * database"), nor may a -wal file it cannot make. Where no writer can be at work (no -wal file, or an empty one: every
+ * commit is in the main file) the file is opened immutable instead; a
+ * writer that starts later is not seen (docs/console-db.md, "Readers").
+ */
+static int
+db_connect_reader(struct db *db, const char *path)
+{
+	char	*uri;
+	int	 flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY, rc;
+
+	if (db_dir_writable(path) || !db_wal_clean(path, true)) {
+		rc = db_connect(db, path, flags);
+		if (rc == SQLITE_OK || db->sql == NULL ||
+		    !db_wal_clean(path, false))
+			return (rc);
+		log_debug("%s: %s: opening it immutable", path,
+		    sqlite3_errmsg(db->sql));
+	}
+	uri = db_immutable_uri(path);
+	rc = db_connect(db, uri, flags | SQLITE_OPEN_URI);
+	free(uri);
+	return (rc);
+}
+
 /* Open the database at path, for the writer or read-only, and check its
  * schema; NULL with errno set and a message in err on failure. */
 struct db *
@@ -534,7 +647,7 @@ db_open_common(const char *path, bool writer, char *err, size_t errlen)
 {
 	struct db	*db;
 	struct stat	 st;
-	int		 flags, rc, error;
+	int		 rc, error;
 
 	if (writer && (error = db_mkdirs(path)) != 0) {
 		db_errf(err, errlen, "%s: cannot make its directory: %s", path,
@@ -552,17 +665,17 @@ db_open_common(const char *path, bool writer, char *err, size_t errlen)
 	db = xcalloc(1, sizeof *db);
 	db->path = xstrdup(path);
 	db->data_version = -1;
-	flags = SQLITE_OPEN_NOMUTEX | (writer ?
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY);
-	rc = sqlite3_open_v2(path, &db->sql, flags, NULL);
+	if (writer)
+		rc = db_connect(db, path, SQLITE_OPEN_NOMUTEX |
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+	else
+		rc = db_connect_reader(db, path);
 	if (rc != SQLITE_OK) {
 		db_errf(err, errlen, "%s: %s", path, db->sql != NULL ?
 		    sqlite3_errmsg(db->sql) : sqlite3_errstr(rc));
 		error = -db_errno(rc);
 		goto fail;
 	}
-	sqlite3_extended_result_codes(db->sql, 1);
-	sqlite3_busy_timeout(db->sql, 5000);
 	if ((error = db_check_schema(db, writer, err, errlen)) != 0)
 		goto fail;
 	if (writer && (error = db_writer_pragmas(db, err, errlen)) != 0)

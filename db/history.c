@@ -16,14 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zstd.h>
-
 #include "log.h"
+#include "snapshot.h"
 #include "writer.h"
 #include "xmalloc.h"
 
 #define HIST_NAME_FLAG	4u	/* hchange.flags: /local/domain/<id>/name */
-#define SNAP_IN_BYTES	(64u << 10)
 
 static int	 history_forget_flush(struct db_writer *);
 
@@ -407,15 +405,13 @@ history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
 	sqlite3_stmt	*st;
 	int		 error;
 
-	if (h->flags & (HREC_DELETED | HREC_CREATED)) {
+	if (h->flags & HREC_DELETED) {
 		if ((st = db_stmt(db, ST_NODE_DELETE)) == NULL)
 			return (-EIO);
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-		if ((error = db_step_done(db, ST_NODE_DELETE)) != 0)
-			return (error);
-		if (h->flags & HREC_DELETED)
-			return (0);
-	} else {
+		return (db_step_done(db, ST_NODE_DELETE));
+	}
+	if (!(h->flags & HREC_CREATED)) {
 		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL)
 			return (-EIO);
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -624,137 +620,56 @@ history_apply(struct db_writer *w)
 	return (error);
 }
 
-/* Append a varint to a growing buffer. */
-static void
-history_put_varint(unsigned char **buf, size_t *len, size_t *cap,
-    uint64_t v)
-{
-	if (*len + 10 > *cap) {
-		*cap = *cap * 2 + 64;
-		*buf = xrealloc(*buf, *cap);
-	}
-	while (v >= 0x80) {
-		(*buf)[(*len)++] = (unsigned char)(v | 0x80);
-		v >>= 7;
-	}
-	(*buf)[(*len)++] = (unsigned char)v;
-}
-
-/* Append bytes to a growing buffer. */
-static void
-history_put(unsigned char **buf, size_t *len, size_t *cap, const void *p,
-    size_t n)
-{
-	if (*len + n > *cap) {
-		while (*len + n > *cap)
-			*cap = *cap * 2 + 64;
-		*buf = xrealloc(*buf, *cap);
-	}
-	if (n > 0)
-		memcpy(*buf + *len, p, n);
-	*len += n;
-}
-
-/* Compress what is in the input buffer into out (streaming). */
-static int
-history_snap_flush(ZSTD_CCtx *zc, unsigned char *in, size_t *inlen,
-    unsigned char **out, size_t *outlen, size_t *outcap, int end)
-{
-	ZSTD_inBuffer	 ib = { in, *inlen, 0 };
-	ZSTD_outBuffer	 ob;
-	size_t		 left;
-
-	do {
-		if (*outcap - *outlen < ZSTD_CStreamOutSize()) {
-			*outcap = *outcap * 2 + ZSTD_CStreamOutSize();
-			*out = xrealloc(*out, *outcap);
-		}
-		ob.dst = *out;
-		ob.size = *outcap;
-		ob.pos = *outlen;
-		left = ZSTD_compressStream2(zc, &ob, &ib, end ? ZSTD_e_end :
-		    ZSTD_e_continue);
-		*outlen = ob.pos;
-		if (ZSTD_isError(left)) {
-			log_error("snapshot: %s", ZSTD_getErrorName(left));
-			return (-EIO);
-		}
-	} while (ib.pos < ib.size || (end && left != 0));
-	*inlen = 0;
-	return (0);
-}
-
 /*
  * Store a snapshot of the durable tree as of the last commit (in the
- * open transaction): per node in creation order, varints of the path's
- * length, the path, the value's length, the value, the perms' length,
- * the perms and the node's generation; one zstd frame.
+ * open transaction), encoded as it is read (snapshot.c).
  */
 static int
 history_snapshot(struct db_writer *w)
 {
-	struct db	*db = w->db;
-	sqlite3_stmt	*st;
-	ZSTD_CCtx	*zc;
-	unsigned char	*in = NULL, *out = NULL;
-	size_t		 inlen = 0, incap = 0, outlen = 0, outcap = 0, n;
-	uint64_t	 nodes = 0, raw = 0, t0 = w->clock_ns;
-	const void	*p;
-	int		 rc, error = 0;
+	struct db		*db = w->db;
+	struct snapshot_enc	 e;
+	sqlite3_stmt		*st;
+	const char		*path, *perms;
+	int			 rc, error;
 
-	if ((zc = ZSTD_createCCtx()) == NULL)
-		return (-ENOMEM);
-	ZSTD_CCtx_setParameter(zc, ZSTD_c_compressionLevel, w->cfg.level);
+	if ((error = snapshot_enc_init(&e, w->cfg.level)) != 0)
+		return (error);
 	if ((st = db_stmt(db, ST_NODE_ALL)) == NULL) {
-		ZSTD_freeCCtx(zc);
+		snapshot_enc_free(&e);
 		return (-EIO);
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && error == 0) {
-		for (int col = 0; col < 3; col++) {
-			p = col == 1 ? sqlite3_column_blob(st, col) :
-			    sqlite3_column_text(st, col);
-			n = (size_t)sqlite3_column_bytes(st, col);
-			history_put_varint(&in, &inlen, &incap, n);
-			history_put(&in, &inlen, &incap, p, n);
-		}
-		history_put_varint(&in, &inlen, &incap,
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		path = (const char *)sqlite3_column_text(st, 0);
+		perms = (const char *)sqlite3_column_text(st, 2);
+		snapshot_enc_add(&e, path, (size_t)sqlite3_column_bytes(st, 0),
+		    sqlite3_column_blob(st, 1),
+		    (uint32_t)sqlite3_column_bytes(st, 1), perms,
+		    (size_t)sqlite3_column_bytes(st, 2),
 		    (uint64_t)sqlite3_column_int64(st, 3));
-		nodes++;
-		if (inlen >= SNAP_IN_BYTES) {
-			raw += inlen;
-			error = history_snap_flush(zc, in, &inlen, &out,
-			    &outlen, &outcap, 0);
-		}
 	}
 	sqlite3_reset(st);
-	if (error == 0 && rc != SQLITE_DONE)
-		error = -db_errno(rc);
-	raw += inlen;
-	if (error == 0)
-		error = history_snap_flush(zc, in, &inlen, &out, &outlen,
-		    &outcap, 1);
-	ZSTD_freeCCtx(zc);
-	free(in);
+	error = rc != SQLITE_DONE ? -db_errno(rc) : snapshot_enc_finish(&e);
 	if (error == 0 && (st = db_stmt(db, ST_SNAP_INSERT)) == NULL)
 		error = -EIO;
 	if (error == 0) {
 		sqlite3_bind_int64(st, 1, (int64_t)w->h.last_gen);
-		sqlite3_bind_int64(st, 2, (int64_t)t0);
-		sqlite3_bind_int64(st, 3, (int64_t)nodes);
-		sqlite3_bind_int64(st, 4, (int64_t)raw);
-		sqlite3_bind_blob(st, 5, out, (int)outlen, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)w->clock_ns);
+		sqlite3_bind_int64(st, 3, (int64_t)e.nodes);
+		sqlite3_bind_int64(st, 4, (int64_t)e.raw);
+		sqlite3_bind_blob(st, 5, e.out, (int)e.outlen, SQLITE_STATIC);
 		error = db_step_done(db, ST_SNAP_INSERT);
 	}
-	free(out);
-	if (error != 0)
-		return (error);
-	w->h.snapshots++;
-	w->h.bytes += HSNAPSHOT_BYTES + outlen;
-	w->h.snapshot_gen = w->h.last_gen;
-	log_debug("%s: snapshot at generation %llu: %llu nodes, %zu bytes",
-	    db->path, (unsigned long long)w->h.last_gen,
-	    (unsigned long long)nodes, outlen);
-	return (0);
+	if (error == 0) {
+		w->h.snapshots++;
+		w->h.bytes += HSNAPSHOT_BYTES + e.outlen;
+		w->h.snapshot_gen = w->h.last_gen;
+		log_debug("%s: snapshot at generation %llu: %llu nodes, %zu "
+		    "bytes", db->path, (unsigned long long)w->h.last_gen,
+		    (unsigned long long)e.nodes, e.outlen);
+	}
+	snapshot_enc_free(&e);
+	return (error);
 }
 
 /* Write the running totals and marks (in the open transaction). */

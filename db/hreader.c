@@ -11,16 +11,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <zstd.h>
-
 #include "db-private.h"
 #include "hmap.h"
 #include "log.h"
+#include "snapshot.h"
 #include "xmalloc.h"
 
 #define HR_DELETED	1
 #define HR_CREATED	2
-#define HR_MAX_SNAPSHOT	(4ULL << 30)	/* raw bytes a reader accepts */
 
 /* A node of a rebuilt tree, in creation order. */
 struct hnode {
@@ -382,73 +380,28 @@ htree_free(struct htree *t)
 	hmap_free(t->map);
 }
 
-/* Read a varint; false past the end. */
-static bool
-hreader_varint(const unsigned char **p, const unsigned char *end,
-    uint64_t *v)
-{
-	int	shift;
+/* What a snapshot's nodes go to: a tree, and the subtree wanted. */
+struct hsnap {
+	struct htree	*t;
+	const char	*root;
+	size_t		 rlen;
+};
 
-	*v = 0;
-	for (shift = 0; *p < end && shift < 64; shift += 7) {
-		*v |= (uint64_t)(**p & 0x7f) << shift;
-		if (!(*(*p)++ & 0x80))
-			return (true);
-	}
-	return (false);
-}
-
-/* Read a length-prefixed field; false if it does not fit. */
-static bool
-hreader_field(const unsigned char **p, const unsigned char *end,
-    const unsigned char **f, uint64_t *len)
-{
-	if (!hreader_varint(p, end, len) || *len > (uint64_t)(end - *p))
-		return (false);
-	*f = *p;
-	*p += *len;
-	return (true);
-}
-
-/* Load the nodes below root of a snapshot into t; -EIO if corrupt. */
+/* A node of a snapshot: into the tree if it is below the root. */
 static int
-hreader_snapshot(struct htree *t, const void *z, size_t zlen, uint64_t raw,
-    uint64_t nodes, const char *root)
+hreader_snap_node(const struct snapshot_node *n, void *arg)
 {
-	const unsigned char	*p, *end, *path, *v, *perms;
-	unsigned char		*buf;
-	uint64_t		 plen, vlen, permslen, gen, i;
-	size_t			 got, rlen = strlen(root);
-	char			*ps, *pm;
+	struct hsnap	*s = arg;
+	char		*ps, *pm;
 
-	if (raw == 0)
-		return (0);
-	if (raw > HR_MAX_SNAPSHOT)
-		return (-EIO);
-	buf = xmalloc(raw);
-	got = ZSTD_decompress(buf, raw, z, zlen);
-	if (ZSTD_isError(got) || got != raw) {
-		free(buf);
-		return (-EIO);
+	ps = xstrndup(n->path, n->plen);
+	if (hreader_below(ps, s->root, s->rlen)) {
+		pm = xstrndup(n->perms, n->permslen);
+		htree_set(s->t, ps, n->value, n->vlen, pm, n->gen, false);
+		free(pm);
 	}
-	p = buf;
-	end = buf + raw;
-	for (i = 0; i < nodes; i++) {
-		if (!hreader_field(&p, end, &path, &plen) ||
-		    !hreader_field(&p, end, &v, &vlen) ||
-		    !hreader_field(&p, end, &perms, &permslen) ||
-		    !hreader_varint(&p, end, &gen) || vlen > UINT32_MAX)
-			break;
-		ps = xstrndup((const char *)path, plen);
-		if (hreader_below(ps, root, rlen)) {
-			pm = xstrndup((const char *)perms, permslen);
-			htree_set(t, ps, v, (uint32_t)vlen, pm, gen, false);
-			free(pm);
-		}
-		free(ps);
-	}
-	free(buf);
-	return (i == nodes && p == end ? 0 : -EIO);
+	free(ps);
+	return (0);
 }
 
 /* Apply the kept changes of generations (from, to] below root. */
@@ -507,6 +460,7 @@ db_tree_at(struct db *db, uint64_t gen, const char *path, db_tree_cb *cb,
     void *arg)
 {
 	struct htree	 t;
+	struct hsnap	 snap;
 	struct hnode	*n;
 	sqlite3_stmt	*st;
 	uint64_t	 sgen, nodes, raw, dropped = 0;
@@ -545,8 +499,12 @@ db_tree_at(struct db *db, uint64_t gen, const char *path, db_tree_cb *cb,
 	raw = (uint64_t)sqlite3_column_int64(st, 2);
 	memset(&t, 0, sizeof t);
 	t.map = hmap_create();
-	ret = hreader_snapshot(&t, sqlite3_column_blob(st, 3),
-	    (size_t)sqlite3_column_bytes(st, 3), raw, nodes, path);
+	snap.t = &t;
+	snap.root = path;
+	snap.rlen = strlen(path);
+	ret = snapshot_decode(sqlite3_column_blob(st, 3),
+	    (size_t)sqlite3_column_bytes(st, 3), raw, nodes, hreader_snap_node,
+	    &snap);
 	sqlite3_reset(st);
 	if (ret == 0 && gen > sgen)
 		ret = hreader_replay(db, &t, sgen, gen, path);
