@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "log.h"
 #include "snapshot.h"
 #include "writer.h"
@@ -364,6 +365,9 @@ history_sql_forget(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_text(ctx, out, (int)len, free);
 }
 
+static int	history_pend_flush(struct db_writer *);
+static void	history_pend_free(struct db_writer *);
+
 /* Apply the pending permission edits to the durable tree: one scan for
  * all the domids forgotten since the last. */
 static int
@@ -373,6 +377,10 @@ history_forget_flush(struct db_writer *w)
 
 	if (w->nforget == 0)
 		return (0);
+	/* The updates before the forget first (those after it that name
+	 * the domid made it flush before them). */
+	if ((error = history_pend_flush(w)) != 0)
+		return (error);
 	if (db_stmt(w->db, ST_NODE_FORGET) == NULL)
 		return (-EIO);
 	error = db_step_done(w->db, ST_NODE_FORGET);
@@ -397,33 +405,158 @@ history_forget_add(struct db_writer *w, uint32_t domid)
 }
 
 /* Apply one change to the durable tree. */
+/*
+ * Updates of existing nodes are applied to the durable tree once per
+ * path per batch, the last one winning: a store rewriting the same keys
+ * (device states, counters, memory targets) costs one row update per
+ * key per batch, not one per commit. The history still gets every
+ * change. What they point to lives in the batch's queue (w->hq).
+ */
+struct hpend {
+	const char		*key;		/* == path */
+	struct hrec_change	 h;
+	const void		*value;
+	const char		*perms;
+	uint64_t		 gen;
+	size_t			 at;		/* in w->pendv */
+};
+
+static int	history_node_insert(struct db_writer *, uint64_t,
+		    const struct hrec_change *, const char *, const void *,
+		    const char *);
+
+/* Note an update of path, replacing one noted earlier in the batch. */
+static void
+history_pend_add(struct db_writer *w, uint64_t gen,
+    const struct hrec_change *h, const char *path, const void *value,
+    const char *perms)
+{
+	struct hpend	*pe;
+
+	if (w->pend == NULL)
+		w->pend = hmap_create();
+	if ((pe = hmap_find(w->pend, path)) == NULL) {
+		pe = xcalloc(1, sizeof *pe);
+		pe->key = path;
+		hmap_insert(w->pend, pe);
+		if (w->npend == w->cappend) {
+			w->cappend = w->cappend == 0 ? 256 : 2 * w->cappend;
+			w->pendv = xrealloc(w->pendv, w->cappend *
+			    sizeof *w->pendv);
+		}
+		pe->at = w->npend;
+		w->pendv[w->npend++] = pe;
+	}
+	pe->key = path;
+	pe->h = *h;
+	pe->value = value;
+	pe->perms = perms;
+	pe->gen = gen;
+}
+
+/* Forget the update noted for path, if any. */
+static void
+history_pend_drop(struct db_writer *w, const char *path)
+{
+	struct hpend	*pe;
+
+	if (w->pend == NULL || (pe = hmap_remove(w->pend, path)) == NULL)
+		return;
+	w->pendv[pe->at] = NULL;
+	free(pe);
+}
+
+/* Forget every noted update (applied, or the batch failed). */
+static void
+history_pend_clear(struct db_writer *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->npend; i++) {
+		if (w->pendv[i] != NULL) {
+			hmap_remove(w->pend, w->pendv[i]->key);
+			free(w->pendv[i]);
+		}
+	}
+	w->npend = 0;
+}
+
+/* Apply the noted updates, in the order their paths were first seen. */
+static int
+history_pend_flush(struct db_writer *w)
+{
+	struct db	*db = w->db;
+	struct hpend	*pe;
+	sqlite3_stmt	*st;
+	size_t		 i;
+	int		 error = 0;
+
+	for (i = 0; i < w->npend && error == 0; i++) {
+		if ((pe = w->pendv[i]) == NULL)
+			continue;
+		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL) {
+			error = -EIO;
+			break;
+		}
+		sqlite3_bind_text(st, 1, pe->key, -1, SQLITE_STATIC);
+		history_bind_value(st, 2, pe->value, pe->h.vlen);
+		sqlite3_bind_text(st, 3, pe->perms, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 4, (int64_t)pe->gen);
+		if ((error = db_step_done(db, ST_NODE_UPDATE)) != 0)
+			break;
+		/* Not there (the daemon said it was): make it. */
+		if (sqlite3_changes(db->sql) == 0)
+			error = history_node_insert(w, pe->gen, &pe->h,
+			    pe->key, pe->value, pe->perms);
+	}
+	history_pend_clear(w);
+	return (error);
+}
+
+/* Free what the noted updates use (the writer is closing). */
+static void
+history_pend_free(struct db_writer *w)
+{
+	history_pend_clear(w);
+	hmap_free(w->pend);
+	free(w->pendv);
+	w->pend = NULL;
+	w->pendv = NULL;
+	w->cappend = 0;
+}
+
 static int
 history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
     const char *path, const void *value, const char *perms)
 {
 	struct db	*db = w->db;
 	sqlite3_stmt	*st;
-	int		 error;
 
+	if (!(h->flags & (HREC_DELETED | HREC_CREATED))) {
+		history_pend_add(w, gen, h, path, value, perms);
+		return (0);
+	}
+	/* A deletion or a creation (INSERT OR REPLACE) makes an update of
+	 * the same path earlier in the batch moot. */
+	history_pend_drop(w, path);
 	if (h->flags & HREC_DELETED) {
 		if ((st = db_stmt(db, ST_NODE_DELETE)) == NULL)
 			return (-EIO);
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 		return (db_step_done(db, ST_NODE_DELETE));
 	}
-	if (!(h->flags & HREC_CREATED)) {
-		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL)
-			return (-EIO);
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-		history_bind_value(st, 2, value, h->vlen);
-		sqlite3_bind_text(st, 3, perms, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 4, (int64_t)gen);
-		if ((error = db_step_done(db, ST_NODE_UPDATE)) != 0)
-			return (error);
-		if (sqlite3_changes(db->sql) > 0)
-			return (0);
-		/* Not there (the daemon said it was): make it. */
-	}
+	return (history_node_insert(w, gen, h, path, value, perms));
+}
+
+/* Make (or replace) a node of the durable tree: it goes last. */
+static int
+history_node_insert(struct db_writer *w, uint64_t gen,
+    const struct hrec_change *h, const char *path, const void *value,
+    const char *perms)
+{
+	struct db	*db = w->db;
+	sqlite3_stmt	*st;
+
 	if ((st = db_stmt(db, ST_NODE_INSERT)) == NULL)
 		return (-EIO);
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -616,6 +749,9 @@ history_apply(struct db_writer *w)
 	}
 	if (error == 0)
 		error = history_forget_flush(w);
+	if (error == 0)
+		error = history_pend_flush(w);
+	history_pend_clear(w);
 	w->nforget = 0;
 	return (error);
 }
@@ -804,6 +940,7 @@ history_stop(struct db_writer *w)
 		    w->db->path, w->hq.len);
 	free(w->hq.buf);
 	free(w->forget);
+	history_pend_free(w);
 	memset(&w->hq, 0, sizeof w->hq);
 	w->forget = NULL;
 	w->nforget = w->capforget = 0;

@@ -224,7 +224,15 @@ struct db_writer {
 	size_t			 nforget, capforget;
 	uint64_t		 old_gens;	/* commits not newer than the
 						   last (history skipped) */
+	struct hmap		*pend;		/* node updates of the batch not
+						   yet applied, by path (the
+						   last one per path wins) */
+	struct hpend		**pendv;	/* ... in the order first seen */
+	size_t			 npend, cappend;
 };
+
+struct hmap;
+struct hpend;
 
 /* winc.c */
 void		 winc_grow(struct db_writer *);
