@@ -43,8 +43,10 @@ trap cleanup EXIT
 sim=$XSC_SIM
 export XSC_SIM_ROOT=$xs_tmp/sim XSC_CONSOLE_DB=$xs_tmp/x.db
 mkdir -p "$XSC_SIM_ROOT"
+# The daemon and the guests must not hold domain 51's command FIFO (fd 3)
+# open, or its client never sees the end of its input.
 start() {
-	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB"
+	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB" 3>&-
 }
 kill9() {
 	kill -9 "$(cat "$xs_tmp/d/pid")"
@@ -128,7 +130,7 @@ check51 "its first event" 2 "EVENT data/w tok"
 # 40 KB/s per guest, about 8 s.
 "$sim" guest --rtt 400 --rtt-writes --rtt-gap 20 --console-bytes 320000 \
 	--console-rate 40000 --timeout 60000 --report "$xs_tmp/report" \
-	$(seq -s ' ' 1 50) >/dev/null 2>"$xs_tmp/guest.err" &
+	$(seq -s ' ' 1 50) >/dev/null 2>"$xs_tmp/guest.err" 3>&- &
 guests=$!
 sleep 2
 
@@ -245,6 +247,9 @@ check "after a clean stop, the store is the same" 0 "" \
 	diff "$xs_tmp/before3" "$xs_tmp/after3"
 check "a guest still answers on its ring" 0 "OK 400" "$sim" xs 7 "read data/rtt"
 exec 3>&-
+check "domain 51's client ends with its input" 0 "yes" bash -c \
+	"for i in \$(seq 1 100); do kill -0 $client 2>/dev/null || { echo yes; exit; }; sleep 0.05; done; echo no"
+kill $client 2>/dev/null
 wait $client 2>/dev/null
 client=
 xs_stop "$xs_tmp/d"

@@ -378,6 +378,8 @@ guest_store(struct gworld *w, struct guest *g, uint64_t now)
 		if (g->want != 0 || g->store_done)
 			break;
 		guest_request(w, g);
+		if (g->want == 0)	/* waiting out --rtt-gap */
+			break;
 	}
 	if (moved > 0)
 		g->xs_kick = true;
