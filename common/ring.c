@@ -55,17 +55,24 @@ ring_peek(const struct ring *r, void *buf, size_t len)
 	return ((ssize_t)len);
 }
 
+/* Take n bytes already looked at with ring_peek out of the ring. */
+void
+ring_skip(const struct ring *r, size_t n)
+{
+	uint32_t	cons = *r->cons;
+
+	ring_mb();
+	*r->cons = cons + (uint32_t)n;
+}
+
 /* Copy up to len bytes out of the ring; returns the count or -EIO. */
 ssize_t
 ring_read(const struct ring *r, void *buf, size_t len)
 {
-	uint32_t	cons = *r->cons;
-	ssize_t		n = ring_peek(r, buf, len);
+	ssize_t	n = ring_peek(r, buf, len);
 
-	if (n <= 0)
-		return (n);
-	ring_mb();
-	*r->cons = cons + (uint32_t)n;
+	if (n > 0)
+		ring_skip(r, (size_t)n);
 	return (n);
 }
 

@@ -22,6 +22,7 @@ struct ring {
 
 ssize_t	ring_peek(const struct ring *, void *, size_t);
 ssize_t	ring_read(const struct ring *, void *, size_t);
+void	ring_skip(const struct ring *, size_t);
 ssize_t	ring_write(const struct ring *, const void *, size_t);
 ssize_t	ring_readable(const struct ring *);
 ssize_t	ring_writable(const struct ring *);

@@ -398,19 +398,22 @@ domain_flush(struct domain *d)
 }
 
 /*
- * Take requests out of the ring: whole messages only, while a message
- * fits in the ring, so that a request is either still in the ring or
- * taken whole and answered at once (a daemon killed between the two
- * loses nothing half read). A message longer than the ring is taken as
- * it comes. The bytes or -EIO.
+ * Copy requests out of the ring: whole messages only, while a message
+ * fits in the ring. Those are left in the ring (*later set) until their
+ * replies are in the response ring, so that a daemon killed in between
+ * finds them again after a restart rather than leaving the guest waiting
+ * (it may then answer one twice: a reply nobody waits for, which guests
+ * drop). A message longer than the ring is taken as it comes. The bytes
+ * or -EIO.
  */
 static ssize_t
-domain_read(struct domain *d, char *buf, size_t size)
+domain_read(struct domain *d, char *buf, size_t size, bool *later)
 {
 	struct xsd_sockmsg	 hdr;
 	ssize_t			 avail;
 	size_t			 off = 0, total;
 
+	*later = false;
 	if (evbuffer_get_length(d->in) != 0)
 		return (ring_read(&d->req, buf, size));
 	if ((avail = ring_peek(&d->req, buf, size)) <= 0)
@@ -424,7 +427,8 @@ domain_read(struct domain *d, char *buf, size_t size)
 			break;
 		off += total;
 	}
-	return (off != 0 ? ring_read(&d->req, buf, off) : 0);
+	*later = off != 0;
+	return ((ssize_t)off);
 }
 
 /*
@@ -439,8 +443,8 @@ domain_process(struct domain *d)
 	char		 buf[XENSTORE_RING_SIZE];
 	struct conn	*c = d->conn;
 	uint64_t	 fed;
-	ssize_t		 n;
-	bool		 moved = false, progress;
+	ssize_t		 n, taken;
+	bool		 moved = false, progress, later = false;
 	int		 budget = DOMAIN_BUDGET, e;
 
 	if (d->intf == NULL || c->closing)
@@ -462,14 +466,16 @@ domain_process(struct domain *d)
 			return;
 		}
 		progress |= n > 0;
+		taken = 0;
 		if (domain_conn_may_take(c)) {
-			if ((n = domain_read(d, buf, sizeof buf)) < 0) {
+			if ((taken = domain_read(d, buf, sizeof buf,
+			    &later)) < 0) {
 				domain_break(d, XENSTORE_ERROR_RINGIDX,
 				    "bad request ring indices");
 				return;
 			}
-			if (n > 0) {
-				evbuffer_add(d->in, buf, (size_t)n);
+			if (taken > 0) {
+				evbuffer_add(d->in, buf, (size_t)taken);
 				progress = true;
 			}
 		}
@@ -481,6 +487,16 @@ domain_process(struct domain *d)
 			domain_break(d, XENSTORE_ERROR_PROTO,
 			    "message over the payload limit");
 			return;
+		}
+		if (later && taken > 0 && !c->closing && !d->broken) {
+			/* Their replies in the response ring (as far as it
+			 * has room), then the requests out of theirs. */
+			if (domain_flush(d) < 0) {
+				domain_break(d, XENSTORE_ERROR_RINGIDX,
+				    "bad response ring indices");
+				return;
+			}
+			ring_skip(&d->req, (size_t)taken);
 		}
 		progress |= c->requests != fed;
 		moved |= progress;

@@ -32,17 +32,20 @@ struct show_pieces {
 
 static void	 show_emit(struct tail *, const struct tail_line *);
 
-/* Copy bytes into a line's buffer, after what is there. */
+/* Copy bytes into a line's buffer, after what is there; a NUL follows
+ * them (regexec(3) may look for it, REG_STARTEND or not). */
 static void
 show_append(struct tail_line *l, const char *text, size_t len)
 {
-	if (l->cap - l->len < len) {
-		l->cap = l->len + len > 2 * l->cap ? l->len + len : 2 * l->cap;
+	if (l->cap - l->len < len + 1) {
+		l->cap = l->len + len + 1 > 2 * l->cap ? l->len + len + 1 :
+		    2 * l->cap;
 		l->buf = xrealloc(l->buf, l->cap);
 	}
 	if (len > 0)
 		memcpy(l->buf + l->len, text, len);
 	l->len += len;
+	l->buf[l->len] = '\0';
 }
 
 /* Whether the text matches -g (always, without -g). The pattern sees
