@@ -14,6 +14,7 @@
 #include "perms.h"
 #include "settings.h"
 #include "store.h"
+#include "storetest.h"
 #include "tree.h"
 #include "watch.h"
 
@@ -54,19 +55,6 @@ stat_get(void *arg)
 	return (stat_value);
 }
 
-/* Watch deliveries go nowhere. */
-static void
-no_deliver(void *owner, const struct watch *w, const char *path,
-    struct perms *perms, struct perms *alt, void *arg)
-{
-	(void)owner;
-	(void)w;
-	(void)path;
-	(void)perms;
-	(void)alt;
-	(void)arg;
-}
-
 /* A registry with a few settings of each kind. */
 static struct settings *
 mksettings(void)
@@ -86,11 +74,10 @@ mksettings(void)
 
 /* A store with the registry attached. */
 static struct store *
-mkstore(struct settings *s)
+mkstore_with(struct settings *s)
 {
-	struct store	*st = store_create();
+	struct store	*st = mkstore();
 
-	st->watches = watch_create(no_deliver, NULL);
 	settings_attach(s, st);
 	return (st);
 }
@@ -99,35 +86,8 @@ mkstore(struct settings *s)
 static void
 freeboth(struct store *st, struct settings *s)
 {
-	ck_assert_int_eq(tree_check(st->tree, stderr), 0);
 	settings_free(s);
-	watch_free_all(st->watches);
-	store_free(st);
-}
-
-/* READ into a NUL-terminated buffer. */
-static int
-rd(struct store *st, struct txn *t, const struct actor *a, const char *path,
-    char *buf, size_t size)
-{
-	struct nodeview	nv;
-	int		r;
-
-	buf[0] = '\0';
-	if ((r = store_read(st, t, a, path, &nv)) != 0)
-		return (r);
-	ck_assert_uint_lt(nv.vlen, size);
-	memcpy(buf, nv.value, nv.vlen);
-	buf[nv.vlen] = '\0';
-	return (0);
-}
-
-/* WRITE a string. */
-static int
-wr(struct store *st, struct txn *t, const struct actor *a, const char *path,
-    const char *v)
-{
-	return (store_write(st, t, a, path, v, (uint32_t)strlen(v)));
+	freestore(st);
 }
 
 /* Gather child names as "a,b,c". */
@@ -276,7 +236,7 @@ END_TEST
 START_TEST(nodes_written)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	struct nodeview	 nv;
 	char		 buf[64], perms[64];
 
@@ -303,7 +263,7 @@ END_TEST
 START_TEST(write_valid_applies)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	char		 buf[64];
 
 	ck_assert_int_eq(wr(st, NULL, &dom0, SETTINGS_CONFIG "/quota/nodes",
@@ -321,7 +281,7 @@ END_TEST
 START_TEST(write_invalid_refused)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	char		 buf[64];
 
 	ck_assert_int_eq(wr(st, NULL, &dom0, SETTINGS_CONFIG "/quota/nodes",
@@ -371,7 +331,7 @@ END_TEST
 START_TEST(unprivileged)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	char		 buf[64], names[256] = "";
 	struct nodeview	 nv;
 
@@ -395,7 +355,7 @@ END_TEST
 START_TEST(txn_checked_at_end)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	struct txn	*t;
 	char		 buf[64];
 
@@ -440,7 +400,7 @@ END_TEST
 START_TEST(group_refused_put_back)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	struct txn	*t;
 
 	/* Raising both in one commit is fine though low alone would not
@@ -476,7 +436,7 @@ END_TEST
 START_TEST(stats_virtual)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	struct nodeview	 nv;
 	struct txn	*t;
 	char		 buf[64], names[256] = "";
@@ -522,7 +482,7 @@ END_TEST
 START_TEST(reattach_rewrites)
 {
 	struct settings	*s = mksettings();
-	struct store	*st = mkstore(s);
+	struct store	*st = mkstore_with(s);
 	char		 buf[64];
 
 	/* What a restored tree held is replaced by the current values. */
