@@ -14,6 +14,7 @@
 
 #include "db.h"
 #include "esc.h"
+#include "tool.h"
 #include "when.h"
 
 /* Exit status (docs/xsc-history.1, EXIT STATUS; as xsconsole-tail's). */
@@ -55,8 +56,6 @@ struct hist {
 };
 
 /* main.c */
-void		 hist_exit(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3), noreturn));
 void		 hist_db_fail(struct hist *, int);
 void		 hist_flush(struct hist *);
 void		 hist_value(struct hist *, const void *, size_t, bool);

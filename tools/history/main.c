@@ -9,7 +9,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,35 +74,6 @@ usage(FILE *f)
 "error.\n");
 }
 
-/* Print a message prefixed with the program's name, and exit. */
-void
-hist_exit(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	fprintf(stderr, "xsc-history: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(status);
-}
-
-/* A bad command line: say why, and exit 2. */
-static void __attribute__((format(printf, 1, 2), noreturn))
-hist_usage_error(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "xsc-history: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'xsc-history --help'.\n");
-	exit(HIST_EXIT_USAGE);
-}
-
 /* Report a failed read of the log and exit. */
 void
 hist_db_fail(struct hist *h, int error)
@@ -112,11 +82,11 @@ hist_db_fail(struct hist *h, int error)
 	int	status;
 
 	if (error == -ENOENT)
-		hist_exit(HIST_EXIT_DB, "%s has no store history (a log of "
+		tool_exit(HIST_EXIT_DB, "%s has no store history (a log of "
 		    "schema version 1, from before xsconsoled kept one)",
 		    h->dbpath);
 	status = dbopen_failed(h->dbpath, error, msg, sizeof msg);
-	hist_exit(status, "%s", msg);
+	tool_exit(status, "%s", msg);
 }
 
 /* Write the line made in h->out; a write error ends the program. */
@@ -125,7 +95,7 @@ hist_flush(struct hist *h)
 {
 	if (h->out.len > 0 &&
 	    fwrite(h->out.p, 1, h->out.len, stdout) != h->out.len)
-		hist_exit(HIST_EXIT_WRITE, "write: %s", strerror(errno));
+		tool_exit(HIST_EXIT_WRITE, "write: %s", strerror(errno));
 	esc_reset(&h->out);
 }
 
@@ -149,10 +119,10 @@ hist_number(const char *opt, const char *s)
 
 	errno = 0;
 	if (*s < '0' || *s > '9')
-		hist_usage_error("%s: not a valid number: '%s'", opt, s);
+		tool_usage_error("%s: not a valid number: '%s'", opt, s);
 	v = strtoull(s, &end, 10);
 	if (errno != 0 || *end != '\0')
-		hist_usage_error("%s: not a valid number: '%s'", opt, s);
+		tool_usage_error("%s: not a valid number: '%s'", opt, s);
 	return (v);
 }
 
@@ -163,7 +133,7 @@ hist_time(const char *opt, const char *s, uint64_t now)
 	uint64_t	ns;
 
 	if (when_parse(s, now, &ns) != 0)
-		hist_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
+		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
 		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
 		    "yesterday)", opt, s);
 	return (ns == 0 ? 1 : ns);
@@ -183,7 +153,7 @@ hist_format(const char *s)
 		return (HIST_CAT);
 	if (strcmp(s, "json") == 0)
 		return (HIST_JSON);
-	hist_usage_error("-o: unknown format '%s' (short, short-iso, "
+	tool_usage_error("-o: unknown format '%s' (short, short-iso, "
 	    "short-precise, cat, json)", s);
 }
 
@@ -207,7 +177,7 @@ hist_path(const char *s)
 	size_t	 n;
 
 	if (*s != '/')
-		hist_usage_error("'%s': the path must be absolute (start "
+		tool_usage_error("'%s': the path must be absolute (start "
 		    "with /)", s);
 	p = xstrdup(s);
 	n = strlen(p);
@@ -229,13 +199,13 @@ hist_domain(struct hist *h, const char *s)
 	if (hist_digits(s)) {
 		h->subject = (int64_t)hist_number("--domain", s);
 		if (h->subject > UINT32_MAX)
-			hist_usage_error("--domain: no such domid: '%s'", s);
+			tool_usage_error("--domain: no such domid: '%s'", s);
 		return;
 	}
 	if ((error = db_domids_named(h->db, s, &domids, &last, &n)) != 0)
 		hist_db_fail(h, error);
 	if (n == 0)
-		hist_exit(HIST_EXIT_NOTFOUND, "no domain was ever named '%s' "
+		tool_exit(HIST_EXIT_NOTFOUND, "no domain was ever named '%s' "
 		    "in the store history", s);
 	h->subject = domids[0];
 	if (n > 1) {
@@ -262,7 +232,7 @@ hist_at(struct hist *h, const char *s, uint64_t now)
 	if (hist_digits(s)) {
 		gen = hist_number("--at", s);
 		if (gen > info.last_gen)
-			hist_exit(HIST_EXIT_NOTFOUND, "no generation %" PRIu64
+			tool_exit(HIST_EXIT_NOTFOUND, "no generation %" PRIu64
 			    " yet: the last is %" PRIu64, gen,
 			    info.last_gen);
 		return (gen);
@@ -270,7 +240,7 @@ hist_at(struct hist *h, const char *s, uint64_t now)
 	ns = hist_time("--at", s, now);
 	if ((error = db_gen_at(h->db, ns, &gen)) == -ERANGE) {
 		when_iso(info.first_ns, when, sizeof when);
-		hist_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
+		tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
 		    "%" PRIu64 " (%s); older ones were thinned out",
 		    info.first_gen, when);
 	}
@@ -359,6 +329,7 @@ main(int argc, char **argv)
 	h.dbpath = getenv("XSC_CONSOLE_DB");
 	if (h.dbpath == NULL || *h.dbpath == '\0')
 		h.dbpath = DB_DEFAULT_PATH;
+	tool_name = "xsc-history";
 	while ((ch = getopt_long(argc, argv, "xn:rS:U:d:ao:phV", opts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -371,7 +342,7 @@ main(int argc, char **argv)
 		case 'n':
 			h.limit = hist_number("-n", optarg);
 			if (h.limit == 0)
-				hist_usage_error("-n: at least 1");
+				tool_usage_error("-n: at least 1");
 			log_opts = true;
 			break;
 		case 'r':
@@ -392,7 +363,7 @@ main(int argc, char **argv)
 		case OPT_TO:
 			h.gen_to = hist_number("--to", optarg);
 			if (h.gen_to == 0)
-				hist_usage_error("--to: at least 1");
+				tool_usage_error("--to: at least 1");
 			log_opts = true;
 			break;
 		case 'd':
@@ -431,24 +402,24 @@ main(int argc, char **argv)
 	if (optind + 1 == argc)
 		h.path = path = hist_path(argv[optind]);
 	else if (optind < argc)
-		hist_usage_error("one path at a time");
+		tool_usage_error("one path at a time");
 	else
 		h.path = "/";
 	if (info && (at != NULL || path != NULL || log_opts))
-		hist_usage_error("--info takes no path and no other option "
+		tool_usage_error("--info takes no path and no other option "
 		    "but --db and -o");
 	if (at != NULL && log_opts)
-		hist_usage_error("--at shows a tree: it takes a path, -p and "
+		tool_usage_error("--at shows a tree: it takes a path, -p and "
 		    "--raw, not the options that select changes");
 	if (at != NULL && h.format != HIST_SHORT)
-		hist_usage_error("--at prints as xenstore-ls -f: no -o");
+		tool_usage_error("--at prints as xenstore-ls -f: no -o");
 	if (h.since_ns != 0 && h.until_ns != 0 && h.since_ns > h.until_ns)
-		hist_usage_error("--since is after --until");
+		tool_usage_error("--since is after --until");
 	if (h.gen_to != 0 && h.gen_from > h.gen_to)
-		hist_usage_error("--from is after --to");
+		tool_usage_error("--from is after --to");
 
 	if ((status = dbopen_reader(h.dbpath, &h.db, msg, sizeof msg)) != 0)
-		hist_exit(status, "%s", msg);
+		tool_exit(status, "%s", msg);
 	if (info) {
 		hist_info(&h);
 	} else if (at != NULL) {
@@ -460,7 +431,7 @@ main(int argc, char **argv)
 		changes_show(&h);
 	}
 	if (fflush(stdout) != 0)
-		hist_exit(HIST_EXIT_WRITE, "write: %s", strerror(errno));
+		tool_exit(HIST_EXIT_WRITE, "write: %s", strerror(errno));
 	db_close(h.db);
 	esc_free(&h.out);
 	free(path);

@@ -135,7 +135,7 @@ tree_show(struct hist *h, uint64_t gen)
 		if ((error = db_history_info(h->db, &info)) != 0)
 			hist_db_fail(h, error);
 		when_iso(info.first_ns, when, sizeof when);
-		hist_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
+		tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
 		    "%" PRIu64 " (%s); older ones were thinned out",
 		    info.first_gen, when);
 	}

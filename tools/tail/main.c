@@ -10,7 +10,6 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <locale.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,35 +66,6 @@ usage(FILE *f)
 	    TAIL_DEFAULT_LINES);
 }
 
-/* Print a message prefixed with the program's name, and exit. */
-void
-tail_exit(int status, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	fprintf(stderr, "xsconsole-tail: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\n");
-	exit(status);
-}
-
-/* A bad command line: say why, and exit 2. */
-static void __attribute__((format(printf, 1, 2), noreturn))
-tail_usage_error(const char *fmt, ...)
-{
-	va_list	ap;
-
-	fprintf(stderr, "xsconsole-tail: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'xsconsole-tail --help'.\n");
-	exit(TAIL_EXIT_USAGE);
-}
-
 /* Report a failed read of the log and exit. */
 void
 tail_db_fail(struct tail *t, int error)
@@ -104,11 +74,11 @@ tail_db_fail(struct tail *t, int error)
 	int	status;
 
 	if (error == -EIO && t->nincs > 0)
-		tail_exit(TAIL_EXIT_DB, "%s: incarnation %" PRId64 " has a "
+		tool_exit(TAIL_EXIT_DB, "%s: incarnation %" PRId64 " has a "
 		    "corrupt chunk after %" PRId64, t->path,
 		    t->incs[t->cur].id, t->seq);
 	status = dbopen_failed(t->path, error, msg, sizeof msg);
-	tail_exit(status, "%s", msg);
+	tool_exit(status, "%s", msg);
 }
 
 /* Open the log read-only, or exit saying why not. */
@@ -119,7 +89,7 @@ tail_open(struct tail *t)
 	int	status;
 
 	if ((status = dbopen_reader(t->path, &t->db, msg, sizeof msg)) != 0)
-		tail_exit(status, "%s", msg);
+		tool_exit(status, "%s", msg);
 }
 
 /* Whether s is a domid (all digits, fits in 32 bits). */
@@ -150,7 +120,7 @@ tail_number(const char *opt, const char *s, bool allow_negative)
 	v = strtoll(s, &end, 10);
 	if (errno != 0 || end == s || *end != '\0' ||
 	    (!allow_negative && v < 0))
-		tail_usage_error("%s: not a valid number: '%s'", opt, s);
+		tool_usage_error("%s: not a valid number: '%s'", opt, s);
 	return (v);
 }
 
@@ -166,7 +136,7 @@ tail_format(const char *s)
 		return (TAIL_SHORT_PRECISE);
 	if (strcmp(s, "json") == 0)
 		return (TAIL_JSON);
-	tail_usage_error("-o: unknown format '%s' (cat, short, short-precise, "
+	tool_usage_error("-o: unknown format '%s' (cat, short, short-precise, "
 	    "json)", s);
 }
 
@@ -177,7 +147,7 @@ tail_time(const char *opt, const char *s, uint64_t now)
 	uint64_t	ns;
 
 	if (when_parse(s, now, &ns) != 0)
-		tail_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
+		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
 		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
 		    "yesterday)", opt, s);
 	return (ns == 0 ? 1 : ns);
@@ -202,7 +172,7 @@ tail_grep(struct tail *t, const char *pattern, int cs)
 		flags |= REG_ICASE;
 	if ((error = regcomp(&t->re, pattern, flags)) != 0) {
 		regerror(error, &t->re, err, sizeof err);
-		tail_usage_error("-g: bad pattern '%s': %s", pattern, err);
+		tool_usage_error("-g: bad pattern '%s': %s", pattern, err);
 	}
 	t->grep = true;
 }
@@ -242,6 +212,7 @@ main(int argc, char **argv)
 	t.path = getenv("XSC_CONSOLE_DB");
 	if (t.path == NULL || *t.path == '\0')
 		t.path = DB_DEFAULT_PATH;
+	tool_name = "xsconsole-tail";
 	while ((ch = getopt_long(argc, argv, "n:fS:U:ai:lg:o:thV", opts,
 	    NULL)) != -1) {
 		switch (ch) {
@@ -294,7 +265,7 @@ main(int argc, char **argv)
 			    strcmp(optarg, "0") == 0)
 				cs = 0;
 			else
-				tail_usage_error("--case-sensitive: yes or "
+				tool_usage_error("--case-sensitive: yes or "
 				    "no, not '%s'", optarg);
 			break;
 		case 'o':
@@ -323,16 +294,16 @@ main(int argc, char **argv)
 	if (optind + 1 == argc)
 		t.target = argv[optind];
 	else if (!(t.list && optind == argc))
-		tail_usage_error(optind == argc ? "which domain? (a domid or "
+		tool_usage_error(optind == argc ? "which domain? (a domid or "
 		    "a name)" : "one domain at a time");
 	if (t.all && which_given)
-		tail_usage_error("--all and --incarnation exclude each other");
+		tool_usage_error("--all and --incarnation exclude each other");
 	if (t.follow && t.until_ns != 0)
-		tail_usage_error("--follow and --until exclude each other");
+		tool_usage_error("--follow and --until exclude each other");
 	if (t.since_ns != 0 && t.until_ns != 0 && t.since_ns > t.until_ns)
-		tail_usage_error("--since is after --until");
+		tool_usage_error("--since is after --until");
 	if (t.store && !store_available())
-		tail_usage_error("--store needs the store history, which this "
+		tool_usage_error("--store needs the store history, which this "
 		    "build of xsconsole-tail does not have");
 	if (pattern != NULL)
 		tail_grep(&t, pattern, cs);
@@ -354,7 +325,7 @@ main(int argc, char **argv)
 			show_follow(&t);
 	}
 	if (fflush(stdout) != 0)
-		tail_exit(TAIL_EXIT_WRITE, "write: %s", strerror(errno));
+		tool_exit(TAIL_EXIT_WRITE, "write: %s", strerror(errno));
 	store_free(&t);
 	free(t.incs);
 	free(t.asm_line.buf);

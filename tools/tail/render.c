@@ -25,7 +25,7 @@ void
 render_write(const void *p, size_t len)
 {
 	if (len > 0 && fwrite(p, 1, len, stdout) != len)
-		tail_exit(TAIL_EXIT_WRITE, "write: %s", strerror(errno));
+		tool_exit(TAIL_EXIT_WRITE, "write: %s", strerror(errno));
 }
 
 /* Write a string to stdout. */

@@ -112,7 +112,7 @@ select_find(struct tail *t, struct db_incarnation **incs, size_t *n)
 static void __attribute__((noreturn))
 select_none(struct tail *t)
 {
-	tail_exit(TAIL_EXIT_NOTFOUND, "no console log for domain '%s' "
+	tool_exit(TAIL_EXIT_NOTFOUND, "no console log for domain '%s' "
 	    "(try --list)", t->target);
 }
 
@@ -140,12 +140,12 @@ select_incarnations(struct tail *t)
 		for (i = 0; i < n && incs[i].id != t->which; i++)
 			;
 		if (i == n)
-			tail_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
+			tool_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
 			    "domain '%s' (try --list %s)", t->which,
 			    t->target, t->target);
 	} else {
 		if ((unsigned long long)-t->which >= n)
-			tail_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
+			tool_exit(TAIL_EXIT_NOTFOUND, "no incarnation %lld of "
 			    "domain '%s': it has %zu (try --list %s)",
 			    t->which, t->target, n, t->target);
 		i = (size_t)-t->which;

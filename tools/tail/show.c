@@ -335,7 +335,7 @@ show_follow(struct tail *t)
 	}
 	for (;;) {
 		if (fflush(stdout) != 0)
-			tail_exit(TAIL_EXIT_WRITE, "write: %s",
+			tool_exit(TAIL_EXIT_WRITE, "write: %s",
 			    strerror(errno));
 		if (!force && (error = db_changed(t->db)) <= 0) {
 			if (error < 0)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "tool.h"
 #include "when.h"
 
 /* Exit status (documented in docs/xsconsole-tail.1, EXIT STATUS). */
@@ -97,8 +98,6 @@ struct tail {
 };
 
 /* main.c */
-void		 tail_exit(int, const char *, ...)
-		    __attribute__((format(printf, 2, 3), noreturn));
 void		 tail_db_fail(struct tail *, int);
 
 /* select.c */

@@ -1,0 +1,18 @@
+/*
+ * What the tools that read the log share about ending: a message
+ * prefixed with the program's name on standard error, then the exit
+ * status; a bad command line also points at --help and exits 2.
+ */
+#ifndef XSC_TOOL_H
+#define XSC_TOOL_H
+
+#define TOOL_EXIT_USAGE	2
+
+extern const char	*tool_name;	/* set by main() */
+
+void	tool_exit(int, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	tool_usage_error(const char *, ...)
+	    __attribute__((format(printf, 1, 2), noreturn));
+
+#endif
