@@ -16,6 +16,7 @@
 #include <sqlite3.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "log.h"
 
 #define S		1000000000ULL		/* ns per second */
@@ -47,23 +48,14 @@ rng_next(void)
 static void
 setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_db.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/sub/dir/console.db", dir);
-	log_open(stderr, LOG_LEVEL_WARN);
+	dbtest_setup("check_db", "sub/dir/console.db", dir, sizeof dir, path, sizeof path);
 }
 
 /* Remove the test's directory. */
 static void
 teardown(void)
 {
-	char	cmd[160];
-
-	if (getenv("XSC_KEEP") != NULL)
-		return;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	dbtest_teardown(dir);
 }
 
 /* Open a writer on the test's path with small chunks. */

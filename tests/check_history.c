@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "dbtest.h"
 #include "log.h"
 
 #define S		1000000000ULL
@@ -34,23 +35,14 @@ struct lines {
 static void
 setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/check_history.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/console.db", dir);
-	log_open(stderr, LOG_LEVEL_WARN);
+	dbtest_setup("check_history", "console.db", dir, sizeof dir, path, sizeof path);
 }
 
 /* Remove the test's directory. */
 static void
 teardown(void)
 {
-	char	cmd[160];
-
-	if (getenv("XSC_KEEP") != NULL)
-		return;
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
+	dbtest_teardown(dir);
 }
 
 /* Open a writer with this configuration (path filled in). */
