@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include "tool.h"
+#include "when.h"
 
 const char	*tool_name = "xsconsoled-tool";
 
@@ -34,4 +35,18 @@ tool_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help'.\n", tool_name);
 	exit(TOOL_EXIT_USAGE);
+}
+
+/* A time option's value in ns since the epoch (never 0, which means
+ * "not given"), or a usage error. */
+uint64_t
+tool_time(const char *opt, const char *s, uint64_t now)
+{
+	uint64_t	ns;
+
+	if (when_parse(s, now, &ns) != 0)
+		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
+		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
+		    "yesterday)", opt, s);
+	return (ns == 0 ? 1 : ns);
 }

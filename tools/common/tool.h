@@ -1,10 +1,13 @@
 /*
  * What the tools that read the log share about ending: a message
  * prefixed with the program's name on standard error, then the exit
- * status; a bad command line also points at --help and exits 2.
+ * status; a bad command line also points at --help and exits 2. And
+ * the time options (--since, --until, --at), as when.h reads them.
  */
 #ifndef XSC_TOOL_H
 #define XSC_TOOL_H
+
+#include <stdint.h>
 
 #define TOOL_EXIT_USAGE	2
 
@@ -14,5 +17,6 @@ void	tool_exit(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	tool_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+uint64_t tool_time(const char *, const char *, uint64_t);
 
 #endif

@@ -126,19 +126,6 @@ hist_number(const char *opt, const char *s)
 	return (v);
 }
 
-/* Parse a time option. */
-static uint64_t
-hist_time(const char *opt, const char *s, uint64_t now)
-{
-	uint64_t	ns;
-
-	if (when_parse(s, now, &ns) != 0)
-		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
-		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
-		    "yesterday)", opt, s);
-	return (ns == 0 ? 1 : ns);
-}
-
 /* Parse -o. */
 static enum hist_format
 hist_format(const char *s)
@@ -237,7 +224,7 @@ hist_at(struct hist *h, const char *s, uint64_t now)
 			    info.last_gen);
 		return (gen);
 	}
-	ns = hist_time("--at", s, now);
+	ns = tool_time("--at", s, now);
 	if ((error = db_gen_at(h->db, ns, &gen)) == -ERANGE) {
 		when_iso(info.first_ns, when, sizeof when);
 		tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
@@ -349,11 +336,11 @@ main(int argc, char **argv)
 			h.reverse = log_opts = true;
 			break;
 		case 'S':
-			h.since_ns = hist_time("--since", optarg, now);
+			h.since_ns = tool_time("--since", optarg, now);
 			log_opts = true;
 			break;
 		case 'U':
-			h.until_ns = hist_time("--until", optarg, now);
+			h.until_ns = tool_time("--until", optarg, now);
 			log_opts = true;
 			break;
 		case OPT_FROM:

@@ -140,19 +140,6 @@ tail_format(const char *s)
 	    "json)", s);
 }
 
-/* Parse a time option. */
-static uint64_t
-tail_time(const char *opt, const char *s, uint64_t now)
-{
-	uint64_t	ns;
-
-	if (when_parse(s, now, &ns) != 0)
-		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
-		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
-		    "yesterday)", opt, s);
-	return (ns == 0 ? 1 : ns);
-}
-
 /* Compile -g, case-insensitive when the pattern has no capitals unless
  * --case-sensitive says otherwise (journalctl's rule). */
 static void
@@ -237,10 +224,10 @@ main(int argc, char **argv)
 			t.follow = true;
 			break;
 		case 'S':
-			t.since_ns = tail_time("--since", optarg, now);
+			t.since_ns = tool_time("--since", optarg, now);
 			break;
 		case 'U':
-			t.until_ns = tail_time("--until", optarg, now);
+			t.until_ns = tool_time("--until", optarg, now);
 			break;
 		case 'a':
 			t.all = true;
