@@ -2,9 +2,11 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tool.h"
 #include "when.h"
+#include "xmalloc.h"
 
 const char	*tool_name = "xsconsoled-tool";
 
@@ -49,4 +51,19 @@ tool_time(const char *opt, const char *s, uint64_t now)
 		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
 		    "yesterday)", opt, s);
 	return (ns == 0 ? 1 : ns);
+}
+
+/* Copy bytes (a value from the log may hold NULs) into a new buffer
+ * with a NUL after them; NULL stays NULL. */
+void *
+tool_dup(const void *p, size_t len)
+{
+	char	*s;
+
+	if (p == NULL)
+		return (NULL);
+	s = xmalloc(len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return (s);
 }

@@ -7,6 +7,7 @@
 #ifndef XSC_TOOL_H
 #define XSC_TOOL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define TOOL_EXIT_USAGE	2
@@ -18,5 +19,6 @@ void	tool_exit(int, const char *, ...)
 void	tool_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 uint64_t tool_time(const char *, const char *, uint64_t);
+void	*tool_dup(const void *, size_t);
 
 #endif

@@ -217,20 +217,6 @@ changes_stream(const struct db_hchange *c, void *arg)
 	return (0);
 }
 
-/* Copy a string or bytes (NULL stays NULL). */
-static void *
-changes_dup(const void *p, size_t len)
-{
-	char	*s;
-
-	if (p == NULL)
-		return (NULL);
-	s = xmalloc(len + 1);
-	memcpy(s, p, len);
-	s[len] = '\0';
-	return (s);
-}
-
 /* Keep a change, newest first, until there are N; a db_hchange_cb. */
 static int
 changes_keep(const struct db_hchange *c, void *arg)
@@ -246,12 +232,12 @@ changes_keep(const struct db_hchange *c, void *arg)
 	}
 	k = &l->v[l->n++];
 	*k = *c;
-	k->path = changes_dup(c->path, strlen(c->path));
-	k->value = changes_dup(c->value, c->vlen);
-	k->perms = c->perms != NULL ? changes_dup(c->perms,
+	k->path = tool_dup(c->path, strlen(c->path));
+	k->value = tool_dup(c->value, c->vlen);
+	k->perms = c->perms != NULL ? tool_dup(c->perms,
 	    strlen(c->perms)) : NULL;
-	k->old_value = changes_dup(c->old_value, c->old_vlen);
-	k->old_perms = c->old_perms != NULL ? changes_dup(c->old_perms,
+	k->old_value = tool_dup(c->old_value, c->old_vlen);
+	k->old_perms = c->old_perms != NULL ? tool_dup(c->old_perms,
 	    strlen(c->old_perms)) : NULL;
 	return (l->n == l->h->limit ? 1 : 0);
 }

@@ -51,20 +51,6 @@ store_available(void)
 	return (true);
 }
 
-/* Copy bytes into a new NUL-terminated buffer (NULL stays NULL). */
-static char *
-store_dup(const void *p, size_t len)
-{
-	char	*s;
-
-	if (p == NULL)
-		return (NULL);
-	s = xmalloc(len + 1);
-	memcpy(s, p, len);
-	s[len] = '\0';
-	return (s);
-}
-
 /* Keep one change; a db_hchange_cb. */
 static int
 store_keep(const struct db_hchange *h, void *arg)
@@ -94,16 +80,16 @@ store_keep(const struct db_hchange *h, void *arg)
 	c->in_txn = h->in_txn;
 	c->deleted = h->deleted;
 	c->created = h->created;
-	c->path = store_dup(h->path, strlen(h->path));
-	c->value = store_dup(h->value, h->vlen);
+	c->path = tool_dup(h->path, strlen(h->path));
+	c->value = tool_dup(h->value, h->vlen);
 	c->vlen = h->vlen;
-	c->perms = h->perms != NULL ? store_dup(h->perms, strlen(h->perms)) :
+	c->perms = h->perms != NULL ? tool_dup(h->perms, strlen(h->perms)) :
 	    NULL;
 	c->old_exists = h->old_exists;
 	c->old_known = h->old_known;
-	c->old_value = store_dup(h->old_value, h->old_vlen);
+	c->old_value = tool_dup(h->old_value, h->old_vlen);
 	c->old_vlen = h->old_vlen;
-	c->old_perms = h->old_perms != NULL ? store_dup(h->old_perms,
+	c->old_perms = h->old_perms != NULL ? tool_dup(h->old_perms,
 	    strlen(h->old_perms)) : NULL;
 	return (0);
 }
