@@ -11,8 +11,7 @@
  *   flush                       db_flush; prints "flushed"
  *   commit GEN NS PATH [new] [perms P] = VALUE
  *   commit GEN NS PATH rm       db_commit of one change (origin 0, not
- *                               in a transaction; perms default "n0");
- *                               only when built with TAIL_HISTORY=1
+ *                               in a transaction; perms default "n0")
  *
  * usage: db_writer_tool [-c CHUNK_BYTES] [-F FLUSH_MS] PATH
  */
@@ -63,7 +62,6 @@ unescape(char *s)
 	return ((size_t)(out - s));
 }
 
-#if TAIL_HISTORY
 /* "commit GEN NS PATH ...": one change into the store history. */
 static int
 command_commit(struct db *db, char *line)
@@ -101,7 +99,6 @@ command_commit(struct db *db, char *line)
 	db_commit(db, gen, ns, 0, false, &c, 1);
 	return (0);
 }
-#endif
 
 /* Run one command; 0, or -1 if it is malformed. */
 static int
@@ -136,10 +133,8 @@ command(struct db *db, char *line)
 		db_incarnation_end(db, id, ns);
 		return (0);
 	}
-#if TAIL_HISTORY
 	if (strncmp(line, "commit ", 7) == 0)
 		return (command_commit(db, line));
-#endif
 	if (strcmp(line, "flush") == 0) {
 		db_flush(db);
 		printf("flushed\n");

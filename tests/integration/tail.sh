@@ -8,8 +8,7 @@
 # exit status; a database copied elsewhere and one not readable; -f
 # printing a line within 250 ms (measured) and following an incarnation's
 # end into the next; then, with the real daemon and xsc-sim, a destroyed
-# guest's log by name and -f on a live guest; --store when the history
-# API is built in (TAIL_HISTORY=1 in Makefile.am), else skipped.
+# guest's log by name and -f on a live guest; --store.
 #
 #   top_builddir=. tests/integration/tail.sh
 #
@@ -557,16 +556,13 @@ else
 	echo "SKIP: the daemon and xsc-sim part ($SIM or the daemon not built)"
 fi
 
-# --- --store (needs the history API: TAIL_HISTORY=1 in Makefile.am) -----------
+# --- --store ---------------------------------------------------------------------
 
-if "$TAIL" --db "$db" --store 7 2>&1 | grep -q "does not have"; then
-	echo "SKIP: --store: this build has no store history (TAIL_HISTORY=0 in Makefile.am)"
-else
-	hist=$xs_tmp/hist.db
-	# Console lines carry the generation current when captured: a line
-	# of gen g was printed after commit g, so the changes up to g come
-	# before it.
-	"$TOOL" "$hist" >"$xs_tmp/hist.out" 2>&1 <<EOF
+hist=$xs_tmp/hist.db
+# Console lines carry the generation current when captured: a line
+# of gen g was printed after commit g, so the changes up to g come
+# before it.
+"$TOOL" "$hist" >"$xs_tmp/hist.out" 2>&1 <<EOF
 commit 1 ${T1} /local/domain/5/name new = store-guest
 begin 5 55555555-0000-0000-0000-000000000005 store-guest $T1
 commit 2 ${T1} /local/domain/5/device/vif/0/state new = 1
@@ -581,8 +577,8 @@ commit 7 ${T4} /local/domain/5/device/vif/0 rm
 commit 8 ${T4} /local/domain/6/name new = other
 end 1 $T4
 EOF
-	check "history writer" 0 "1" cat "$xs_tmp/hist.out"
-	store_all="gen 1  name (new) = store-guest  perms n0
+check "history writer" 0 "1" cat "$xs_tmp/hist.out"
+store_all="gen 1  name (new) = store-guest  perms n0
 gen 2  device/vif/0/state (new) = 1  perms n0
 gen 3  /local/domain/0/backend/vif/5/0/state (new) = 1  perms n0
 booting
@@ -592,18 +588,18 @@ gen 5  device/vif/0/state 3 -> 4  perms n0 -> n5,r0
 gen 6  data/x = a^[[2Jb  perms n0
 running
 gen 7  device/vif/0 (removed)"
-	check "--store: changes and lines merged by generation" 0 \
-		"$store_all" "$TAIL" --db "$hist" --store -n 1000 5
-	check "--store -n 1: the changes since the line left out, then after" 0 \
-		"gen 5  device/vif/0/state 3 -> 4  perms n0 -> n5,r0
+check "--store: changes and lines merged by generation" 0 \
+	"$store_all" "$TAIL" --db "$hist" --store -n 1000 5
+check "--store -n 1: the changes since the line left out, then after" 0 \
+	"gen 5  device/vif/0/state 3 -> 4  perms n0 -> n5,r0
 gen 6  data/x = a^[[2Jb  perms n0
 running
 gen 7  device/vif/0 (removed)" "$TAIL" --db "$hist" --store -n 1 5
-	check "--store -t" 0 "2023-11-14T22:13:23.999+00:00 gen 7  device/vif/0 (removed)" \
-		bash -c '"$0" --db "$1" --store -t --all 5 | tail -n 1' "$TAIL" "$hist"
-	check "--store --since/--until" 0 "gen 4  device/vif/0/state 1 -> 3
+check "--store -t" 0 "2023-11-14T22:13:23.999+00:00 gen 7  device/vif/0 (removed)" \
+	bash -c '"$0" --db "$1" --store -t --all 5 | tail -n 1' "$TAIL" "$hist"
+check "--store --since/--until" 0 "gen 4  device/vif/0/state 1 -> 3
 net up" "$TAIL" --db "$hist" --store --since @1700000000.5 --until @1700000001 5
-	check "--store -o json: valid" 0 "store
+check "--store -o json: valid" 0 "store
 store
 store
 console
@@ -613,9 +609,8 @@ store
 store
 console
 store" bash -c '"$0" --db "$1" --store -n 1000 -o json 5 | jq -r .type' \
-		"$TAIL" "$hist"
-	check "a name the incarnation table lost, from the store history" 0 \
-		"running" bash -c '"$0" --db "$1" -n 1 store-guest' "$TAIL" "$hist"
-fi
+	"$TAIL" "$hist"
+check "a name the incarnation table lost, from the store history" 0 \
+	"running" bash -c '"$0" --db "$1" -n 1 store-guest' "$TAIL" "$hist"
 
 xs_summary

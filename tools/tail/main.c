@@ -289,9 +289,6 @@ main(int argc, char **argv)
 		tool_usage_error("--follow and --until exclude each other");
 	if (t.since_ns != 0 && t.until_ns != 0 && t.since_ns > t.until_ns)
 		tool_usage_error("--since is after --until");
-	if (t.store && !store_available())
-		tool_usage_error("--store needs the store history, which this "
-		    "build of xsconsole-tail does not have");
 	if (pattern != NULL)
 		tail_grep(&t, pattern, cs);
 	if (!lines_given && (t.since_ns != 0 || t.until_ns != 0 || t.grep ||

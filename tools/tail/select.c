@@ -16,7 +16,6 @@
 /* Domids 0 to this (DOMID_FIRST_RESERVED - 1) are guests'. */
 #define SELECT_MAX_DOMID	0x7fef
 
-#if TAIL_HISTORY
 /* Append an incarnation to an array, unless it is in it already. */
 static void
 select_add(struct db_incarnation **incs, size_t *n, size_t *cap,
@@ -86,7 +85,6 @@ select_by_history(struct tail *t, struct db_incarnation **out, size_t *count)
 	*count = n;
 	return (0);
 }
-#endif
 
 /* The incarnations the argument names, newest first (maybe none). */
 void
@@ -96,12 +94,10 @@ select_find(struct tail *t, struct db_incarnation **incs, size_t *n)
 
 	if (t->by_name) {
 		error = db_incarnations_by_name(t->db, t->target, incs, n);
-#if TAIL_HISTORY
 		if (error == 0 && *n == 0) {
 			free(*incs);
 			error = select_by_history(t, incs, n);
 		}
-#endif
 	} else
 		error = db_incarnations(t->db, t->domid, incs, n);
 	if (error != 0)

@@ -4,9 +4,6 @@
  * keeps (db_history), merged with its console lines by generation: a
  * line captured at generation g was printed after commit g, so the
  * changes up to g come before it.
- *
- * Built only with TAIL_HISTORY=1 (the history API, db/history.c);
- * without it --store says it is not available.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,7 +14,6 @@
 #include "tail.h"
 #include "xmalloc.h"
 
-#if TAIL_HISTORY
 
 /* A change, copied out of db_history's callback. */
 struct store_change {
@@ -43,13 +39,6 @@ struct store {
 };
 
 static void	 store_print(struct tail *, const struct store_change *);
-
-/* Whether --store can work: the history API is linked. */
-bool
-store_available(void)
-{
-	return (true);
-}
 
 /* Keep one change; a db_hchange_cb. */
 static int
@@ -364,23 +353,3 @@ store_print(struct tail *t, const struct store_change *c)
 	free(text);
 }
 
-#else /* !TAIL_HISTORY */
-
-/* Whether --store can work: not without the history API. */
-bool
-store_available(void)
-{
-	return (false);
-}
-
-/* The rest is never called without it. */
-void store_create(struct tail *t) { (void)t; }
-void store_begin(struct tail *t, size_t i, uint64_t g)
-    { (void)t; (void)i; (void)g; }
-void store_until(struct tail *t, uint64_t g) { (void)t; (void)g; }
-void store_end(struct tail *t) { (void)t; }
-void store_poll(struct tail *t) { (void)t; }
-bool store_ripe(struct tail *t) { (void)t; return (false); }
-void store_free(struct tail *t) { (void)t; }
-
-#endif

@@ -129,8 +129,7 @@ void		 show_all(struct tail *);
 void		 show_follow(struct tail *);
 bool		 show_match(struct tail *, const char *, size_t);
 
-/* store.c: --store, when the history API is linked (TAIL_HISTORY). */
-bool		 store_available(void);
+/* store.c: --store. */
 void		 store_create(struct tail *);
 void		 store_begin(struct tail *, size_t inc, uint64_t gen_min);
 void		 store_until(struct tail *, uint64_t gen);
