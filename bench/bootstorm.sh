@@ -157,18 +157,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Median of the numbers on stdin.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "-"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# Value of key=value field $1 in the RESULT lines on stdin, one a line.
-field() {
-	tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+. "$here/results.sh"
 
 # The RESULT lines of a target at a P.
 lines_of() {

@@ -175,18 +175,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# Median of the numbers on stdin.
-median() {
-	sort -g | awk '{ v[NR] = $1 } END {
-		if (NR == 0) { print "-"; exit }
-		if (NR % 2) print v[(NR + 1) / 2];
-		else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# Value of key=value field $2 in RESULT lines on stdin.
-field() {
-	tr ' ' '\n' | sed -n "s/^$1=//p"
-}
+. "$here/results.sh"
 
 # Throughput RESULT lines of a target, op and client count.
 lines_of() {
