@@ -67,3 +67,27 @@ tool_dup(const void *p, size_t len)
 	s[len] = '\0';
 	return (s);
 }
+
+/* Whether the value differs from the one before. */
+bool
+tool_value_differs(const struct db_hchange *c)
+{
+	return (c->vlen != c->old_vlen || (c->vlen > 0 &&
+	    memcmp(c->value, c->old_value, c->vlen) != 0));
+}
+
+/* Whether the permissions differ from the ones before. */
+bool
+tool_perms_differ(const struct db_hchange *c)
+{
+	return (c->perms != NULL && c->old_perms != NULL &&
+	    strcmp(c->perms, c->old_perms) != 0);
+}
+
+/* Whether the change changed nothing that was known before it. */
+bool
+tool_change_noop(const struct db_hchange *c)
+{
+	return (!c->deleted && !c->created && c->old_known &&
+	    c->old_exists && !tool_value_differs(c) && !tool_perms_differ(c));
+}

@@ -7,8 +7,11 @@
 #ifndef XSC_TOOL_H
 #define XSC_TOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "db.h"
 
 #define TOOL_EXIT_USAGE	2
 
@@ -20,5 +23,12 @@ void	tool_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 uint64_t tool_time(const char *, const char *, uint64_t);
 void	*tool_dup(const void *, size_t);
+
+/* A history change read with_old: whether its value, or its permissions,
+ * differ from the ones before; whether it changed nothing at all (a
+ * parent touched when a child was made, a value written again). */
+bool	 tool_value_differs(const struct db_hchange *);
+bool	 tool_perms_differ(const struct db_hchange *);
+bool	 tool_change_noop(const struct db_hchange *);
 
 #endif

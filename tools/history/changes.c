@@ -38,22 +38,6 @@ struct changes_last {
 	size_t			 n, cap;
 };
 
-/* Whether the value (or the perms) differ from the previous ones. */
-static bool
-changes_value_differs(const struct db_hchange *c)
-{
-	return (c->vlen != c->old_vlen || (c->vlen > 0 &&
-	    memcmp(c->value, c->old_value, c->vlen) != 0));
-}
-
-/* Whether the perms differ from the previous ones. */
-static bool
-changes_perms_differ(const struct db_hchange *c)
-{
-	return (c->perms != NULL && c->old_perms != NULL &&
-	    strcmp(c->perms, c->old_perms) != 0);
-}
-
 /* What a change did. */
 static enum changes_op
 changes_op(const struct db_hchange *c)
@@ -64,9 +48,7 @@ changes_op(const struct db_hchange *c)
 		return (CHANGES_CREATED);
 	if (!c->old_known)
 		return (CHANGES_SET);
-	if (changes_value_differs(c) || changes_perms_differ(c))
-		return (CHANGES_CHANGED);
-	return (CHANGES_UNCHANGED);
+	return (tool_change_noop(c) ? CHANGES_UNCHANGED : CHANGES_CHANGED);
 }
 
 /* Whether the change is shown (--all shows those that changed nothing). */
@@ -126,16 +108,16 @@ changes_line(struct hist *h, const struct db_hchange *c)
 		esc_adds(&h->out, "\n");
 		return;
 	}
-	if (op != CHANGES_CHANGED || changes_value_differs(c)) {
+	if (op != CHANGES_CHANGED || tool_value_differs(c)) {
 		esc_adds(&h->out, " = ");
 		changes_quoted(h, c->value, c->vlen);
 	}
-	if (op == CHANGES_CHANGED && changes_value_differs(c)) {
+	if (op == CHANGES_CHANGED && tool_value_differs(c)) {
 		esc_adds(&h->out, " (was ");
 		changes_quoted(h, c->old_value, c->old_vlen);
 		esc_adds(&h->out, ")");
 	}
-	if (op == CHANGES_CHANGED && changes_perms_differ(c))
+	if (op == CHANGES_CHANGED && tool_perms_differ(c))
 		esc_addf(&h->out, " perms %s (was %s)", c->perms,
 		    c->old_perms);
 	else if (h->perms && c->perms != NULL)

@@ -51,11 +51,7 @@ store_keep(const struct db_hchange *h, void *arg)
 		s->gen_next = h->gen + 1;
 	/* A parent touched by its children, or a value written again: no
 	 * change to show (xsc-history -a shows them). */
-	if (!h->deleted && !h->created && h->old_known && h->old_exists &&
-	    h->vlen == h->old_vlen && (h->vlen == 0 ||
-	    memcmp(h->value, h->old_value, h->vlen) == 0) &&
-	    (h->perms == NULL || h->old_perms == NULL ||
-	    strcmp(h->perms, h->old_perms) == 0))
+	if (tool_change_noop(h))
 		return (0);
 	if (s->n == s->cap) {
 		s->cap = s->cap == 0 ? 64 : s->cap * 2;
