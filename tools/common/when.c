@@ -50,7 +50,6 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 	uint64_t	 span;
 	size_t		 len = strlen(s);
 	char		*end;
-	double		 epoch;
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -71,12 +70,25 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 		return (0);
 	}
 	if (*s == '@') {
-		errno = 0;
-		epoch = strtod(s + 1, &end);
-		if (errno != 0 || end == s + 1 || *end != '\0' || epoch < 0 ||
-		    !isdigit((unsigned char)s[1]))
+		/* In integers: a double has not the digits for ns since
+		 * the epoch (it would be off by up to a few hundred ns). */
+		uint64_t	secs, frac = 0, scale = NS;
+
+		if (!isdigit((unsigned char)s[1]))
 			return (-EINVAL);
-		*out = (uint64_t)(epoch * 1e9 + 0.5);
+		errno = 0;
+		secs = strtoull(s + 1, &end, 10);
+		if (errno != 0 || secs > UINT64_MAX / NS - 1)
+			return (-EINVAL);
+		if (*end == '.') {
+			for (end++; isdigit((unsigned char)*end); end++) {
+				scale /= 10;
+				frac += (uint64_t)(*end - '0') * scale;
+			}
+		}
+		if (*end != '\0')
+			return (-EINVAL);
+		*out = secs * NS + frac;
 		return (0);
 	}
 	if (*s == '-' || *s == '+') {
