@@ -151,15 +151,6 @@ restore_watch(const struct db_watch *w, void *arg)
 	return (0);
 }
 
-static int
-restore_meta(const char *key, const char *value, void *arg)
-{
-	(void)key;
-	(void)value;
-	(void)arg;
-	return (0);
-}
-
 /*
  * Load the store from the database (a new database gives an empty
  * store), serve again the domains it records (with a hypervisor), give
@@ -170,7 +161,7 @@ int
 durable_start(struct xsd *xsd, struct db *db, bool with_hv)
 {
 	static const struct db_load_ops	 ops = { restore_node, restore_domain,
-					    restore_watch, restore_meta };
+					    restore_watch, NULL };
 	struct restore			 r;
 	struct timespec			 t0, t1;
 	uint64_t			 gen = 0;
