@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "db-private.h"
+#include "hstore.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -119,10 +120,50 @@ static const char *db_schema_v2 =
 	"INSERT INTO snapshot VALUES (0, 0, 0, 0, x'');"
 	"INSERT INTO hstate VALUES (1, 0, 32, 0, 0, 1, 0, 0, 0, 0, 0);";
 
-/* A change's stored bytes, as counted (HCHANGE_BYTES in writer.h). */
-#define HCHANGE_SIZE_SQL \
-	"(32 + 2 * length(CAST(path AS BLOB)) + ifnull(length(value), 0) +" \
-	" ifnull(length(CAST(perms AS BLOB)), 0))"
+/*
+ * Version 3 keeps the history in batches (hstore.h): one row of hbatch
+ * per run of consecutive commits, compressed whole (hblob.h), and two
+ * small indexes of batches: the paths each changes (hpath) and the
+ * domids its changes concern (hsubject); hname keeps every change of a
+ * /local/domain/<id>/name. The v2 rows are converted (hstore_migrate),
+ * then dropped.
+ */
+static const char *db_schema_v3 =
+	"CREATE TABLE hbatch ("
+	"  gen_lo INTEGER PRIMARY KEY,"
+	"  gen_hi INTEGER NOT NULL,"
+	"  ns_lo INTEGER NOT NULL,"
+	"  ns_hi INTEGER NOT NULL,"
+	"  commits INTEGER NOT NULL,"
+	"  changes INTEGER NOT NULL,"
+	"  raw_bytes INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  data BLOB NOT NULL);"
+	"CREATE INDEX hbatch_ns ON hbatch(ns_hi);"
+	"CREATE TABLE hpath ("
+	"  path TEXT NOT NULL,"
+	"  batch INTEGER NOT NULL,"
+	"  PRIMARY KEY (path, batch)) WITHOUT ROWID;"
+	"CREATE TABLE hsubject ("
+	"  subject INTEGER NOT NULL,"
+	"  batch INTEGER NOT NULL,"
+	"  PRIMARY KEY (subject, batch)) WITHOUT ROWID;"
+	"CREATE TABLE hname ("
+	"  domid INTEGER NOT NULL,"
+	"  gen INTEGER NOT NULL,"
+	"  time_ns INTEGER NOT NULL,"
+	"  name BLOB,"
+	"  PRIMARY KEY (domid, gen)) WITHOUT ROWID;"
+	"CREATE INDEX hname_name ON hname(name);";
+
+/* After the conversion: the v2 history rows go. */
+static const char *db_schema_v3_drop =
+	"DROP TABLE hchange;"
+	"DROP TABLE hcommit;";
+
+/* An hbatch row's columns, in struct hbatch_row's order (hbatch_read). */
+#define HB_COLUMNS \
+	"gen_lo, gen_hi, ns_lo, ns_hi, commits, changes, raw_bytes, size, data"
 
 #define INC_COLUMNS \
 	"id, domid, uuid, name, first_ns, gone_ns, bytes, kept, last_seq"
@@ -178,10 +219,14 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_NODE_ALL] = "SELECT path, value, perms, gen FROM node ORDER BY id",
 	[ST_NODE_FORGET] = "UPDATE node SET perms = xsc_perms_forget(perms)"
 	    " WHERE xsc_perms_names(perms)",
-	[ST_HCOMMIT_INSERT] = "INSERT INTO hcommit (gen, time_ns, origin,"
-	    " in_txn) VALUES (?1, ?2, ?3, ?4)",
-	[ST_HCHANGE_INSERT] = "INSERT INTO hchange (gen, seq, path, subject,"
-	    " flags, value, perms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_HBATCH_INSERT] = "INSERT INTO hbatch (" HB_COLUMNS ")"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_HPATH_INSERT] = "INSERT OR IGNORE INTO hpath (path, batch)"
+	    " VALUES (?1, ?2)",
+	[ST_HSUBJ_INSERT] = "INSERT OR IGNORE INTO hsubject (subject, batch)"
+	    " VALUES (?1, ?2)",
+	[ST_HNAME_INSERT] = "INSERT OR REPLACE INTO hname (domid, gen, time_ns,"
+	    " name) VALUES (?1, ?2, ?3, ?4)",
 	[ST_DOMAIN_PUT] = "INSERT OR REPLACE INTO domain (domid, mfn, port,"
 	    " target, features) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_DOMAIN_DEL] = "DELETE FROM domain WHERE domid = ?1",
@@ -202,45 +247,36 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " snapshot_gen = ?10 WHERE id = 1",
 	[ST_SNAP_INSERT] = "INSERT OR REPLACE INTO snapshot (gen, time_ns,"
 	    " nodes, raw_bytes, data) VALUES (?1, ?2, ?3, ?4, ?5)",
-	[ST_GEN_SINCE] = "SELECT gen FROM hcommit WHERE time_ns >= ?1"
-	    " ORDER BY time_ns, gen LIMIT 1",
-	[ST_THIN_SCAN] = "SELECT c.gen, c.seq, c.path, c.flags, h.time_ns"
-	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
-	    " WHERE (c.gen, c.seq) > (?1, ?2) AND c.gen < ?3"
-	    " ORDER BY c.gen, c.seq LIMIT 256",
-	[ST_THIN_PREV] = "SELECT c.gen, c.seq, c.flags, h.time_ns, "
-	    HCHANGE_SIZE_SQL " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
-	    " WHERE c.path = ?1 AND (c.gen, c.seq) < (?2, ?3)"
-	    " ORDER BY c.gen DESC, c.seq DESC LIMIT 1",
-	[ST_HCHANGE_DELETE] = "DELETE FROM hchange WHERE gen = ?1 AND seq = ?2",
-	[ST_HCHANGE_FLAGS] = "UPDATE hchange SET flags = ?3"
-	    " WHERE gen = ?1 AND seq = ?2",
-	[ST_HCOMMIT_PRUNE] = "DELETE FROM hcommit WHERE gen >= ?1 AND gen < ?2"
-	    " AND NOT EXISTS (SELECT 1 FROM hchange c WHERE c.gen = hcommit.gen)",
-	[ST_HCOMMIT_OLDEST] = "SELECT gen FROM hcommit ORDER BY gen LIMIT 64",
-	[ST_HCOMMIT_SIZE] = "SELECT count(*), total(" HCHANGE_SIZE_SQL ")"
-	    " FROM hchange WHERE gen = ?1",
-	[ST_HCHANGE_DELETE_GEN] = "DELETE FROM hchange WHERE gen = ?1",
-	[ST_HCOMMIT_DELETE] = "DELETE FROM hcommit WHERE gen = ?1",
+	[ST_HPATH_DELETE] = "DELETE FROM hpath WHERE path = ?1 AND batch = ?2",
+	[ST_HSUBJ_DELETE] = "DELETE FROM hsubject WHERE subject = ?1"
+	    " AND batch = ?2",
+	[ST_HBATCH_DELETE] = "DELETE FROM hbatch WHERE gen_lo = ?1",
+	[ST_HNAME_PRUNE] = "DELETE FROM hname WHERE gen <= ?1",
+	[ST_HBATCH_SINCE_NS] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE ns_hi >= ?1 ORDER BY ns_hi, gen_lo LIMIT 1",
+	[ST_HBATCH_AFTER_NS] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE ns_hi > ?1 ORDER BY ns_hi, gen_lo LIMIT 1",
+	[ST_HBATCH_BEFORE] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE gen_lo < ?1 ORDER BY gen_lo DESC LIMIT 1",
+	[ST_HBATCH_AT] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE gen_lo <= ?1 ORDER BY gen_lo DESC LIMIT 1",
+	[ST_HBATCH_NEXT] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE gen_lo > ?1 ORDER BY gen_lo LIMIT 1",
+	[ST_HBATCH_FIRST] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " ORDER BY gen_lo LIMIT 1",
+	[ST_HBATCH_LAST] = "SELECT " HB_COLUMNS " FROM hbatch"
+	    " ORDER BY gen_lo DESC LIMIT 1",
 	[ST_SNAP_OLD] = "SELECT gen, length(data) FROM snapshot WHERE gen < ?1"
 	    " AND gen < (SELECT max(gen) FROM snapshot) ORDER BY gen LIMIT 64",
 	[ST_SNAP_DELETE] = "DELETE FROM snapshot WHERE gen = ?1",
-	[ST_HCOMMIT_FIRST] = "SELECT gen, time_ns FROM hcommit"
-	    " ORDER BY gen LIMIT 1",
-	[ST_HCOMMIT_LAST] = "SELECT gen, time_ns FROM hcommit"
-	    " ORDER BY gen DESC LIMIT 1",
-	[ST_GEN_AT] = "SELECT gen FROM hcommit WHERE time_ns <= ?1"
-	    " ORDER BY time_ns DESC, gen DESC LIMIT 1",
-	[ST_HPREV] = "SELECT flags, value, perms FROM hchange"
-	    " WHERE path = ?1 AND (gen, seq) < (?2, ?3)"
-	    " ORDER BY gen DESC, seq DESC LIMIT 1",
-	[ST_HNEXT] = "SELECT h.time_ns FROM hchange c"
-	    " JOIN hcommit h ON h.gen = c.gen"
-	    " WHERE c.path = ?1 AND c.gen > ?2 ORDER BY c.gen, c.seq LIMIT 1",
+	[ST_HPATH_PREV] = "SELECT batch FROM hpath WHERE path = ?1"
+	    " AND batch < ?2 ORDER BY batch DESC LIMIT 1",
 	[ST_SNAP_AT] = "SELECT gen, nodes, raw_bytes, data FROM snapshot"
 	    " WHERE gen <= ?1 ORDER BY gen DESC LIMIT 1",
-	[ST_NAMED] = "SELECT subject, max(gen) FROM hchange"
-	    " WHERE flags & 4 AND value = ?1 GROUP BY subject",
+	[ST_NAMED] = "SELECT domid, max(gen) FROM hname WHERE name = ?1"
+	    " GROUP BY domid",
+	[ST_HNAME_NEXT] = "SELECT time_ns FROM hname WHERE domid = ?1"
+	    " AND gen > ?2 ORDER BY gen LIMIT 1",
 };
 
 /* Format an error message for the caller's buffer (which may be NULL). */
@@ -382,6 +418,8 @@ db_mkdirs(const char *path)
 	return (error);
 }
 
+static int	db_migrate_v3(struct db *, char *, size_t);
+
 /* Create the schema in an empty database. */
 static int
 db_create_schema(struct db *db, char *err, size_t errlen)
@@ -390,8 +428,8 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	int	 rc;
 
 	xasprintf(&sql, "BEGIN IMMEDIATE; %s %s PRAGMA application_id = %d;"
-	    " PRAGMA user_version = %d; COMMIT;", db_schema_v1, db_schema_v2,
-	    DB_APPLICATION_ID, DB_SCHEMA_VERSION);
+	    " PRAGMA user_version = 2; COMMIT;", db_schema_v1, db_schema_v2,
+	    DB_APPLICATION_ID);
 	rc = sqlite3_exec(db->sql, sql, NULL, NULL, &msg);
 	free(sql);
 	if (rc != SQLITE_OK) {
@@ -403,7 +441,7 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	}
 	log_info("%s: created the console log (schema version %d)", db->path,
 	    DB_SCHEMA_VERSION);
-	return (0);
+	return (db_migrate_v3(db, err, errlen));
 }
 
 /* One migration step: the schema text, ending at version to. */
@@ -431,6 +469,37 @@ db_migrate_step(struct db *db, const char *schema, int to, char *err,
 }
 
 /*
+ * 2 to 3: the history in batches. The new tables, the v2 rows converted
+ * (hstore_migrate), the old tables dropped: one transaction.
+ */
+static int
+db_migrate_v3(struct db *db, char *err, size_t errlen)
+{
+	char	*msg = NULL;
+	int	 rc, error = 0;
+
+	rc = sqlite3_exec(db->sql, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->sql, db_schema_v3, NULL, NULL, &msg);
+	if (rc == SQLITE_OK && (error = hstore_migrate(db)) != 0)
+		rc = SQLITE_ERROR;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->sql, db_schema_v3_drop, NULL, NULL, &msg);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db->sql, "PRAGMA user_version = 3; COMMIT",
+		    NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		db_errf(err, errlen, "%s: cannot migrate to schema version 3:"
+		    " %s", db->path, msg != NULL ? msg : error != 0 ?
+		    strerror(-error) : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		sqlite3_exec(db->sql, "ROLLBACK", NULL, NULL, NULL);
+		return (error != 0 ? error : -db_errno(rc));
+	}
+	return (0);
+}
+
+/*
  * Bring an older schema up to DB_SCHEMA_VERSION, one version at a time,
  * each step in its own transaction ending with the new user_version.
  * 1 to 2: the durable store and its history (new tables only).
@@ -443,6 +512,12 @@ db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
 	if (from == 1 &&
 	    (error = db_migrate_step(db, db_schema_v2, 2, err, errlen)) != 0)
 		return (error);
+	if (from <= 2) {
+		if ((error = db_migrate_v3(db, err, errlen)) != 0)
+			return (error);
+		log_info("%s: migrated the console log to schema version 3",
+		    db->path);
+	}
 	return (0);
 }
 
@@ -496,9 +571,9 @@ db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
 			db->version = DB_SCHEMA_VERSION;
 			return (db_migrate(db, version, err, errlen));
 		}
-		/* Version 1 is version 2 without the store: its console
-		 * log reads the same, its history is empty. */
-		if (version == 1)
+		/* Versions 1 and 2 have the same console log; their
+		 * history is not read (db_history: -ENOENT). */
+		if (version <= 2)
 			return (0);
 		db_errf(err, errlen, "%s: schema version %lld is older than "
 		    "this program reads (%d); start xsconsoled to migrate it",

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define DB_DEFAULT_PATH		"/var/lib/xsconsoled/console.db"
-#define DB_SCHEMA_VERSION	2
+#define DB_SCHEMA_VERSION	3
 
 struct db;
 

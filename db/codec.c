@@ -1,0 +1,133 @@
+/*
+ * The blob codecs' shared pieces (codec.h).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "codec.h"
+#include "xmalloc.h"
+
+#define CODEC_OUT_FIRST	(64u << 10)	/* the decoder's first buffer */
+
+/* Append bytes to a growing buffer. */
+void
+codec_put(unsigned char **buf, size_t *len, size_t *cap, const void *p,
+    size_t n)
+{
+	if (*len + n > *cap) {
+		while (*len + n > *cap)
+			*cap = *cap * 2 + 64;
+		*buf = xrealloc(*buf, *cap);
+	}
+	if (n > 0)
+		memcpy(*buf + *len, p, n);
+	*len += n;
+}
+
+/* Append a varint to a growing buffer. */
+void
+codec_put_varint(unsigned char **buf, size_t *len, size_t *cap,
+    uint64_t v)
+{
+	unsigned char	b[10];
+	size_t		n = 0;
+
+	while (v >= 0x80) {
+		b[n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b[n++] = (unsigned char)v;
+	codec_put(buf, len, cap, b, n);
+}
+
+/* Read a varint as the encoder writes it; false past the end, beyond
+ * 64 bits, or not in its shortest form (one value, one encoding). */
+bool
+codec_varint(const unsigned char **p, const unsigned char *end,
+    uint64_t *v)
+{
+	unsigned char	b;
+	int		shift;
+
+	*v = 0;
+	for (shift = 0; *p < end && shift < 64; shift += 7) {
+		b = *(*p)++;
+		if (shift == 63 && b > 1)
+			return (false);
+		*v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return (b != 0 || shift == 0);
+	}
+	return (false);
+}
+
+/* Read a length-prefixed field; false if it does not fit. */
+bool
+codec_field(const unsigned char **p, const unsigned char *end,
+    const unsigned char **f, uint64_t *len)
+{
+	if (!codec_varint(p, end, len) || *len > (uint64_t)(end - *p))
+		return (false);
+	*f = *p;
+	*p += *len;
+	return (true);
+}
+
+/*
+ * Decompress a frame of exactly raw bytes into *out. The buffer grows
+ * with what the frame really gives (to raw + 1, to see a frame that
+ * gives more), so a corrupt raw_bytes cannot make a reader allocate
+ * gigabytes for a small blob; one frame, nothing after it.
+ */
+int
+codec_inflate(const void *z, size_t zlen, uint64_t raw,
+    unsigned char **out)
+{
+	ZSTD_DCtx	*dc;
+	ZSTD_inBuffer	 ib = { z, zlen, 0 };
+	ZSTD_outBuffer	 ob;
+	size_t		 max = (size_t)raw + 1, in0, out0, left;
+	int		 error = 0;
+
+	*out = NULL;
+	if ((dc = ZSTD_createDCtx()) == NULL)
+		return (-ENOMEM);
+	ob.size = max < CODEC_OUT_FIRST ? max : CODEC_OUT_FIRST;
+	ob.dst = xmalloc(ob.size);
+	ob.pos = 0;
+	for (;;) {
+		in0 = ib.pos;
+		out0 = ob.pos;
+		left = ZSTD_decompressStream(dc, &ob, &ib);
+		if (ZSTD_isError(left)) {
+			error = -EIO;
+			break;
+		}
+		if (left == 0)
+			break;		/* the frame's end */
+		if (ob.pos == ob.size) {
+			if (ob.size == max) {
+				error = -EIO;	/* more than raw */
+				break;
+			}
+			ob.size = ob.size > max / 2 ? max : ob.size * 2;
+			ob.dst = xrealloc(ob.dst, ob.size);
+		} else if (ib.pos == ib.size || (ib.pos == in0 &&
+		    ob.pos == out0)) {
+			error = -EIO;		/* truncated */
+			break;
+		}
+	}
+	ZSTD_freeDCtx(dc);
+	if (error == 0 && (ob.pos != raw || ib.pos != zlen))
+		error = -EIO;
+	if (error != 0) {
+		free(ob.dst);
+		return (error);
+	}
+	*out = ob.dst;
+	return (0);
+}

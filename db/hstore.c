@@ -1,0 +1,535 @@
+/*
+ * The history's rows (hstore.h): batches written (hsink) and deleted,
+ * read back by generation or time, and the conversion of a version 2
+ * history (a row per commit and per change) into batches.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zstd.h>
+
+#include "db-private.h"
+#include "hmap.h"
+#include "hstore.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define HSTORE_LEVEL	3	/* zstd level of the conversion */
+
+/* A distinct path of a batch (an hmap entry: the key first). */
+struct hkey {
+	char	*key;
+};
+
+/*
+ * The domid a path concerns: N for /local/domain/N and below, except
+ * /local/domain/M/backend/TYPE/N and below, which concern N (the guest
+ * the backend serves); -1 for any other path. *is_name is set for
+ * /local/domain/N/name.
+ */
+int64_t
+hist_subject(const char *path, bool *is_name)
+{
+	const char	*p, *q;
+	uint64_t	 id = 0, be = 0;
+	int		 digits = 0;
+
+	*is_name = false;
+	if (strncmp(path, "/local/domain/", 14) != 0)
+		return (-1);
+	for (p = path + 14; *p >= '0' && *p <= '9' && digits < 11; p++) {
+		id = id * 10 + (uint64_t)(*p - '0');
+		digits++;
+	}
+	if (digits == 0 || digits > 10 || id > UINT32_MAX ||
+	    (*p != '\0' && *p != '/'))
+		return (-1);
+	if (*p == '\0')
+		return ((int64_t)id);
+	p++;
+	if (strcmp(p, "name") == 0)
+		*is_name = true;
+	if (strncmp(p, "backend/", 8) != 0)
+		return ((int64_t)id);
+	if ((q = strchr(p + 8, '/')) == NULL || q == p + 8)
+		return ((int64_t)id);
+	for (digits = 0, q++; *q >= '0' && *q <= '9' && digits < 11; q++) {
+		be = be * 10 + (uint64_t)(*q - '0');
+		digits++;
+	}
+	if (digits == 0 || digits > 10 || be > UINT32_MAX ||
+	    (*q != '\0' && *q != '/'))
+		return ((int64_t)id);
+	return ((int64_t)be);
+}
+
+/* Start a sink; level is zstd's. */
+void
+hsink_init(struct hsink *s, int level)
+{
+	memset(s, 0, sizeof *s);
+	s->paths = hmap_create();
+	if ((s->zc = ZSTD_createCCtx()) == NULL)
+		log_fatal("%s: out of memory", __func__);
+	s->level = level;
+}
+
+/* Start a commit of nchanges changes in the open batch. */
+void
+hsink_commit(struct hsink *s, uint64_t gen, uint64_t ns, uint32_t origin,
+    bool in_txn, uint32_t nchanges)
+{
+	hblob_enc_commit(&s->enc, gen, ns, origin, in_txn, nchanges);
+}
+
+/* Add a change to the open commit, and its keys to the batch's. */
+void
+hsink_change(struct hsink *s, uint32_t flags, const char *path,
+    const void *value, uint32_t vlen, const char *perms)
+{
+	struct hkey	*k;
+	int64_t		 subj;
+	bool		 is_name;
+
+	hblob_enc_change(&s->enc, flags, path, value, vlen, perms);
+	if (hmap_find(s->paths, path) == NULL) {
+		k = xmalloc(sizeof *k);
+		k->key = xstrdup(path);
+		hmap_insert(s->paths, k);
+		if (s->npaths == s->cappaths) {
+			s->cappaths = s->cappaths == 0 ? 256 : s->cappaths * 2;
+			s->pathv = xrealloc(s->pathv, s->cappaths *
+			    sizeof *s->pathv);
+		}
+		s->pathv[s->npaths++] = k;
+	}
+	subj = hist_subject(path, &is_name);
+	if (subj >= 0 && (s->nsubj == 0 || s->subj[s->nsubj - 1] != subj)) {
+		if (s->nsubj == s->capsubj) {
+			s->capsubj = s->capsubj == 0 ? 64 : s->capsubj * 2;
+			s->subj = xrealloc(s->subj, s->capsubj *
+			    sizeof *s->subj);
+		}
+		s->subj[s->nsubj++] = subj;
+	}
+}
+
+/* Order for the subject list. */
+static int
+hstore_cmp_i64(const void *a, const void *b)
+{
+	int64_t	x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* Empty a sink's batch (after it was stored, or given up). */
+static void
+hsink_clear(struct hsink *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->npaths; i++) {
+		hmap_remove(s->paths, s->pathv[i]->key);
+		free(s->pathv[i]->key);
+		free(s->pathv[i]);
+	}
+	s->npaths = 0;
+	s->nsubj = 0;
+	hblob_enc_reset(&s->enc);
+}
+
+/* Bind and run an insert of a key row. */
+static int
+hstore_key(struct db *db, enum db_stmt which, const char *path,
+    int64_t subj, uint64_t batch)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_stmt(db, which)) == NULL)
+		return (-EIO);
+	if (path != NULL)
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 1, subj);
+	sqlite3_bind_int64(st, 2, (int64_t)batch);
+	return (db_step_done(db, which));
+}
+
+/*
+ * Store the open batch, if it has commits: its hbatch row, its hpath and
+ * hsubject rows (in the caller's transaction). The sink's totals count
+ * what was stored.
+ */
+int
+hsink_flush(struct db *db, struct hsink *s)
+{
+	struct hblob_enc	*e = &s->enc;
+	sqlite3_stmt		*st;
+	size_t			 outlen, i, n;
+	uint64_t		 size;
+	int			 error;
+
+	if (e->commits == 0)
+		return (0);
+	if ((error = hblob_compress(e, s->zc, s->level, &s->out, &s->outcap,
+	    &outlen)) != 0) {
+		hsink_clear(s);
+		return (error);
+	}
+	qsort(s->subj, s->nsubj, sizeof *s->subj, hstore_cmp_i64);
+	for (i = n = 0; i < s->nsubj; i++) {
+		if (n == 0 || s->subj[n - 1] != s->subj[i])
+			s->subj[n++] = s->subj[i];
+	}
+	s->nsubj = n;
+	size = HBATCH_BYTES + outlen + s->nsubj * HKEY_BYTES;
+	for (i = 0; i < s->npaths; i++)
+		size += HKEY_BYTES + strlen(s->pathv[i]->key);
+	if ((st = db_stmt(db, ST_HBATCH_INSERT)) == NULL) {
+		hsink_clear(s);
+		return (-EIO);
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)e->gen_lo);
+	sqlite3_bind_int64(st, 2, (int64_t)e->gen_hi);
+	sqlite3_bind_int64(st, 3, (int64_t)e->ns_lo);
+	sqlite3_bind_int64(st, 4, (int64_t)e->ns_hi);
+	sqlite3_bind_int64(st, 5, (int64_t)e->commits);
+	sqlite3_bind_int64(st, 6, (int64_t)e->changes);
+	sqlite3_bind_int64(st, 7, (int64_t)e->len);
+	sqlite3_bind_int64(st, 8, (int64_t)size);
+	sqlite3_bind_blob(st, 9, s->out, (int)outlen, SQLITE_STATIC);
+	error = db_step_done(db, ST_HBATCH_INSERT);
+	for (i = 0; i < s->npaths && error == 0; i++)
+		error = hstore_key(db, ST_HPATH_INSERT, s->pathv[i]->key, 0,
+		    e->gen_lo);
+	for (i = 0; i < s->nsubj && error == 0; i++)
+		error = hstore_key(db, ST_HSUBJ_INSERT, NULL, s->subj[i],
+		    e->gen_lo);
+	if (error == 0) {
+		s->commits += e->commits;
+		s->changes += e->changes;
+		s->bytes += size;
+	}
+	hsink_clear(s);
+	return (error);
+}
+
+/* Store the open batch if it is big enough (between commits only). */
+int
+hsink_maybe_flush(struct db *db, struct hsink *s)
+{
+	return (s->enc.len >= HBATCH_RAW_MAX ? hsink_flush(db, s) : 0);
+}
+
+/* Free a sink (what it had not stored is lost). */
+void
+hsink_free(struct hsink *s)
+{
+	hsink_clear(s);
+	hmap_free(s->paths);
+	ZSTD_freeCCtx(s->zc);
+	hblob_enc_free(&s->enc);
+	free(s->pathv);
+	free(s->subj);
+	free(s->out);
+	memset(s, 0, sizeof *s);
+}
+
+/*
+ * Step statement which (prepared and bound by the caller, with
+ * HB_COLUMNS): 1 and the row (valid until the caller resets it), 0 at
+ * the end, or -errno.
+ */
+int
+hbatch_read(struct db *db, int which, struct hbatch_row *r)
+{
+	sqlite3_stmt	*st = db->stmt[which];
+	int		 rc;
+
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		return (0);
+	if (rc != SQLITE_ROW) {
+		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));
+		return (-db_errno(rc));
+	}
+	r->gen_lo = (uint64_t)sqlite3_column_int64(st, 0);
+	r->gen_hi = (uint64_t)sqlite3_column_int64(st, 1);
+	r->ns_lo = (uint64_t)sqlite3_column_int64(st, 2);
+	r->ns_hi = (uint64_t)sqlite3_column_int64(st, 3);
+	r->commits = (uint64_t)sqlite3_column_int64(st, 4);
+	r->changes = (uint64_t)sqlite3_column_int64(st, 5);
+	r->raw = (uint64_t)sqlite3_column_int64(st, 6);
+	r->size = (uint64_t)sqlite3_column_int64(st, 7);
+	r->data = sqlite3_column_blob(st, 8);
+	r->len = (size_t)sqlite3_column_bytes(st, 8);
+	return (1);
+}
+
+/* Decode a batch row's blob; 0 or -EIO (logged: the file is corrupt). */
+int
+hbatch_decode(const struct hbatch_row *r, struct hblob *b)
+{
+	int	error;
+
+	error = hblob_decode(r->data, r->len, r->raw, r->commits, r->changes,
+	    b);
+	if (error == -EIO)
+		log_error("history: the batch of generations %llu-%llu is "
+		    "corrupt", (unsigned long long)r->gen_lo,
+		    (unsigned long long)r->gen_hi);
+	return (error);
+}
+
+/* Delete a batch and its key rows (b: its decoded blob). */
+int
+hbatch_delete(struct db *db, const struct hbatch_row *r,
+    const struct hblob *b)
+{
+	struct hmap	*seen = hmap_create();
+	struct hkey	*k, *kv = xcalloc(b->nch > 0 ? b->nch : 1, sizeof *kv);
+	sqlite3_stmt	*st;
+	int64_t		 subj, last = -1;
+	size_t		 i, nk = 0;
+	bool		 is_name;
+	int		 error = 0;
+
+	for (i = 0; i < b->nch && error == 0; i++) {
+		const char	*path = b->ch[i].path;
+
+		subj = hist_subject(path, &is_name);
+		if (subj >= 0 && subj != last) {
+			error = hstore_key(db, ST_HSUBJ_DELETE, NULL, subj,
+			    r->gen_lo);
+			last = subj;
+		}
+		if (error != 0 || hmap_find(seen, path) != NULL)
+			continue;
+		k = &kv[nk++];
+		k->key = (char *)path;
+		hmap_insert(seen, k);
+		if ((st = db_stmt(db, ST_HPATH_DELETE)) == NULL) {
+			error = -EIO;
+			break;
+		}
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (int64_t)r->gen_lo);
+		error = db_step_done(db, ST_HPATH_DELETE);
+	}
+	for (i = 0; i < nk; i++)
+		hmap_remove(seen, kv[i].key);
+	hmap_free(seen);
+	free(kv);
+	if (error != 0)
+		return (error);
+	if ((st = db_stmt(db, ST_HBATCH_DELETE)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, (int64_t)r->gen_lo);
+	return (db_step_done(db, ST_HBATCH_DELETE));
+}
+
+/* Run statement which bound to one value, for its first row. */
+static int
+hstore_first(struct db *db, int which, uint64_t v, struct hbatch_row *r)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = db_stmt(db, which)) == NULL)
+		return (-EIO);
+	if (which != ST_HBATCH_FIRST && which != ST_HBATCH_LAST)
+		sqlite3_bind_int64(st, 1, v > INT64_MAX ? INT64_MAX :
+		    (int64_t)v);
+	return (hbatch_read(db, which, r));
+}
+
+/*
+ * The first commit at or after time ns (times are taken to grow with
+ * generations: the first batch that ends at or after ns holds it).
+ * *found false: none.
+ */
+int
+hist_gen_since(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
+{
+	struct hbatch_row	r;
+	struct hblob		b;
+	size_t			i;
+	int			ret;
+
+	*found = false;
+	if ((ret = hstore_first(db, ST_HBATCH_SINCE_NS, ns, &r)) <= 0) {
+		sqlite3_reset(db->stmt[ST_HBATCH_SINCE_NS]);
+		return (ret);
+	}
+	if (r.ns_lo >= ns) {
+		*gen = r.gen_lo;
+		*found = true;
+	} else if ((ret = hbatch_decode(&r, &b)) == 0) {
+		for (i = 0; i < b.nc && !*found; i++) {
+			if (b.c[i].ns >= ns) {
+				*gen = b.c[i].gen;
+				*found = true;
+			}
+		}
+		hblob_free(&b);
+	}
+	sqlite3_reset(db->stmt[ST_HBATCH_SINCE_NS]);
+	return (ret);
+}
+
+/* The last commit at or before time ns; *found false: none. */
+int
+hist_gen_at(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
+{
+	struct hbatch_row	r;
+	struct hblob		b;
+	uint64_t		lo = 0;
+	size_t			i;
+	int			ret, which;
+
+	*found = false;
+	/* The first batch that ends after ns: the commit is in it, or
+	 * is the last of the batch before. */
+	if ((ret = hstore_first(db, ST_HBATCH_AFTER_NS, ns, &r)) < 0) {
+		sqlite3_reset(db->stmt[ST_HBATCH_AFTER_NS]);
+		return (ret);
+	}
+	if (ret == 1 && r.ns_lo <= ns) {
+		if ((ret = hbatch_decode(&r, &b)) == 0) {
+			for (i = 0; i < b.nc; i++) {
+				if (b.c[i].ns <= ns) {
+					*gen = b.c[i].gen;
+					*found = true;
+				}
+			}
+			hblob_free(&b);
+		}
+		sqlite3_reset(db->stmt[ST_HBATCH_AFTER_NS]);
+		return (ret);
+	}
+	which = ret == 1 ? ST_HBATCH_BEFORE : ST_HBATCH_LAST;
+	if (ret == 1)
+		lo = r.gen_lo;
+	sqlite3_reset(db->stmt[ST_HBATCH_AFTER_NS]);
+	if ((ret = hstore_first(db, which, lo, &r)) == 1) {
+		*gen = r.gen_hi;
+		*found = true;
+	}
+	sqlite3_reset(db->stmt[which]);
+	return (ret < 0 ? ret : 0);
+}
+
+/* The first commit at or after generation gen: its generation and
+ * time; *found false: none. */
+int
+hist_first_at(struct db *db, uint64_t gen, uint64_t *g, uint64_t *ns,
+    bool *found)
+{
+	struct hbatch_row	r;
+	struct hblob		b;
+	size_t			i;
+	int			ret;
+
+	*found = false;
+	if ((ret = hstore_first(db, ST_HBATCH_AT, gen, &r)) == 1 &&
+	    r.gen_hi >= gen) {
+		if ((ret = hbatch_decode(&r, &b)) == 0) {
+			for (i = 0; i < b.nc && !*found; i++) {
+				if (b.c[i].gen >= gen) {
+					*g = b.c[i].gen;
+					*ns = b.c[i].ns;
+					*found = true;
+				}
+			}
+			hblob_free(&b);
+		}
+		sqlite3_reset(db->stmt[ST_HBATCH_AT]);
+		return (ret);
+	}
+	sqlite3_reset(db->stmt[ST_HBATCH_AT]);
+	if (ret < 0)
+		return (ret);
+	if ((ret = hstore_first(db, ST_HBATCH_NEXT, gen, &r)) == 1) {
+		*g = r.gen_lo;
+		*ns = r.ns_lo;
+		*found = true;
+	}
+	sqlite3_reset(db->stmt[ST_HBATCH_NEXT]);
+	return (ret < 0 ? ret : 0);
+}
+
+/*
+ * Convert a version 2 history (hcommit, hchange) into batches, names
+ * into hname, and recount the totals (in the migration's transaction).
+ */
+int
+hstore_migrate(struct db *db)
+{
+	struct hsink	 s;
+	sqlite3_stmt	*st;
+	uint64_t	 gen, prev = 0;
+	int		 rc, error = 0, flags;
+	char		*msg = NULL;
+
+	rc = sqlite3_prepare_v2(db->sql, "SELECT c.gen, h.time_ns, h.origin,"
+	    " h.in_txn, c.path, c.flags, c.value, c.perms,"
+	    " count(*) OVER (PARTITION BY c.gen)"
+	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
+	    " ORDER BY c.gen, c.seq", -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));
+		return (-db_errno(rc));
+	}
+	hsink_init(&s, HSTORE_LEVEL);
+	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const void	*v = sqlite3_column_blob(st, 6);
+		const char	*perms = (const char *)sqlite3_column_text(st, 7);
+
+		gen = (uint64_t)sqlite3_column_int64(st, 0);
+		if (gen != prev) {
+			if ((error = hsink_maybe_flush(db, &s)) != 0)
+				break;
+			hsink_commit(&s, gen, (uint64_t)sqlite3_column_int64(st,
+			    1), (uint32_t)sqlite3_column_int64(st, 2),
+			    sqlite3_column_int(st, 3) != 0,
+			    (uint32_t)sqlite3_column_int64(st, 8));
+			prev = gen;
+		}
+		flags = sqlite3_column_int(st, 5) & (HBLOB_DELETED |
+		    HBLOB_CREATED);
+		hsink_change(&s, (uint32_t)flags,
+		    (const char *)sqlite3_column_text(st, 4),
+		    v != NULL ? v : "", (uint32_t)sqlite3_column_bytes(st, 6),
+		    perms != NULL ? perms : "");
+	}
+	if (error == 0 && rc != SQLITE_DONE) {
+		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));
+		error = -db_errno(rc);
+	}
+	sqlite3_finalize(st);
+	if (error == 0)
+		error = hsink_flush(db, &s);
+	if (error == 0)
+		log_info("%s: history converted: %llu commits, %llu changes",
+		    db->path, (unsigned long long)s.commits,
+		    (unsigned long long)s.changes);
+	hsink_free(&s);
+	if (error != 0)
+		return (error);
+	rc = sqlite3_exec(db->sql, "INSERT OR REPLACE INTO hname"
+	    " SELECT c.subject, c.gen, h.time_ns,"
+	    "  CASE WHEN c.flags & 1 THEN NULL ELSE c.value END"
+	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
+	    " WHERE c.path = '/local/domain/' || c.subject || '/name';"
+	    "UPDATE hstate SET"
+	    " bytes = (SELECT total(size) FROM hbatch) +"
+	    "  (SELECT total(length(data) + 32) FROM snapshot),"
+	    " commits = (SELECT total(commits) FROM hbatch),"
+	    " changes = (SELECT total(changes) FROM hbatch)", NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("%s: %s", db->path, msg);
+		sqlite3_free(msg);
+		return (-db_errno(rc));
+	}
+	return (0);
+}

@@ -1,0 +1,76 @@
+/*
+ * The history's rows (db/ only): batches of commits, each one row of
+ * table hbatch holding an hblob (hblob.h), found through hpath (the
+ * paths a batch changes) and hsubject (the domids its changes concern).
+ * hstore.c writes and deletes them and answers the questions both the
+ * writer (thinning, the budget) and the readers (hreader.c) ask: which
+ * commit is at a time, which batch holds a generation. The schema and
+ * the rules are in docs/console-db.md.
+ */
+#ifndef XSC_HSTORE_H
+#define XSC_HSTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "hblob.h"
+
+struct db;
+struct hmap;
+
+#define HBATCH_RAW_MAX	(256u << 10)	/* a batch is cut at this many raw
+					   bytes (a commit is never split) */
+/* Stored bytes counted for history rows (docs/console-db.md): a batch
+ * is HBATCH_BYTES + its blob + HKEY_BYTES + its length per path key,
+ * HKEY_BYTES per subject key. */
+#define HBATCH_BYTES	64
+#define HKEY_BYTES	16
+
+/* A batch row, as read (data not NUL-terminated; valid until the
+ * statement moves). */
+struct hbatch_row {
+	uint64_t	 gen_lo, gen_hi, ns_lo, ns_hi;
+	uint64_t	 commits, changes, raw, size;
+	const void	*data;
+	size_t		 len;
+};
+
+/* A batch being built: the blob, its distinct paths and subjects. */
+struct hsink {
+	struct hblob_enc enc;
+	struct hmap	*paths;		/* of struct hkey */
+	struct hkey	**pathv;
+	size_t		 npaths, cappaths;
+	int64_t		*subj;
+	size_t		 nsubj, capsubj;
+	void		*zc;		/* ZSTD_CCtx */
+	unsigned char	*out;
+	size_t		 outcap;
+	int		 level;
+	/* Totals of what hsink_flush stored. */
+	uint64_t	 commits, changes, bytes;
+};
+
+int64_t	 hist_subject(const char *, bool *);
+
+void	 hsink_init(struct hsink *, int level);
+void	 hsink_commit(struct hsink *, uint64_t gen, uint64_t ns,
+	    uint32_t origin, bool in_txn, uint32_t nchanges);
+void	 hsink_change(struct hsink *, uint32_t flags, const char *path,
+	    const void *, uint32_t, const char *perms);
+int	 hsink_flush(struct db *, struct hsink *);
+int	 hsink_maybe_flush(struct db *, struct hsink *);
+void	 hsink_free(struct hsink *);
+
+int	 hbatch_read(struct db *, int, struct hbatch_row *);
+int	 hbatch_decode(const struct hbatch_row *, struct hblob *);
+int	 hbatch_delete(struct db *, const struct hbatch_row *,
+	    const struct hblob *);
+
+int	 hist_gen_since(struct db *, uint64_t ns, uint64_t *gen, bool *);
+int	 hist_gen_at(struct db *, uint64_t ns, uint64_t *gen, bool *);
+int	 hstore_migrate(struct db *);
+int	 hist_first_at(struct db *, uint64_t gen, uint64_t *, uint64_t *,
+	    bool *);
+
+#endif
