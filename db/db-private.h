@@ -12,6 +12,10 @@
 
 #define DB_APPLICATION_ID	0x78736364	/* "xscd" */
 
+/* An hbatch row's columns, in struct hbatch_row's order (hbatch_read). */
+#define HB_COLUMNS \
+	"gen_lo, gen_hi, ns_lo, ns_hi, commits, changes, raw_bytes, size, data"
+
 /* Every statement either side runs, prepared once on first use. */
 enum db_stmt {
 	ST_BEGIN,

@@ -161,10 +161,6 @@ static const char *db_schema_v3_drop =
 	"DROP TABLE hchange;"
 	"DROP TABLE hcommit;";
 
-/* An hbatch row's columns, in struct hbatch_row's order (hbatch_read). */
-#define HB_COLUMNS \
-	"gen_lo, gen_hi, ns_lo, ns_hi, commits, changes, raw_bytes, size, data"
-
 #define INC_COLUMNS \
 	"id, domid, uuid, name, first_ns, gone_ns, bytes, kept, last_seq"
 

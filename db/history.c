@@ -17,12 +17,12 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "hstore.h"
 #include "log.h"
 #include "snapshot.h"
 #include "writer.h"
 #include "xmalloc.h"
 
-#define HIST_NAME_FLAG	4u	/* hchange.flags: /local/domain/<id>/name */
 
 static int	 history_forget_flush(struct db_writer *);
 
@@ -31,56 +31,6 @@ static size_t
 history_pad(size_t n)
 {
 	return ((n + 7) & ~(size_t)7);
-}
-
-/* The stored bytes a change is counted for (hthin.c subtracts the same,
- * computed by SQL: HCHANGE_SIZE_SQL in db.c). */
-size_t
-history_change_size(size_t pathlen, size_t vlen, size_t permslen)
-{
-	return (HCHANGE_BYTES + 2 * pathlen + vlen + permslen);
-}
-
-/*
- * The domid a path concerns: N for /local/domain/N and below, except
- * /local/domain/M/backend/TYPE/N and below, which concern N (the guest
- * the backend serves); -1 for any other path. *is_name is set for
- * /local/domain/N/name.
- */
-static int64_t
-history_subject(const char *path, bool *is_name)
-{
-	const char	*p, *q;
-	uint64_t	 id = 0, be = 0;
-	int		 digits = 0;
-
-	*is_name = false;
-	if (strncmp(path, "/local/domain/", 14) != 0)
-		return (-1);
-	for (p = path + 14; *p >= '0' && *p <= '9' && digits < 11; p++) {
-		id = id * 10 + (uint64_t)(*p - '0');
-		digits++;
-	}
-	if (digits == 0 || digits > 10 || id > UINT32_MAX ||
-	    (*p != '\0' && *p != '/'))
-		return (-1);
-	if (*p == '\0')
-		return ((int64_t)id);
-	p++;
-	if (strcmp(p, "name") == 0)
-		*is_name = true;
-	if (strncmp(p, "backend/", 8) != 0)
-		return ((int64_t)id);
-	if ((q = strchr(p + 8, '/')) == NULL || q == p + 8)
-		return ((int64_t)id);
-	for (digits = 0, q++; *q >= '0' && *q <= '9' && digits < 11; q++) {
-		be = be * 10 + (uint64_t)(*q - '0');
-		digits++;
-	}
-	if (digits == 0 || digits > 10 || be > UINT32_MAX ||
-	    (*q != '\0' && *q != '/'))
-		return ((int64_t)id);
-	return ((int64_t)be);
 }
 
 /*
@@ -566,39 +516,23 @@ history_node_insert(struct db_writer *w, uint64_t gen,
 	return (db_step_done(db, ST_NODE_INSERT));
 }
 
-/* Append one change to the history. */
+/* A change of /local/domain/<id>/name: a row of hname (every one is
+ * kept, for db_domids_named). */
 static int
-history_change(struct db_writer *w, uint64_t gen, int64_t seq,
-    const struct hrec_change *h, const char *path, const void *value,
-    const char *perms)
+history_name(struct db_writer *w, uint64_t gen, uint64_t ns, int64_t domid,
+    const struct hrec_change *h, const void *value)
 {
 	struct db	*db = w->db;
 	sqlite3_stmt	*st;
-	bool		 is_name;
-	int64_t		 subject = history_subject(path, &is_name);
-	uint32_t	 flags = h->flags;
-	int		 deleted = (h->flags & HREC_DELETED) != 0, error;
 
-	if (is_name && !deleted)
-		flags |= HIST_NAME_FLAG;
-	if ((st = db_stmt(db, ST_HCHANGE_INSERT)) == NULL)
+	if ((st = db_stmt(db, ST_HNAME_INSERT)) == NULL)
 		return (-EIO);
-	sqlite3_bind_int64(st, 1, (int64_t)gen);
-	sqlite3_bind_int64(st, 2, seq);
-	sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
-	if (subject >= 0)
-		sqlite3_bind_int64(st, 4, subject);
-	sqlite3_bind_int(st, 5, (int)flags);
-	if (!deleted) {
-		history_bind_value(st, 6, value, h->vlen);
-		sqlite3_bind_text(st, 7, perms, -1, SQLITE_STATIC);
-	}
-	if ((error = db_step_done(db, ST_HCHANGE_INSERT)) != 0)
-		return (error);
-	w->h.changes++;
-	w->h.bytes += history_change_size(h->pathlen - 1, h->vlen,
-	    deleted ? 0 : h->permslen - 1);
-	return (0);
+	sqlite3_bind_int64(st, 1, domid);
+	sqlite3_bind_int64(st, 2, (int64_t)gen);
+	sqlite3_bind_int64(st, 3, (int64_t)ns);
+	if (!(h->flags & HREC_DELETED))
+		sqlite3_bind_blob(st, 4, value, (int)h->vlen, SQLITE_STATIC);
+	return (db_step_done(db, ST_HNAME_INSERT));
 }
 
 /* Apply a commit: the durable tree, and the history unless the
@@ -609,11 +543,11 @@ history_commit(struct db_writer *w, const struct wrec *r,
 {
 	struct db		*db = w->db;
 	struct hrec_change	 h;
-	sqlite3_stmt		*st;
 	const char		*path, *perms;
 	const void		*value;
 	uint64_t		 count, i;
-	bool			 hist = r->gen > w->h.last_gen;
+	int64_t			 subject;
+	bool			 hist = r->gen > w->h.last_gen, is_name;
 	int			 error;
 
 	memcpy(&count, p, sizeof count);
@@ -623,16 +557,8 @@ history_commit(struct db_writer *w, const struct wrec *r,
 		    "history", db->path, (unsigned long long)r->gen,
 		    (unsigned long long)w->h.last_gen);
 	if (hist) {
-		if ((st = db_stmt(db, ST_HCOMMIT_INSERT)) == NULL)
-			return (-EIO);
-		sqlite3_bind_int64(st, 1, (int64_t)r->gen);
-		sqlite3_bind_int64(st, 2, (int64_t)r->ns);
-		sqlite3_bind_int64(st, 3, r->pad);
-		sqlite3_bind_int(st, 4, r->inc != 0);
-		if ((error = db_step_done(db, ST_HCOMMIT_INSERT)) != 0)
-			return (error);
-		w->h.commits++;
-		w->h.bytes += HCOMMIT_BYTES;
+		hsink_commit(&w->sink, r->gen, r->ns, r->pad, r->inc != 0,
+		    (uint32_t)count);
 		w->h.last_gen = r->gen;
 	}
 	for (i = 0; i < count; i++) {
@@ -649,11 +575,16 @@ history_commit(struct db_writer *w, const struct wrec *r,
 		if ((error = history_node(w, r->gen, &h, path, value,
 		    perms)) != 0)
 			return (error);
-		if (hist && (error = history_change(w, r->gen, (int64_t)i, &h,
-		    path, value, perms)) != 0)
+		if (!hist)
+			continue;
+		hsink_change(&w->sink, h.flags & (HBLOB_DELETED |
+		    HBLOB_CREATED), path, value, h.vlen, perms);
+		if ((subject = hist_subject(path, &is_name)) >= 0 && is_name &&
+		    (error = history_name(w, r->gen, r->ns, subject, &h,
+		    value)) != 0)
 			return (error);
 	}
-	return (0);
+	return (hist ? hsink_maybe_flush(db, &w->sink) : 0);
 }
 
 /* Apply a domain, watch or meta record. */
@@ -751,8 +682,17 @@ history_apply(struct db_writer *w)
 		error = history_forget_flush(w);
 	if (error == 0)
 		error = history_pend_flush(w);
+	if (error == 0)
+		error = hsink_flush(w->db, &w->sink);
 	history_pend_clear(w);
+	hsink_discard(&w->sink);
 	w->nforget = 0;
+	/* What the batches stored, counted in (history_reload takes it
+	 * back if the transaction fails). */
+	w->h.commits += w->sink.commits;
+	w->h.changes += w->sink.changes;
+	w->h.bytes += w->sink.bytes;
+	w->sink.commits = w->sink.changes = w->sink.bytes = 0;
 	return (error);
 }
 
@@ -918,6 +858,7 @@ history_start(struct db_writer *w, char *err, size_t errlen)
 	struct db	*db = w->db;
 	int		 rc;
 
+	hsink_init(&w->sink, w->cfg.level);
 	rc = sqlite3_create_function(db->sql, "xsc_perms_names", 1,
 	    SQLITE_UTF8, w, history_sql_names, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -941,6 +882,7 @@ history_stop(struct db_writer *w)
 	free(w->hq.buf);
 	free(w->forget);
 	history_pend_free(w);
+	hsink_free(&w->sink);
 	memset(&w->hq, 0, sizeof w->hq);
 	w->forget = NULL;
 	w->nforget = w->capforget = 0;

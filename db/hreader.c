@@ -1,10 +1,11 @@
 /*
  * The history's readers (xsc-history, xsconsole-tail --store): changes
- * selected by path, subject, generations and times, through the indexes
- * (hchange_path, hchange_subject, hcommit_time); the tree at an old
- * generation, rebuilt from a snapshot and the kept changes after it; the
- * domids a name was given to. Read-only, on a db_open_reader handle. A
- * version 1 file has no history: -ENOENT.
+ * selected by path, subject, generations and times, from the batches
+ * (hstore.h) that the batch indexes (hpath, hsubject) name; the tree at
+ * an old generation, rebuilt from a snapshot and the kept changes after
+ * it; the domids a name was given to (hname). Read-only, on a
+ * db_open_reader handle. A file older than version 3 has no history
+ * these can read: -ENOENT.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -12,13 +13,46 @@
 #include <string.h>
 
 #include "db-private.h"
+#include "hblob.h"
 #include "hmap.h"
+#include "hstore.h"
 #include "log.h"
 #include "snapshot.h"
 #include "xmalloc.h"
 
-#define HR_DELETED	1
-#define HR_CREATED	2
+#define HR_NONE		SIZE_MAX	/* no earlier change in the batch */
+
+/* A distinct path of a decoded batch (an hmap entry: the key first). */
+struct hrpath {
+	const char	*key;		/* in the batch's blob */
+	size_t		 last;		/* its last change */
+};
+
+/*
+ * A decoded batch. With an index (for with_old): per change, the
+ * batch's previous change of its path, and per path its last change.
+ */
+struct hrbatch {
+	bool		 loaded;
+	uint64_t	 gen_lo;
+	struct hblob	 b;
+	size_t		*prev;		/* per change, or HR_NONE */
+	struct hmap	*paths;		/* of struct hrpath */
+	struct hrpath	*pv;
+};
+
+/* A db_history walk: the query, its generation bounds, what it has
+ * handed out, and the older batch read last for with_old. */
+struct hrwalk {
+	const struct db_hquery	*q;
+	uint64_t		 lo, hi;
+	size_t			 plen;
+	uint64_t		 n;
+	bool			 done;		/* the limit is reached */
+	db_hchange_cb		*cb;
+	void			*arg;
+	struct hrbatch		 old;
+};
 
 /* A node of a rebuilt tree, in creation order. */
 struct hnode {
@@ -36,13 +70,13 @@ struct htree {
 	struct hnode	*head, *tail;
 };
 
-/* A history reader needs a version 2 file. */
+/* A history reader needs a version 3 file. */
 static int
 hreader_check(struct db *db)
 {
 	if (db->w != NULL)
 		return (-EINVAL);
-	return (db->version >= 2 ? 0 : -ENOENT);
+	return (db->version >= 3 ? 0 : -ENOENT);
 }
 
 /* Report an SQLite failure; -errno. */
@@ -53,53 +87,95 @@ hreader_fail(struct db *db, int rc)
 	return (-db_errno(rc));
 }
 
-/* The generation bounds a query's time bounds give: commits' times are
- * taken to grow with generations (hcommit_time finds the edges); the
- * times themselves are checked again on each row. *empty: none fit. */
+/* A generation or a time as an SQLite integer (which is signed). */
+static int64_t
+hreader_i64(uint64_t v)
+{
+	return (v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
+/* Whether path is below (or is) root; root "/" holds everything. */
+static bool
+hreader_below(const char *path, const char *root, size_t rlen)
+{
+	if (rlen == 1 && root[0] == '/')
+		return (true);
+	return (strncmp(path, root, rlen) == 0 &&
+	    (path[rlen] == '\0' || path[rlen] == '/'));
+}
+
+/* Run one of db->stmt, bound to nothing, for its first batch row. */
 static int
-hreader_time_gens(struct db *db, const struct db_hquery *q, uint64_t *lo,
-    uint64_t *hi, bool *empty)
+hreader_row_of(struct db *db, enum db_stmt which, struct hbatch_row *r)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
 
-	*lo = q->gen_min;
-	*hi = q->gen_max != 0 ? q->gen_max : INT64_MAX;
-	*empty = false;
-	if (q->ns_min != 0) {
-		if ((st = db_stmt(db, ST_GEN_SINCE)) == NULL)
-			return (-EIO);
-		sqlite3_bind_int64(st, 1, q->ns_min > INT64_MAX ? INT64_MAX :
-		    (int64_t)q->ns_min);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			uint64_t g = (uint64_t)sqlite3_column_int64(st, 0);
+	if ((st = db_stmt(db, which)) == NULL)
+		return (-EIO);
+	return (hbatch_read(db, st, r));
+}
 
-			if (g > *lo)
-				*lo = g;
-		} else if (rc == SQLITE_DONE)
-			*empty = true;
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return (hreader_fail(db, rc));
+/* Free a decoded batch (a zeroed one too); it is left zeroed. */
+static void
+hrbatch_free(struct hrbatch *hb)
+{
+	hblob_free(&hb->b);
+	hmap_free(hb->paths);
+	free(hb->prev);
+	free(hb->pv);
+	memset(hb, 0, sizeof *hb);
+}
+
+/* Move a decoded batch from src to dst (whose own is freed). */
+static void
+hrbatch_move(struct hrbatch *dst, struct hrbatch *src)
+{
+	hrbatch_free(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}
+
+/*
+ * Index a decoded batch in one forward pass: each change's previous
+ * change of the same path, and each path's last change.
+ */
+static void
+hrbatch_index(struct hrbatch *hb)
+{
+	struct hrpath	*e;
+	size_t		 i, n = hb->b.nch, npv = 0;
+
+	hb->prev = xcalloc(n > 0 ? n : 1, sizeof *hb->prev);
+	hb->pv = xcalloc(n > 0 ? n : 1, sizeof *hb->pv);
+	hb->paths = hmap_create();
+	for (i = 0; i < n; i++) {
+		if ((e = hmap_find(hb->paths, hb->b.ch[i].path)) != NULL) {
+			hb->prev[i] = e->last;
+			e->last = i;
+			continue;
+		}
+		hb->prev[i] = HR_NONE;
+		e = &hb->pv[npv++];
+		e->key = hb->b.ch[i].path;
+		e->last = i;
+		hmap_insert(hb->paths, e);
 	}
-	if (q->ns_max != 0) {
-		if ((st = db_stmt(db, ST_GEN_AT)) == NULL)
-			return (-EIO);
-		sqlite3_bind_int64(st, 1, q->ns_max > INT64_MAX ? INT64_MAX :
-		    (int64_t)q->ns_max);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			uint64_t g = (uint64_t)sqlite3_column_int64(st, 0);
+}
 
-			if (g < *hi)
-				*hi = g;
-		} else if (rc == SQLITE_DONE)
-			*empty = true;
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return (hreader_fail(db, rc));
-	}
-	if (*lo > *hi)
-		*empty = true;
+/* Decode a batch row into hb (freed first), indexed if asked; 0, or
+ * -EIO for a corrupt blob (logged), or -ENOMEM. */
+static int
+hrbatch_load(struct hrbatch *hb, const struct hbatch_row *r, bool index)
+{
+	int	error;
+
+	hrbatch_free(hb);
+	if ((error = hbatch_decode(r, &hb->b)) != 0)
+		return (error);
+	hb->loaded = true;
+	hb->gen_lo = r->gen_lo;
+	if (index)
+		hrbatch_index(hb);
 	return (0);
 }
 
@@ -114,129 +190,287 @@ hreader_subtree_end(const char *path)
 	return (end);
 }
 
-/* The previous kept change of a change's path, for with_old. */
+/*
+ * Prepare the statement that selects the batches which may hold
+ * changes of generations [lo, hi], in gen_lo order (descending if
+ * desc): those of path (NULL: any; with subtree, the paths below it
+ * too, but "/" is any) and of subject (-1: any), as the batch indexes
+ * say. Batches do not overlap, so none before the one holding lo can
+ * reach it: a rowid range. *end: the subtree's key end, to free after
+ * the statement.
+ */
 static int
-hreader_old(struct db *db, struct db_hchange *c, int64_t seq)
+hreader_batches(struct db *db, uint64_t lo, uint64_t hi, const char *path,
+    bool subtree, int64_t subject, bool desc, sqlite3_stmt **stp,
+    char **end)
 {
 	sqlite3_stmt	*st;
-	int		 rc;
+	char		 sql[1024];
+	bool		 exact;
+	int		 rc, n;
 
-	if ((st = db_stmt(db, ST_HPREV)) == NULL)
-		return (-EIO);
-	sqlite3_bind_text(st, 1, c->path, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)c->gen);
-	sqlite3_bind_int64(st, 3, seq);
-	c->old_known = c->old_exists = false;
-	c->old_value = c->old_perms = NULL;
-	c->old_vlen = 0;
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		c->old_known = true;
-		c->old_exists = !(sqlite3_column_int(st, 0) & HR_DELETED);
-		if (c->old_exists) {
-			c->old_value = sqlite3_column_blob(st, 1);
-			c->old_vlen = (uint32_t)sqlite3_column_bytes(st, 1);
-			c->old_perms = (const char *)sqlite3_column_text(st, 2);
-			if (c->old_value == NULL)
-				c->old_value = "";
-		}
-		return (0);		/* reset by the caller, after cb */
+	*stp = NULL;
+	*end = NULL;
+	if (path != NULL && subtree && strcmp(path, "/") == 0)
+		path = NULL;		/* everything */
+	exact = path != NULL && !subtree;
+	n = snprintf(sql, sizeof sql, "SELECT " HB_COLUMNS " FROM hbatch"
+	    " WHERE gen_lo <= ?2 AND gen_hi >= ?1 AND gen_lo >= coalesce("
+	    "(SELECT b.gen_lo FROM hbatch b WHERE b.gen_lo <= ?1"
+	    " ORDER BY b.gen_lo DESC LIMIT 1), 0)%s%s ORDER BY gen_lo %s",
+	    path == NULL ? "" : exact ?
+	    " AND gen_lo IN (SELECT batch FROM hpath WHERE path = ?6"
+	    " AND batch <= ?2)" :
+	    " AND gen_lo IN (SELECT batch FROM hpath WHERE path = ?6"
+	    " OR (path >= (?3 || '/') AND path < ?4))",
+	    subject >= 0 ? " AND gen_lo IN (SELECT batch FROM hsubject"
+	    " WHERE subject = ?5 AND batch <= ?2)" : "",
+	    desc ? "DESC" : "ASC");
+	if (n < 0 || (size_t)n >= sizeof sql)
+		return (-EINVAL);
+	if ((rc = sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL)) != SQLITE_OK)
+		return (hreader_fail(db, rc));
+	sqlite3_bind_int64(st, 1, hreader_i64(lo));
+	sqlite3_bind_int64(st, 2, hreader_i64(hi));
+	if (path != NULL) {
+		sqlite3_bind_text(st, 3, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, path, (int)hist_key_len(path),
+		    SQLITE_STATIC);
 	}
-	sqlite3_reset(st);
-	return (rc == SQLITE_DONE ? 0 : hreader_fail(db, rc));
+	if (path != NULL && !exact) {
+		*end = hreader_subtree_end(path);
+		sqlite3_bind_text(st, 4, *end, -1, SQLITE_STATIC);
+	}
+	if (subject >= 0)
+		sqlite3_bind_int64(st, 5, subject);
+	*stp = st;
+	return (0);
+}
+
+/* The generation bounds a query's time bounds give: commits' times are
+ * taken to grow with generations; the times themselves are checked
+ * again on each change. *empty: none fit. */
+static int
+hreader_time_gens(struct db *db, const struct db_hquery *q, uint64_t *lo,
+    uint64_t *hi, bool *empty)
+{
+	uint64_t	g;
+	bool		found;
+	int		error;
+
+	*lo = q->gen_min;
+	*hi = q->gen_max != 0 ? q->gen_max : INT64_MAX;
+	*empty = false;
+	if (q->ns_min != 0) {
+		/* Only < 0 is an error: it may give 1 when it found one. */
+		if ((error = hist_gen_since(db, q->ns_min, &g, &found)) < 0)
+			return (error);
+		if (!found)
+			*empty = true;
+		else if (g > *lo)
+			*lo = g;
+	}
+	if (q->ns_max != 0) {
+		if ((error = hist_gen_at(db, q->ns_max, &g, &found)) < 0)
+			return (error);
+		if (!found)
+			*empty = true;
+		else if (g < *hi)
+			*hi = g;
+	}
+	if (*lo > *hi)
+		*empty = true;
+	return (0);
+}
+
+/* A change's old value: the change o before it. */
+static void
+hreader_set_old(struct db_hchange *c, const struct hblob_change *o)
+{
+	c->old_known = true;
+	c->old_exists = (o->flags & HBLOB_DELETED) == 0;
+	if (c->old_exists) {
+		c->old_value = o->vlen > 0 ? o->value : "";
+		c->old_vlen = o->vlen;
+		c->old_perms = o->perms;
+	}
+}
+
+/*
+ * The old value of a change that is its path's first in batch (for
+ * with_old): the last change of the path in the newest earlier batch
+ * that has it (of those hpath names for the path's key), read into w->old unless it is there
+ * already. Nothing older kept: old_known stays false.
+ */
+static int
+hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
+    struct db_hchange *c)
+{
+	struct hbatch_row	 r;
+	struct hrpath		*e;
+	sqlite3_stmt		*st;
+	uint64_t		 prev;
+	int			 rc, ret;
+
+	/* The batches with the path's key, newest first, to the first
+	 * that has the path (a key covers a guest's or a device's paths). */
+	for (prev = batch;; ) {
+		if ((st = db_stmt(db, ST_HPATH_PREV)) == NULL)
+			return (-EIO);
+		sqlite3_bind_text(st, 1, c->path, (int)hist_key_len(c->path),
+		    SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, hreader_i64(prev));
+		rc = sqlite3_step(st);
+		prev = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) :
+		    0;
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return (0);
+		if (rc != SQLITE_ROW)
+			return (hreader_fail(db, rc));
+		if (!w->old.loaded || w->old.gen_lo != prev) {
+			if ((st = db_stmt(db, ST_HBATCH_AT)) == NULL)
+				return (-EIO);
+			sqlite3_bind_int64(st, 1, hreader_i64(prev));
+			if ((ret = hbatch_read(db, st, &r)) == 1 &&
+			    r.gen_lo != prev)
+				ret = 0;
+			if (ret == 1)
+				ret = hrbatch_load(&w->old, &r, true);
+			else if (ret == 0) {
+				log_error("%s: history: batch %llu, which "
+				    "hpath names, is missing", db->path,
+				    (unsigned long long)prev);
+				ret = -EIO;
+			}
+			sqlite3_reset(st);
+			if (ret != 0)
+				return (ret);
+		}
+		if ((e = hmap_find(w->old.paths, c->path)) != NULL)
+			break;
+	}
+	hreader_set_old(c, &w->old.b.ch[e->last]);
+	return (0);
+}
+
+/*
+ * Change i of batch hb to the walk's callback if the query selects it;
+ * 0 to go on, or what stops the walk (the callback's non-zero return,
+ * -errno).
+ */
+static int
+hreader_change(struct db *db, struct hrwalk *w, struct hrbatch *hb,
+    size_t i)
+{
+	const struct db_hquery		*q = w->q;
+	const struct hblob_change	*ch = &hb->b.ch[i];
+	const struct hblob_commit	*cm = &hb->b.c[ch->commit];
+	struct db_hchange		 c;
+	bool				 is_name;
+	int				 ret;
+
+	if (cm->gen < w->lo || cm->gen > w->hi ||
+	    (q->ns_min != 0 && cm->ns < q->ns_min) ||
+	    (q->ns_max != 0 && cm->ns > q->ns_max))
+		return (0);
+	if (q->path != NULL && (q->subtree ?
+	    !hreader_below(ch->path, q->path, w->plen) :
+	    strcmp(ch->path, q->path) != 0))
+		return (0);
+	if (q->subject >= 0 && hist_subject(ch->path, &is_name) != q->subject)
+		return (0);
+	memset(&c, 0, sizeof c);
+	c.gen = cm->gen;
+	c.time_ns = cm->ns;
+	c.origin = cm->origin;
+	c.in_txn = cm->in_txn;
+	c.path = ch->path;
+	c.deleted = (ch->flags & HBLOB_DELETED) != 0;
+	c.created = (ch->flags & HBLOB_CREATED) != 0;
+	if (!c.deleted) {
+		c.value = ch->vlen > 0 ? ch->value : "";
+		c.vlen = ch->vlen;
+		c.perms = ch->perms;
+	}
+	if (q->with_old) {
+		if (hb->prev[i] != HR_NONE)
+			hreader_set_old(&c, &hb->b.ch[hb->prev[i]]);
+		else if ((ret = hreader_old(db, w, hb->gen_lo, &c)) != 0)
+			return (ret);
+	}
+	ret = w->cb(&c, w->arg);
+	if (q->limit != 0 && ++w->n >= q->limit)
+		w->done = true;
+	return (ret);
+}
+
+/* The changes of a decoded batch that the query selects, in the
+ * query's order; 0 to go on, or what stopped the walk. */
+static int
+hreader_walk(struct db *db, struct hrwalk *w, struct hrbatch *hb)
+{
+	size_t	n = hb->b.nch, k;
+	int	ret = 0;
+
+	for (k = 0; k < n && ret == 0 && !w->done; k++)
+		ret = hreader_change(db, w, hb, w->q->newest_first ?
+		    n - 1 - k : k);
+	return (ret);
 }
 
 /*
  * The changes a query selects, in generation order, to cb. One
- * statement, built for the query: an exact path or a subject is an
- * index equality, a subtree an index range, and the generation bounds
- * (with those the times give) a range on what follows.
+ * statement, built for the query, finds the batches that may hold them
+ * (an exact path, a subtree or a subject through the batch indexes, the
+ * generation bounds, with those the times give, as a range); each is
+ * decoded and its changes tested one by one. For with_old, an older
+ * batch stays decoded in the walk: oldest first, the one just walked;
+ * newest first, the one the last old value came from, which is often
+ * the next to walk.
  */
 int
 db_history(struct db *db, const struct db_hquery *q, db_hchange_cb *cb,
     void *arg)
 {
-	struct db_hchange	 c;
+	struct hrwalk		 w;
+	struct hrbatch		 cur;
+	struct hbatch_row	 r;
 	sqlite3_stmt		*st;
-	char			 sql[1024], *end = NULL;
-	uint64_t		 lo, hi;
-	bool			 empty, subtree;
-	int			 rc, error, ret = 0, n;
+	char			*end;
+	bool			 empty;
+	int			 error, ret;
 
 	if ((error = hreader_check(db)) != 0)
 		return (error);
-	if ((error = hreader_time_gens(db, q, &lo, &hi, &empty)) != 0)
+	memset(&w, 0, sizeof w);
+	memset(&cur, 0, sizeof cur);
+	if ((error = hreader_time_gens(db, q, &w.lo, &w.hi, &empty)) != 0)
 		return (error);
 	if (empty)
 		return (0);
-	subtree = q->path != NULL && q->subtree;
-	if (subtree && strcmp(q->path, "/") == 0)
-		subtree = false;	/* everything */
-	n = snprintf(sql, sizeof sql, "SELECT c.gen, h.time_ns, h.origin,"
-	    " h.in_txn, c.seq, c.path, c.flags, c.value, c.perms"
-	    " FROM hchange c JOIN hcommit h ON h.gen = c.gen"
-	    " WHERE %sc.gen >= ?1 AND %sc.gen <= ?2%s%s%s%s%s"
-	    " ORDER BY c.gen %s, c.seq %s%s",
-	    subtree ? "+" : "", subtree ? "+" : "",
-	    q->path != NULL && !q->subtree ? " AND c.path = ?3" : "",
-	    subtree ? " AND c.path >= ?3 AND c.path < ?4 AND (c.path = ?3 OR"
-	    " substr(c.path, length(?3) + 1, 1) = '/')" : "",
-	    q->subject >= 0 ? " AND c.subject = ?5" : "",
-	    q->ns_min != 0 ? " AND h.time_ns >= ?6" : "",
-	    q->ns_max != 0 ? " AND h.time_ns <= ?7" : "",
-	    q->newest_first ? "DESC" : "ASC", q->newest_first ? "DESC" : "ASC",
-	    q->limit != 0 ? " LIMIT ?8" : "");
-	if (n < 0 || (size_t)n >= sizeof sql)
-		return (-EINVAL);
-	if ((rc = sqlite3_prepare_v2(db->sql, sql, -1, &st, NULL)) != SQLITE_OK)
-		return (hreader_fail(db, rc));
-	sqlite3_bind_int64(st, 1, (int64_t)lo);
-	sqlite3_bind_int64(st, 2, hi > INT64_MAX ? INT64_MAX : (int64_t)hi);
-	if (q->path != NULL && (!q->subtree || subtree))
-		sqlite3_bind_text(st, 3, q->path, -1, SQLITE_STATIC);
-	if (subtree) {
-		end = hreader_subtree_end(q->path);
-		sqlite3_bind_text(st, 4, end, -1, SQLITE_STATIC);
-	}
-	if (q->subject >= 0)
-		sqlite3_bind_int64(st, 5, q->subject);
-	if (q->ns_min != 0)
-		sqlite3_bind_int64(st, 6, q->ns_min > INT64_MAX ? INT64_MAX :
-		    (int64_t)q->ns_min);
-	if (q->ns_max != 0)
-		sqlite3_bind_int64(st, 7, q->ns_max > INT64_MAX ? INT64_MAX :
-		    (int64_t)q->ns_max);
-	if (q->limit != 0)
-		sqlite3_bind_int64(st, 8, q->limit > INT64_MAX ? INT64_MAX :
-		    (int64_t)q->limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int	flags = sqlite3_column_int(st, 6);
-
-		memset(&c, 0, sizeof c);
-		c.gen = (uint64_t)sqlite3_column_int64(st, 0);
-		c.time_ns = (uint64_t)sqlite3_column_int64(st, 1);
-		c.origin = (uint32_t)sqlite3_column_int64(st, 2);
-		c.in_txn = sqlite3_column_int(st, 3) != 0;
-		c.path = (const char *)sqlite3_column_text(st, 5);
-		c.deleted = (flags & HR_DELETED) != 0;
-		c.created = (flags & HR_CREATED) != 0;
-		if (!c.deleted) {
-			c.value = sqlite3_column_blob(st, 7);
-			c.vlen = (uint32_t)sqlite3_column_bytes(st, 7);
-			c.perms = (const char *)sqlite3_column_text(st, 8);
-			if (c.value == NULL)
-				c.value = "";
-		}
-		if (q->with_old && (ret = hreader_old(db, &c,
-		    sqlite3_column_int64(st, 4))) != 0)
+	w.q = q;
+	w.plen = q->path != NULL ? strlen(q->path) : 0;
+	w.cb = cb;
+	w.arg = arg;
+	if ((error = hreader_batches(db, w.lo, w.hi, q->path, q->subtree,
+	    q->subject, q->newest_first, &st, &end)) != 0)
+		return (error);
+	while ((ret = hbatch_read(db, st, &r)) == 1) {
+		if (q->with_old && w.old.loaded && w.old.gen_lo == r.gen_lo)
+			hrbatch_move(&cur, &w.old);
+		else if ((ret = hrbatch_load(&cur, &r, q->with_old)) != 0)
 			break;
-		ret = cb(&c, arg);
-		if (q->with_old)
-			sqlite3_reset(db->stmt[ST_HPREV]);
-		if (ret != 0)
+		ret = hreader_walk(db, &w, &cur);
+		if (q->with_old && !q->newest_first)
+			hrbatch_move(&w.old, &cur);
+		else
+			hrbatch_free(&cur);
+		if (ret != 0 || w.done)
 			break;
 	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = hreader_fail(db, rc);
+	hrbatch_free(&cur);
+	hrbatch_free(&w.old);
 	sqlite3_finalize(st);
 	free(end);
 	return (ret);
@@ -246,9 +480,10 @@ db_history(struct db *db, const struct db_hquery *q, db_hchange_cb *cb,
 int
 db_history_info(struct db *db, struct db_hinfo *info)
 {
-	sqlite3_stmt	*st;
-	uint64_t	 thin_min = 0;
-	int		 rc, error;
+	struct hbatch_row	 r;
+	sqlite3_stmt		*st;
+	uint64_t		 thin_min = 0;
+	int			 rc, error;
 
 	memset(info, 0, sizeof *info);
 	if ((error = hreader_check(db)) != 0)
@@ -265,24 +500,20 @@ db_history_info(struct db *db, struct db_hinfo *info)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return (rc == SQLITE_DONE ? -EIO : hreader_fail(db, rc));
-	if ((st = db_stmt(db, ST_HCOMMIT_FIRST)) == NULL)
-		return (-EIO);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		info->first_gen = (uint64_t)sqlite3_column_int64(st, 0);
-		info->first_ns = (uint64_t)sqlite3_column_int64(st, 1);
+	if ((error = hreader_row_of(db, ST_HBATCH_FIRST, &r)) == 1) {
+		info->first_gen = r.gen_lo;
+		info->first_ns = r.ns_lo;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (hreader_fail(db, rc));
-	if ((st = db_stmt(db, ST_HCOMMIT_LAST)) == NULL)
-		return (-EIO);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		info->last_gen = (uint64_t)sqlite3_column_int64(st, 0);
-		info->last_ns = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(db->stmt[ST_HBATCH_FIRST]);
+	if (error < 0)
+		return (error);
+	if ((error = hreader_row_of(db, ST_HBATCH_LAST, &r)) == 1) {
+		info->last_gen = r.gen_hi;
+		info->last_ns = r.ns_hi;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return (hreader_fail(db, rc));
+	sqlite3_reset(db->stmt[ST_HBATCH_LAST]);
+	if (error < 0)
+		return (error);
 	info->full_from_gen = thin_min > info->first_gen ? thin_min :
 	    info->first_gen;
 	return (0);
@@ -292,31 +523,15 @@ db_history_info(struct db *db, struct db_hinfo *info)
 int
 db_gen_at(struct db *db, uint64_t ns, uint64_t *gen)
 {
-	sqlite3_stmt	*st;
-	int		 rc, error;
+	bool	found;
+	int	error;
 
 	*gen = 0;
 	if ((error = hreader_check(db)) != 0)
 		return (error);
-	if ((st = db_stmt(db, ST_GEN_AT)) == NULL)
-		return (-EIO);
-	sqlite3_bind_int64(st, 1, ns > INT64_MAX ? INT64_MAX : (int64_t)ns);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*gen = (uint64_t)sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return (0);
-	return (rc == SQLITE_DONE ? -ERANGE : hreader_fail(db, rc));
-}
-
-/* Whether path is below (or is) root; root "/" holds everything. */
-static bool
-hreader_below(const char *path, const char *root, size_t rlen)
-{
-	if (rlen == 1 && root[0] == '/')
-		return (true);
-	return (strncmp(path, root, rlen) == 0 &&
-	    (path[rlen] == '\0' || path[rlen] == '/'));
+	if ((error = hist_gen_at(db, ns, gen, &found)) < 0)
+		return (error);
+	return (found ? 0 : -ERANGE);
 }
 
 /* Unlink and free a node of a rebuilt tree. */
@@ -404,48 +619,45 @@ hreader_snap_node(const struct snapshot_node *n, void *arg)
 	return (0);
 }
 
-/* Apply the kept changes of generations (from, to] below root. */
+/* Apply the kept changes of generations (from, to] below root, batch
+ * by batch (below a root other than "/", the batches hpath names). */
 static int
 hreader_replay(struct db *db, struct htree *t, uint64_t from, uint64_t to,
     const char *root)
 {
-	sqlite3_stmt	*st;
-	char		*end = NULL;
-	const char	*path;
-	bool		 all = strcmp(root, "/") == 0;
-	int		 rc, flags;
+	const struct hblob_change	*ch;
+	struct hbatch_row		 r;
+	struct hblob			 b;
+	sqlite3_stmt			*st;
+	char				*end;
+	size_t				 rlen = strlen(root), i;
+	uint64_t			 g;
+	int				 ret;
 
-	rc = sqlite3_prepare_v2(db->sql, all ?
-	    "SELECT path, flags, value, perms, gen FROM hchange"
-	    " WHERE gen > ?1 AND gen <= ?2 ORDER BY gen, seq" :
-	    "SELECT path, flags, value, perms, gen FROM hchange"
-	    " WHERE +gen > ?1 AND +gen <= ?2 AND path >= ?3 AND path < ?4"
-	    " AND (path = ?3 OR substr(path, length(?3) + 1, 1) = '/')"
-	    " ORDER BY gen, seq", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return (hreader_fail(db, rc));
-	sqlite3_bind_int64(st, 1, (int64_t)from);
-	sqlite3_bind_int64(st, 2, to > INT64_MAX ? INT64_MAX : (int64_t)to);
-	if (!all) {
-		end = hreader_subtree_end(root);
-		sqlite3_bind_text(st, 3, root, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, end, -1, SQLITE_STATIC);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		path = (const char *)sqlite3_column_text(st, 0);
-		flags = sqlite3_column_int(st, 1);
-		if (flags & HR_DELETED)
-			htree_remove(t, path);
-		else
-			htree_set(t, path, sqlite3_column_blob(st, 2),
-			    (uint32_t)sqlite3_column_bytes(st, 2),
-			    (const char *)sqlite3_column_text(st, 3),
-			    (uint64_t)sqlite3_column_int64(st, 4),
-			    (flags & HR_CREATED) != 0);
+	if ((ret = hreader_batches(db, from + 1, to, root, true, -1, false,
+	    &st, &end)) != 0)
+		return (ret);
+	while ((ret = hbatch_read(db, st, &r)) == 1) {
+		if ((ret = hbatch_decode(&r, &b)) != 0)
+			break;
+		for (i = 0; i < b.nch; i++) {
+			ch = &b.ch[i];
+			if ((g = b.c[ch->commit].gen) > to)
+				break;		/* generations grow */
+			if (g <= from || !hreader_below(ch->path, root, rlen))
+				continue;
+			if (ch->flags & HBLOB_DELETED)
+				htree_remove(t, ch->path);
+			else
+				htree_set(t, ch->path, ch->value, ch->vlen,
+				    ch->perms, g,
+				    (ch->flags & HBLOB_CREATED) != 0);
+		}
+		hblob_free(&b);
 	}
 	sqlite3_finalize(st);
 	free(end);
-	return (rc == SQLITE_DONE ? 0 : hreader_fail(db, rc));
+	return (ret);
 }
 
 /*
@@ -517,7 +729,7 @@ out:
 }
 
 /*
- * The domids whose /local/domain/<id>/name was ever name (hchange_name
+ * The domids whose /local/domain/<id>/name was ever name (hname
  * finds them), most recent first, each with when it last had it: when
  * its name next changed (or went), or the history's last commit time
  * if it still has it.
@@ -526,12 +738,12 @@ int
 db_domids_named(struct db *db, const char *name, uint32_t **domids,
     uint64_t **last_ns, size_t *count)
 {
-	sqlite3_stmt	*st;
-	uint32_t	*ids = NULL;
-	uint64_t	*gens = NULL, *ns = NULL, now = 0, t;
-	size_t		 n = 0, cap = 0, i, j;
-	char		 path[64];
-	int		 rc, error;
+	struct hbatch_row	 r;
+	sqlite3_stmt		*st;
+	uint32_t		*ids = NULL;
+	uint64_t		*gens = NULL, *ns = NULL, now = 0, t;
+	size_t			 n = 0, cap = 0, i, j;
+	int			 rc, error;
 
 	*domids = NULL;
 	*last_ns = NULL;
@@ -540,13 +752,12 @@ db_domids_named(struct db *db, const char *name, uint32_t **domids,
 		return (error);
 	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return (hreader_fail(db, SQLITE_ERROR));
-	if ((st = db_stmt(db, ST_HCOMMIT_LAST)) == NULL) {
-		error = -EIO;
+	if ((error = hreader_row_of(db, ST_HBATCH_LAST, &r)) == 1)
+		now = r.ns_hi;
+	sqlite3_reset(db->stmt[ST_HBATCH_LAST]);
+	if (error < 0)
 		goto out;
-	}
-	if (sqlite3_step(st) == SQLITE_ROW)
-		now = (uint64_t)sqlite3_column_int64(st, 1);
-	sqlite3_reset(st);
+	error = 0;
 	if ((st = db_stmt(db, ST_NAMED)) == NULL) {
 		error = -EIO;
 		goto out;
@@ -568,13 +779,12 @@ db_domids_named(struct db *db, const char *name, uint32_t **domids,
 	}
 	ns = xcalloc(n > 0 ? n : 1, sizeof *ns);
 	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof path, "/local/domain/%u/name", ids[i]);
-		if ((st = db_stmt(db, ST_HNEXT)) == NULL) {
+		if ((st = db_stmt(db, ST_HNAME_NEXT)) == NULL) {
 			error = -EIO;
 			goto out;
 		}
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (int64_t)gens[i]);
+		sqlite3_bind_int64(st, 1, (int64_t)ids[i]);
+		sqlite3_bind_int64(st, 2, hreader_i64(gens[i]));
 		rc = sqlite3_step(st);
 		ns[i] = rc == SQLITE_ROW ?
 		    (uint64_t)sqlite3_column_int64(st, 0) : now;

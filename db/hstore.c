@@ -64,6 +64,33 @@ hist_subject(const char *path, bool *is_name)
 	return ((int64_t)be);
 }
 
+/*
+ * The key a path is indexed under (hpath): its first components, as
+ * many as make a unit that changes together: 3 under /local/domain
+ * (/local/domain/N), 6 under a backend directory
+ * (/local/domain/N/backend/TYPE/M, the device of guest M), 2 elsewhere
+ * (/vm/UUID, /libxl/N); a shorter path is its own key. The length of
+ * the key, a prefix of path. A batch gets one row per key, not one per
+ * path: a guest's or a device's keys written over and over cost one
+ * index row per batch.
+ */
+size_t
+hist_key_len(const char *path)
+{
+	const char	*p, *q;
+	int		 limit = 2, n = 0;
+
+	if (strncmp(path, "/local/domain/", 14) == 0) {
+		q = strchr(path + 14, '/');
+		limit = q != NULL && strncmp(q, "/backend/", 9) == 0 ? 6 : 3;
+	}
+	for (p = path; *p != '\0'; p++) {
+		if (*p == '/' && p != path && ++n == limit)
+			break;
+	}
+	return ((size_t)(p - path));
+}
+
 /* Start a sink; level is zstd's. */
 void
 hsink_init(struct hsink *s, int level)
@@ -89,13 +116,19 @@ hsink_change(struct hsink *s, uint32_t flags, const char *path,
     const void *value, uint32_t vlen, const char *perms)
 {
 	struct hkey	*k;
+	char		 key[256], *kbuf;
+	size_t		 klen;
 	int64_t		 subj;
 	bool		 is_name;
 
 	hblob_enc_change(&s->enc, flags, path, value, vlen, perms);
-	if (hmap_find(s->paths, path) == NULL) {
+	klen = hist_key_len(path);
+	kbuf = klen < sizeof key ? key : xmalloc(klen + 1);
+	memcpy(kbuf, path, klen);
+	kbuf[klen] = '\0';
+	if (hmap_find(s->paths, kbuf) == NULL) {
 		k = xmalloc(sizeof *k);
-		k->key = xstrdup(path);
+		k->key = xstrdup(kbuf);
 		hmap_insert(s->paths, k);
 		if (s->npaths == s->cappaths) {
 			s->cappaths = s->cappaths == 0 ? 256 : s->cappaths * 2;
@@ -104,6 +137,8 @@ hsink_change(struct hsink *s, uint32_t flags, const char *path,
 		}
 		s->pathv[s->npaths++] = k;
 	}
+	if (kbuf != key)
+		free(kbuf);
 	subj = hist_subject(path, &is_name);
 	if (subj >= 0 && (s->nsubj == 0 || s->subj[s->nsubj - 1] != subj)) {
 		if (s->nsubj == s->capsubj) {
@@ -125,8 +160,8 @@ hstore_cmp_i64(const void *a, const void *b)
 }
 
 /* Empty a sink's batch (after it was stored, or given up). */
-static void
-hsink_clear(struct hsink *s)
+void
+hsink_discard(struct hsink *s)
 {
 	size_t	i;
 
@@ -175,10 +210,11 @@ hsink_flush(struct db *db, struct hsink *s)
 		return (0);
 	if ((error = hblob_compress(e, s->zc, s->level, &s->out, &s->outcap,
 	    &outlen)) != 0) {
-		hsink_clear(s);
+		hsink_discard(s);
 		return (error);
 	}
-	qsort(s->subj, s->nsubj, sizeof *s->subj, hstore_cmp_i64);
+	if (s->nsubj > 1)
+		qsort(s->subj, s->nsubj, sizeof *s->subj, hstore_cmp_i64);
 	for (i = n = 0; i < s->nsubj; i++) {
 		if (n == 0 || s->subj[n - 1] != s->subj[i])
 			s->subj[n++] = s->subj[i];
@@ -188,7 +224,7 @@ hsink_flush(struct db *db, struct hsink *s)
 	for (i = 0; i < s->npaths; i++)
 		size += HKEY_BYTES + strlen(s->pathv[i]->key);
 	if ((st = db_stmt(db, ST_HBATCH_INSERT)) == NULL) {
-		hsink_clear(s);
+		hsink_discard(s);
 		return (-EIO);
 	}
 	sqlite3_bind_int64(st, 1, (int64_t)e->gen_lo);
@@ -212,7 +248,7 @@ hsink_flush(struct db *db, struct hsink *s)
 		s->changes += e->changes;
 		s->bytes += size;
 	}
-	hsink_clear(s);
+	hsink_discard(s);
 	return (error);
 }
 
@@ -227,7 +263,7 @@ hsink_maybe_flush(struct db *db, struct hsink *s)
 void
 hsink_free(struct hsink *s)
 {
-	hsink_clear(s);
+	hsink_discard(s);
 	hmap_free(s->paths);
 	ZSTD_freeCCtx(s->zc);
 	hblob_enc_free(&s->enc);
@@ -238,15 +274,14 @@ hsink_free(struct hsink *s)
 }
 
 /*
- * Step statement which (prepared and bound by the caller, with
- * HB_COLUMNS): 1 and the row (valid until the caller resets it), 0 at
- * the end, or -errno.
+ * Step a statement selecting HB_COLUMNS (prepared and bound by the
+ * caller): 1 and the row (valid until the statement moves), 0 at the
+ * end, or -errno.
  */
 int
-hbatch_read(struct db *db, int which, struct hbatch_row *r)
+hbatch_read(struct db *db, sqlite3_stmt *st, struct hbatch_row *r)
 {
-	sqlite3_stmt	*st = db->stmt[which];
-	int		 rc;
+	int	rc;
 
 	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
 		return (0);
@@ -297,6 +332,7 @@ hbatch_delete(struct db *db, const struct hbatch_row *r,
 
 	for (i = 0; i < b->nch && error == 0; i++) {
 		const char	*path = b->ch[i].path;
+		char		*key;
 
 		subj = hist_subject(path, &is_name);
 		if (subj >= 0 && subj != last) {
@@ -304,21 +340,26 @@ hbatch_delete(struct db *db, const struct hbatch_row *r,
 			    r->gen_lo);
 			last = subj;
 		}
-		if (error != 0 || hmap_find(seen, path) != NULL)
+		key = xstrndup(path, hist_key_len(path));
+		if (error != 0 || hmap_find(seen, key) != NULL) {
+			free(key);
 			continue;
+		}
 		k = &kv[nk++];
-		k->key = (char *)path;
+		k->key = key;
 		hmap_insert(seen, k);
 		if ((st = db_stmt(db, ST_HPATH_DELETE)) == NULL) {
 			error = -EIO;
 			break;
 		}
-		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (int64_t)r->gen_lo);
 		error = db_step_done(db, ST_HPATH_DELETE);
 	}
-	for (i = 0; i < nk; i++)
+	for (i = 0; i < nk; i++) {
 		hmap_remove(seen, kv[i].key);
+		free(kv[i].key);
+	}
 	hmap_free(seen);
 	free(kv);
 	if (error != 0)
@@ -340,7 +381,7 @@ hstore_first(struct db *db, int which, uint64_t v, struct hbatch_row *r)
 	if (which != ST_HBATCH_FIRST && which != ST_HBATCH_LAST)
 		sqlite3_bind_int64(st, 1, v > INT64_MAX ? INT64_MAX :
 		    (int64_t)v);
-	return (hbatch_read(db, which, r));
+	return (hbatch_read(db, st, r));
 }
 
 /*
@@ -374,7 +415,7 @@ hist_gen_since(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 		hblob_free(&b);
 	}
 	sqlite3_reset(db->stmt[ST_HBATCH_SINCE_NS]);
-	return (ret);
+	return (ret < 0 ? ret : 0);
 }
 
 /* The last commit at or before time ns; *found false: none. */

@@ -1,7 +1,7 @@
 /*
  * The history's rows (db/ only): batches of commits, each one row of
  * table hbatch holding an hblob (hblob.h), found through hpath (the
- * paths a batch changes) and hsubject (the domids its changes concern).
+ * keys of the paths a batch changes: hist_key_len) and hsubject (the domids its changes concern).
  * hstore.c writes and deletes them and answers the questions both the
  * writer (thinning, the budget) and the readers (hreader.c) ask: which
  * commit is at a time, which batch holds a generation. The schema and
@@ -11,12 +11,14 @@
 #define XSC_HSTORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "hblob.h"
 
 struct db;
 struct hmap;
+struct sqlite3_stmt;
 
 #define HBATCH_RAW_MAX	(256u << 10)	/* a batch is cut at this many raw
 					   bytes (a commit is never split) */
@@ -52,6 +54,7 @@ struct hsink {
 };
 
 int64_t	 hist_subject(const char *, bool *);
+size_t	 hist_key_len(const char *);
 
 void	 hsink_init(struct hsink *, int level);
 void	 hsink_commit(struct hsink *, uint64_t gen, uint64_t ns,
@@ -60,9 +63,11 @@ void	 hsink_change(struct hsink *, uint32_t flags, const char *path,
 	    const void *, uint32_t, const char *perms);
 int	 hsink_flush(struct db *, struct hsink *);
 int	 hsink_maybe_flush(struct db *, struct hsink *);
+void	 hsink_discard(struct hsink *);
 void	 hsink_free(struct hsink *);
 
-int	 hbatch_read(struct db *, int, struct hbatch_row *);
+int	 hbatch_read(struct db *, struct sqlite3_stmt *,
+	    struct hbatch_row *);
 int	 hbatch_decode(const struct hbatch_row *, struct hblob *);
 int	 hbatch_delete(struct db *, const struct hbatch_row *,
 	    const struct hblob *);

@@ -10,6 +10,7 @@
 #include <pthread.h>
 
 #include "db-private.h"
+#include "hstore.h"
 #include "queue.h"
 
 #define NS_PER_MS		1000000ULL
@@ -23,13 +24,9 @@
 #define WRITER_FREE_BLOCKS	64		/* blocks kept for reuse */
 #define DB_MIN_BUDGET		(1u << 20)	/* db_set_limits: byte budgets */
 #define HIST_THIN_NS		NS_PER_S	/* thinning runs this often */
-#define HIST_THIN_ROWS		256		/* changes per thinning query */
 #define HIST_RETRY_MAX		(64u << 20)	/* store records kept for a
 						   retry after a failed commit */
-/* Stored bytes counted for history rows (docs/console-db.md): a change
- * is HCHANGE_BYTES + its path twice (row and index) + value + perms. */
-#define HCOMMIT_BYTES		24
-#define HCHANGE_BYTES		32
+/* Stored bytes counted for a snapshot: this + its blob. */
 #define HSNAPSHOT_BYTES		32
 
 enum wrec_type {
@@ -218,6 +215,7 @@ struct db_writer {
 
 	/* The store's side (history.c, hthin.c). */
 	struct hqueue		 hq;
+	struct hsink		 sink;		/* the batch being built */
 	struct hstate		 h;
 	uint64_t		 thinned_at;	/* clock_ns at the last thinning */
 	uint32_t		*forget;	/* domids whose perms entries go */
@@ -262,7 +260,6 @@ int		 history_apply(struct db_writer *);
 int		 history_maintain(struct db_writer *);
 void		 history_done(struct db_writer *, int, uint64_t);
 int		 history_reload(struct db_writer *);
-size_t		 history_change_size(size_t, size_t, size_t);
 
 /* hthin.c: thinning and the byte budget. */
 int		 hthin_run(struct db_writer *);

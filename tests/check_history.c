@@ -3,8 +3,9 @@
  * db/hthin.c, db/hreader.c), through db.h only: scripted commits read
  * back through db_history and db_tree_at, db_store_load after a close,
  * thinning per band with explicit times, the byte budget, the subject
- * rule, db_set_limits. The writer's clock is the newest time it was
- * given, so nothing here sleeps.
+ * rule, db_set_limits, history spread over many batches, and the
+ * conversion of a version 2 history. The writer's clock is the newest
+ * time it was given, so nothing here sleeps.
  */
 #include <check.h>
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "db.h"
 #include "dbtest.h"
@@ -631,6 +634,8 @@ START_TEST(test_snapshot)
 }
 END_TEST
 
+static void	noise(char *, size_t, uint64_t);
+
 /* The byte budget holds; what is left is the newest, whole. */
 START_TEST(test_budget)
 {
@@ -646,11 +651,13 @@ START_TEST(test_budget)
 	cfg.history_max_bytes = 64 << 10;
 	cfg.snapshot_interval_s = 1000000;
 	db = open_writer(&cfg);
-	memset(value, 'v', sizeof value);
 	for (g = 1; g <= 2000; g++) {
 		struct db_change	c = { p, false, g <= 10, value,
 		    sizeof value, "n0" };
 
+		/* Values that do not compress: the budget counts what is
+		 * stored, compressed. */
+		noise(value, sizeof value, g);
 		snprintf(p, sizeof p, "/n%llu", (unsigned long long)(g % 10));
 		db_commit(db, g, T0 + g * S, 0, false, &c, 1);
 	}
@@ -668,6 +675,266 @@ START_TEST(test_budget)
 	history(rd, &q, &l);
 	ck_assert_int_eq(l.n, 10);
 	db_close(rd);
+}
+END_TEST
+
+/* A value of n bytes that does not compress (xorshift). */
+static void
+noise(char *v, size_t n, uint64_t seed)
+{
+	uint64_t	x = seed * 0x9e3779b97f4a7c15ULL + 1;
+	size_t		i;
+
+	for (i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v[i] = (char)('a' + x % 26);
+	}
+}
+
+/* A change with a long value as a short line: "gen path=first 11
+ * bytes [old=first 11 bytes]", in a big buffer. */
+struct biglines {
+	char	*buf;
+	size_t	 len, cap;
+	int	 n;
+};
+
+static int
+collect_short(const struct db_hchange *c, void *arg)
+{
+	struct biglines	*l = arg;
+	char		 line[128];
+	int		 k;
+
+	k = snprintf(line, sizeof line, "%llu %s=%.*s%s%.*s\n",
+	    (unsigned long long)c->gen, c->path,
+	    (int)(c->vlen < 11 ? c->vlen : 11), (const char *)c->value,
+	    c->old_known && c->old_exists ? " old=" : "",
+	    c->old_known && c->old_exists ? (int)(c->old_vlen < 11 ?
+	    c->old_vlen : 11) : 0, (const char *)c->old_value);
+	if (l->len + (size_t)k + 1 > l->cap) {
+		l->cap = (l->cap + (size_t)k + 1) * 2;
+		l->buf = realloc(l->buf, l->cap);
+		ck_assert_ptr_nonnull(l->buf);
+	}
+	memcpy(l->buf + l->len, line, (size_t)k + 1);
+	l->len += (size_t)k;
+	l->n++;
+	return (0);
+}
+
+/* Query into a big collection. */
+static void
+history_big(struct db *rd, const struct db_hquery *q, struct biglines *l)
+{
+	free(l->buf);
+	memset(l, 0, sizeof *l);
+	ck_assert_int_eq(db_history(rd, q, collect_short, l), 0);
+}
+
+/*
+ * History over many batches (a batch is cut at 256 KiB raw): queries
+ * newest first with a limit, old values across batch edges, a subtree,
+ * the tree at a generation in the middle, thinning across batches.
+ */
+START_TEST(test_batches)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct db_hquery	 q = query_all();
+	struct db_hinfo		 info;
+	struct lines		 l;
+	struct biglines		 bl = { NULL, 0, 0, 0 };
+	char			 value[1001], p[32], want[96];
+	uint64_t		 g, n = 3000;
+
+	db_config_defaults(&cfg);
+	cfg.snapshot_interval_s = 1000000;
+	db = open_writer(&cfg);
+	for (g = 1; g <= n; g++) {
+		struct db_change	c = { p, false, g <= 3, value, 1000,
+		    "n0" };
+
+		snprintf(p, sizeof p, "/k/%llu", (unsigned long long)(g % 3));
+		noise(value, 1000, g);
+		/* The value starts with its generation. */
+		snprintf(value, 12, "%010llu", (unsigned long long)g);
+		value[10] = ':';
+		db_commit(db, g, T0 + g * S, 0, false, &c, 1);
+	}
+	db_close(db);
+	rd = open_reader();
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.commits, n);
+	ck_assert_uint_eq(info.changes, n);
+	ck_assert_uint_eq(info.first_gen, 1);
+	ck_assert_uint_eq(info.last_gen, n);
+
+	/* Every change of /k/1, newest first, each with the one before
+	 * (three generations back, in the same batch or the one before). */
+	q.path = "/k/1";
+	q.newest_first = true;
+	q.with_old = true;
+	history_big(rd, &q, &bl);
+	ck_assert_int_eq(bl.n, (int)(n / 3));
+	for (g = 1; g <= n; g += 3) {
+		if (g > 1)
+			snprintf(want, sizeof want, "%llu /k/1=%010llu: "
+			    "old=%010llu:\n", (unsigned long long)g,
+			    (unsigned long long)g, (unsigned long long)g - 3);
+		else
+			snprintf(want, sizeof want, "\n1 /k/1=%010llu:\n",
+			    (unsigned long long)g);
+		ck_assert_msg(strstr(bl.buf, want) != NULL, "no %s", want);
+	}
+	q.limit = 2;
+	history_big(rd, &q, &bl);
+	ck_assert_str_eq(bl.buf, "2998 /k/1=0000002998: old=0000002995:\n"
+	    "2995 /k/1=0000002995: old=0000002992:\n");
+	/* Old values at every batch edge: each change's old is its
+	 * generation minus 3. */
+	q = query_all();
+	q.path = "/k";
+	q.subtree = true;
+	q.with_old = true;
+	q.gen_min = 4;
+	history_big(rd, &q, &bl);
+	ck_assert_int_eq(bl.n, (int)n - 3);
+	for (g = 4; g <= n; g++) {
+		snprintf(want, sizeof want, "%llu /k/%llu=%010llu: "
+		    "old=%010llu:\n", (unsigned long long)g,
+		    (unsigned long long)(g % 3), (unsigned long long)g,
+		    (unsigned long long)g - 3);
+		ck_assert_msg(strstr(bl.buf, want) != NULL, "no %s", want);
+	}
+	/* The tree in the middle. */
+	ck_assert_int_eq(tree_at(rd, 1500, "/k", &l), 0);
+	ck_assert_int_eq(l.n, 3);
+	snprintf(want, sizeof want, "/k/0=%010llu:", 1500ULL);
+	ck_assert_msg(strstr(l.buf, want) != NULL, "%.300s", l.buf);
+	db_close(rd);
+
+	/* Thinning across the batches: everything older than the newest
+	 * commit keeps the last change per path per hour. */
+	cfg.history_full_s = 0;
+	cfg.history_full_commits = 1;
+	cfg.history_minute_s = 0;
+	db = open_writer(&cfg);
+	COMMIT(db, n + 1, T0 + (n + 2) * S, false, SET("/k/0", "x", "n0"));
+	db_close(db);
+	rd = open_reader();
+	q = query_all();
+	history_big(rd, &q, &bl);
+	/* The hour T0 holds gens 1..3599: 2998, 2999, 3000 are the last
+	 * of /k/1, /k/2, /k/0; then the new one. */
+	ck_assert_str_eq(bl.buf, "2998 /k/1=0000002998:\n"
+	    "2999 /k/2=0000002999:\n3000 /k/0=0000003000:\n3001 /k/0=x\n");
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.commits, 4);
+	ck_assert_uint_eq(info.changes, 4);
+	db_close(rd);
+	free(bl.buf);
+}
+END_TEST
+
+/* Thinning a bucket over two runs gives what one run would: the part
+ * thinned before is taken again. */
+START_TEST(test_thin_straddle)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct lines		 l;
+	uint64_t		 M = T0 + 600 * S;
+
+	db_config_defaults(&cfg);
+	cfg.history_full_s = 0;
+	cfg.history_full_commits = 1;
+	cfg.snapshot_interval_s = 1000000;
+	db = open_writer(&cfg);
+	COMMIT(db, 1, M, false, NEW("/a", "1", "n0"));
+	COMMIT(db, 2, M + 1 * S, false, SET("/a", "2", "n0"));
+	db_flush(db);
+	COMMIT(db, 3, M + 2 * S, false, SET("/a", "3", "n0"));
+	COMMIT(db, 4, M + 3 * S, false, SET("/a", "4", "n0"));
+	db_close(db);
+	rd = open_reader();
+	values_of(rd, "/a", &l);
+	ck_assert_str_eq(l.buf, "3 /a=3 n0 new\n4 /a=4 n0\n");
+	db_close(rd);
+}
+END_TEST
+
+/* A version 2 file's history (a row per commit and per change) is
+ * converted when the writer opens it, and reads back the same. */
+START_TEST(test_migrate_v2)
+{
+	struct db		*db, *rd;
+	struct db_hquery	 q = query_all();
+	struct db_hinfo		 info;
+	struct lines		 l;
+	sqlite3			*sql;
+	uint32_t		*ids;
+	uint64_t		*ns;
+	size_t			 n;
+	char			*msg = NULL;
+
+	db = open_default();
+	db_close(db);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_msg(sqlite3_exec(sql,
+	    "DROP TABLE hbatch; DROP TABLE hpath; DROP TABLE hsubject;"
+	    "DROP TABLE hname;"
+	    "CREATE TABLE hcommit (gen INTEGER PRIMARY KEY,"
+	    " time_ns INTEGER NOT NULL, origin INTEGER NOT NULL,"
+	    " in_txn INTEGER NOT NULL);"
+	    "CREATE INDEX hcommit_time ON hcommit(time_ns);"
+	    "CREATE TABLE hchange (gen INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	    " path TEXT NOT NULL, subject INTEGER, flags INTEGER NOT NULL,"
+	    " value BLOB, perms TEXT, PRIMARY KEY (gen, seq)) WITHOUT ROWID;"
+	    "INSERT INTO hcommit VALUES (1, 1000, 0, 0), (2, 2000, 7, 1),"
+	    " (3, 3000, 0, 0);"
+	    "INSERT INTO hchange VALUES"
+	    " (1, 0, '/local/domain/7', 7, 2, x'', 'n0,r7'),"
+	    " (1, 1, '/local/domain/7/name', 7, 6, CAST('vm7' AS BLOB),"
+	    "  'n0,r7'),"
+	    " (2, 0, '/local/domain/7/name', 7, 4, CAST('web' AS BLOB),"
+	    "  'n7'),"
+	    " (2, 1, '/vm', NULL, 2, x'', 'n0'),"
+	    " (3, 0, '/local/domain/7/name', 7, 1, NULL, NULL);"
+	    "UPDATE hstate SET last_gen = 3, commits = 3, changes = 5;"
+	    "PRAGMA user_version = 2;", NULL, NULL, &msg) == SQLITE_OK,
+	    "%s", msg);
+	sqlite3_close(sql);
+
+	db = open_default();		/* converts */
+	db_close(db);
+	rd = open_reader();
+	q.with_old = true;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf,
+	    "1 /local/domain/7= n0,r7 new\n"
+	    "1 /local/domain/7/name=vm7 n0,r7 new\n"
+	    "2 /local/domain/7/name=web n7 txn old=vm7\n"
+	    "2 /vm= n0 new txn\n"
+	    "3 /local/domain/7/name del old=web\n");
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.commits, 3);
+	ck_assert_uint_eq(info.changes, 5);
+	ck_assert_uint_eq(info.first_ns, 1000);
+	ck_assert_uint_eq(info.last_ns, 3000);
+	ck_assert_int_eq(db_domids_named(rd, "web", &ids, &ns, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ids[0], 7);
+	ck_assert_uint_eq(ns[0], 3000);
+	free(ids);
+	free(ns);
+	db_close(rd);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "SELECT 1 FROM hchange", NULL,
+	    NULL, NULL), SQLITE_ERROR);	/* dropped */
+	sqlite3_close(sql);
 }
 END_TEST
 
@@ -732,6 +999,9 @@ history_suite(void)
 	tcase_add_test(tc, test_snapshot);
 	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_limits);
+	tcase_add_test(tc, test_batches);
+	tcase_add_test(tc, test_thin_straddle);
+	tcase_add_test(tc, test_migrate_v2);
 	suite_add_tcase(s, tc);
 	return (s);
 }
