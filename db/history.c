@@ -858,7 +858,7 @@ history_start(struct db_writer *w, char *err, size_t errlen)
 	struct db	*db = w->db;
 	int		 rc;
 
-	hsink_init(&w->sink, w->cfg.level);
+	hsink_init(&w->sink, HBATCH_LEVEL);
 	rc = sqlite3_create_function(db->sql, "xsc_perms_names", 1,
 	    SQLITE_UTF8, w, history_sql_names, NULL, NULL);
 	if (rc == SQLITE_OK)

@@ -15,7 +15,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-#define HSTORE_LEVEL	3	/* zstd level of the conversion */
 
 /* A distinct path of a batch (an hmap entry: the key first). */
 struct hkey {
@@ -521,7 +520,7 @@ hstore_migrate(struct db *db)
 		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));
 		return (-db_errno(rc));
 	}
-	hsink_init(&s, HSTORE_LEVEL);
+	hsink_init(&s, HBATCH_LEVEL);
 	while (error == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void	*v = sqlite3_column_blob(st, 6);
 		const char	*perms = (const char *)sqlite3_column_text(st, 7);

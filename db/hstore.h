@@ -20,6 +20,8 @@ struct db;
 struct hmap;
 struct sqlite3_stmt;
 
+#define HBATCH_LEVEL	1		/* zstd: the writer's CPU is what
+					   history costs the store */
 #define HBATCH_RAW_MAX	(256u << 10)	/* a batch is cut at this many raw
 					   bytes (a commit is never split) */
 /* Stored bytes counted for history rows (docs/console-db.md): a batch
