@@ -83,18 +83,19 @@ codec_field(const unsigned char **p, const unsigned char *end,
  * gigabytes for a small blob; one frame, nothing after it.
  */
 int
-codec_inflate(const void *z, size_t zlen, uint64_t raw,
+codec_inflate(void *dctx, const void *z, size_t zlen, uint64_t raw,
     unsigned char **out)
 {
-	ZSTD_DCtx	*dc;
+	ZSTD_DCtx	*dc = dctx;
 	ZSTD_inBuffer	 ib = { z, zlen, 0 };
 	ZSTD_outBuffer	 ob;
 	size_t		 max = (size_t)raw + 1, in0, out0, left;
 	int		 error = 0;
 
 	*out = NULL;
-	if ((dc = ZSTD_createDCtx()) == NULL)
+	if (dc == NULL && (dc = ZSTD_createDCtx()) == NULL)
 		return (-ENOMEM);
+	ZSTD_DCtx_reset(dc, ZSTD_reset_session_only);
 	ob.size = max < CODEC_OUT_FIRST ? max : CODEC_OUT_FIRST;
 	ob.dst = xmalloc(ob.size);
 	ob.pos = 0;
@@ -121,7 +122,8 @@ codec_inflate(const void *z, size_t zlen, uint64_t raw,
 			break;
 		}
 	}
-	ZSTD_freeDCtx(dc);
+	if (dc != dctx)
+		ZSTD_freeDCtx(dc);
 	if (error == 0 && (ob.pos != raw || ib.pos != zlen))
 		error = -EIO;
 	if (error != 0) {
@@ -129,5 +131,26 @@ codec_inflate(const void *z, size_t zlen, uint64_t raw,
 		return (error);
 	}
 	*out = ob.dst;
+	return (0);
+}
+
+/*
+ * Compress len bytes into *out (grown as needed, *cap its size) with
+ * the caller's ZSTD_CCtx; *outlen the frame's length. 0 or -EIO.
+ */
+int
+codec_deflate(void *zctx, int level, const void *in, size_t len,
+    unsigned char **out, size_t *cap, size_t *outlen)
+{
+	size_t	bound = ZSTD_compressBound(len), n;
+
+	if (*cap < bound) {
+		*cap = bound;
+		*out = xrealloc(*out, *cap);
+	}
+	n = ZSTD_compressCCtx(zctx, *out, *cap, in, len, level);
+	if (ZSTD_isError(n))
+		return (-EIO);
+	*outlen = n;
 	return (0);
 }

@@ -18,6 +18,9 @@ bool	 codec_varint(const unsigned char **, const unsigned char *,
 	    uint64_t *);
 bool	 codec_field(const unsigned char **, const unsigned char *,
 	    const unsigned char **, uint64_t *);
-int	 codec_inflate(const void *, size_t, uint64_t, unsigned char **);
+int	 codec_inflate(void *, const void *, size_t, uint64_t,
+	    unsigned char **);
+int	 codec_deflate(void *, int, const void *, size_t, unsigned char **,
+	    size_t *, size_t *);
 
 #endif

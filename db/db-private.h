@@ -51,6 +51,7 @@ enum db_stmt {
 	ST_NODE_ALL,
 	ST_NODE_FORGET,
 	ST_HBATCH_INSERT,
+	ST_HBATCH_PATHS,
 	ST_HPATH_INSERT,
 	ST_HSUBJ_INSERT,
 	ST_HNAME_INSERT,
@@ -93,6 +94,9 @@ struct db {
 	sqlite3_stmt		*stmt[DB_NSTMT];
 	struct chunk_codec	*codec;
 	struct db_writer	*w;		/* NULL for a reader */
+	void			*dctx;		/* ZSTD_DCtx for the history's
+						   batches, made on first use
+						   (by the thread using db) */
 	int64_t			 data_version;	/* last seen by db_changed */
 	int			 version;	/* the file's schema version */
 };

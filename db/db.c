@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zstd.h>
+
 #include "db-private.h"
 #include "hstore.h"
 #include "log.h"
@@ -138,7 +140,9 @@ static const char *db_schema_v3 =
 	"  changes INTEGER NOT NULL,"
 	"  raw_bytes INTEGER NOT NULL,"
 	"  size INTEGER NOT NULL,"
-	"  data BLOB NOT NULL);"
+	"  data BLOB NOT NULL,"
+	"  path_bytes INTEGER NOT NULL,"
+	"  paths BLOB NOT NULL);"
 	"CREATE INDEX hbatch_ns ON hbatch(ns_hi);"
 	"CREATE TABLE hpath ("
 	"  path TEXT NOT NULL,"
@@ -215,8 +219,10 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_NODE_ALL] = "SELECT path, value, perms, gen FROM node ORDER BY id",
 	[ST_NODE_FORGET] = "UPDATE node SET perms = xsc_perms_forget(perms)"
 	    " WHERE xsc_perms_names(perms)",
-	[ST_HBATCH_INSERT] = "INSERT INTO hbatch (" HB_COLUMNS ")"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_HBATCH_INSERT] = "INSERT INTO hbatch (" HB_COLUMNS ", path_bytes,"
+	    " paths) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[ST_HBATCH_PATHS] = "SELECT path_bytes, paths FROM hbatch"
+	    " WHERE gen_lo = ?1",
 	[ST_HPATH_INSERT] = "INSERT OR IGNORE INTO hpath (path, batch)"
 	    " VALUES (?1, ?2)",
 	[ST_HSUBJ_INSERT] = "INSERT OR IGNORE INTO hsubject (subject, batch)"
@@ -770,6 +776,7 @@ db_close_common(struct db *db)
 	if (db->sql != NULL && sqlite3_close(db->sql) != SQLITE_OK)
 		log_error("%s: close: %s", db->path, sqlite3_errmsg(db->sql));
 	chunk_codec_free(db->codec);
+	ZSTD_freeDCtx(db->dctx);
 	free(db->path);
 	free(db);
 }

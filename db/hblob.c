@@ -70,18 +70,11 @@ int
 hblob_compress(struct hblob_enc *e, void *zctx, int level,
     unsigned char **out, size_t *cap, size_t *outlen)
 {
-	size_t	bound = ZSTD_compressBound(e->len), n;
-
-	if (*cap < bound) {
-		*cap = bound;
-		*out = xrealloc(*out, *cap);
-	}
-	n = ZSTD_compressCCtx(zctx, *out, *cap, e->buf, e->len, level);
-	if (ZSTD_isError(n)) {
-		log_error("history: %s", ZSTD_getErrorName(n));
+	if (codec_deflate(zctx, level, e->buf, e->len, out, cap,
+	    outlen) != 0) {
+		log_error("history: cannot compress a batch");
 		return (-EIO);
 	}
-	*outlen = n;
 	return (0);
 }
 
@@ -185,7 +178,7 @@ hblob_commit(const unsigned char **p, const unsigned char *end, bool first,
  * -ENOMEM. Free it with hblob_free.
  */
 int
-hblob_decode(const void *z, size_t zlen, uint64_t raw, uint64_t commits,
+hblob_decode(void *dctx, const void *z, size_t zlen, uint64_t raw, uint64_t commits,
     uint64_t changes, struct hblob *b)
 {
 	const unsigned char	*p, *end;
@@ -197,7 +190,7 @@ hblob_decode(const void *z, size_t zlen, uint64_t raw, uint64_t commits,
 	    commits > raw / HBLOB_MIN_COMMIT ||
 	    changes > raw / HBLOB_MIN_CHANGE)
 		return (-EIO);
-	if ((error = codec_inflate(z, zlen, raw, &b->raw)) != 0)
+	if ((error = codec_inflate(dctx, z, zlen, raw, &b->raw)) != 0)
 		return (error);
 	p = b->raw;
 	end = b->raw + raw;

@@ -70,8 +70,8 @@ int	 hblob_compress(struct hblob_enc *, void *zctx, int level,
 void	 hblob_enc_reset(struct hblob_enc *);
 void	 hblob_enc_free(struct hblob_enc *);
 
-int	 hblob_decode(const void *, size_t, uint64_t raw, uint64_t commits,
-	    uint64_t changes, struct hblob *);
+int	 hblob_decode(void *, const void *, size_t, uint64_t raw,
+	    uint64_t commits, uint64_t changes, struct hblob *);
 void	 hblob_free(struct hblob *);
 
 #endif

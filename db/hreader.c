@@ -41,8 +41,19 @@ struct hrbatch {
 	struct hrpath	*pv;
 };
 
+/* The last change of a path an oldest-first walk has seen (with_old):
+ * a copy, since its batch is gone when the path changes again. */
+struct hrseen {
+	char		*key;		/* the path */
+	bool		 exists;
+	unsigned char	*value;
+	uint32_t	 vlen;
+	char		*perms;
+};
+
 /* A db_history walk: the query, its generation bounds, what it has
- * handed out, and the older batch read last for with_old. */
+ * handed out, the older batch read last for with_old, and (oldest
+ * first) the last change seen of each path the query selects. */
 struct hrwalk {
 	const struct db_hquery	*q;
 	uint64_t		 lo, hi;
@@ -52,6 +63,10 @@ struct hrwalk {
 	db_hchange_cb		*cb;
 	void			*arg;
 	struct hrbatch		 old;
+	struct hmap		*seen;		/* of struct hrseen */
+	uint64_t		 first;		/* the first batch walked */
+	struct hrseen		**seenv;
+	size_t			 nseen, capseen;
 };
 
 /* A node of a rebuilt tree, in creation order. */
@@ -165,12 +180,13 @@ hrbatch_index(struct hrbatch *hb)
 /* Decode a batch row into hb (freed first), indexed if asked; 0, or
  * -EIO for a corrupt blob (logged), or -ENOMEM. */
 static int
-hrbatch_load(struct hrbatch *hb, const struct hbatch_row *r, bool index)
+hrbatch_load(struct db *db, struct hrbatch *hb, const struct hbatch_row *r,
+    bool index)
 {
 	int	error;
 
 	hrbatch_free(hb);
-	if ((error = hbatch_decode(r, &hb->b)) != 0)
+	if ((error = hbatch_decode(db, r, &hb->b)) != 0)
 		return (error);
 	hb->loaded = true;
 	hb->gen_lo = r->gen_lo;
@@ -222,7 +238,7 @@ hreader_batches(struct db *db, uint64_t lo, uint64_t hi, const char *path,
 	    " AND gen_lo IN (SELECT batch FROM hpath WHERE path = ?6"
 	    " AND batch <= ?2)" :
 	    " AND gen_lo IN (SELECT batch FROM hpath WHERE path = ?6"
-	    " OR (path >= (?3 || '/') AND path < ?4))",
+	    " OR path = ?3 OR (path >= (?3 || '/') AND path < ?4))",
 	    subject >= 0 ? " AND gen_lo IN (SELECT batch FROM hsubject"
 	    " WHERE subject = ?5 AND batch <= ?2)" : "",
 	    desc ? "DESC" : "ASC");
@@ -296,11 +312,59 @@ hreader_set_old(struct db_hchange *c, const struct hblob_change *o)
 	}
 }
 
+/* Note a change as its path's last seen (oldest-first walks). */
+static void
+hreader_seen(struct hrwalk *w, const struct hblob_change *ch)
+{
+	struct hrseen	*e;
+
+	if ((e = hmap_find(w->seen, ch->path)) == NULL) {
+		e = xcalloc(1, sizeof *e);
+		e->key = xstrdup(ch->path);
+		hmap_insert(w->seen, e);
+		if (w->nseen == w->capseen) {
+			w->capseen = w->capseen == 0 ? 64 : w->capseen * 2;
+			w->seenv = xrealloc(w->seenv, w->capseen *
+			    sizeof *w->seenv);
+		}
+		w->seenv[w->nseen++] = e;
+	}
+	free(e->value);
+	free(e->perms);
+	e->value = NULL;
+	e->perms = NULL;
+	e->exists = (ch->flags & HBLOB_DELETED) == 0;
+	if (e->exists) {
+		e->value = xmemdup(ch->vlen > 0 ? ch->value : "",
+		    ch->vlen > 0 ? ch->vlen : 1);
+		e->vlen = ch->vlen;
+		e->perms = xstrdup(ch->perms);
+	}
+}
+
+/* Free what a walk saw. */
+static void
+hreader_seen_free(struct hrwalk *w)
+{
+	size_t	i;
+
+	for (i = 0; i < w->nseen; i++) {
+		hmap_remove(w->seen, w->seenv[i]->key);
+		free(w->seenv[i]->key);
+		free(w->seenv[i]->value);
+		free(w->seenv[i]->perms);
+		free(w->seenv[i]);
+	}
+	hmap_free(w->seen);
+	free(w->seenv);
+}
+
 /*
  * The old value of a change that is its path's first in batch (for
  * with_old): the last change of the path in the newest earlier batch
- * that has it (of those hpath names for the path's key), read into w->old unless it is there
- * already. Nothing older kept: old_known stays false.
+ * that has it (of those hpath names for the path's key), read into
+ * w->old unless it is there already. Nothing older kept: old_known
+ * stays false.
  */
 static int
 hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
@@ -311,6 +375,7 @@ hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
 	sqlite3_stmt		*st;
 	uint64_t		 prev;
 	int			 rc, ret;
+	bool			 has;
 
 	/* The batches with the path's key, newest first, to the first
 	 * that has the path (a key covers a guest's or a device's paths). */
@@ -329,6 +394,13 @@ hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
 		if (rc != SQLITE_ROW)
 			return (hreader_fail(db, rc));
 		if (!w->old.loaded || w->old.gen_lo != prev) {
+			/* Its list of paths first: most batches with the
+			 * key have other paths of it. */
+			if ((ret = hbatch_has_path(db, prev, c->path,
+			    &has)) != 0)
+				return (ret);
+			if (!has)
+				continue;
 			if ((st = db_stmt(db, ST_HBATCH_AT)) == NULL)
 				return (-EIO);
 			sqlite3_bind_int64(st, 1, hreader_i64(prev));
@@ -336,7 +408,7 @@ hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
 			    r.gen_lo != prev)
 				ret = 0;
 			if (ret == 1)
-				ret = hrbatch_load(&w->old, &r, true);
+				ret = hrbatch_load(db, &w->old, &r, true);
 			else if (ret == 0) {
 				log_error("%s: history: batch %llu, which "
 				    "hpath names, is missing", db->path,
@@ -347,6 +419,8 @@ hreader_old(struct db *db, struct hrwalk *w, uint64_t batch,
 			if (ret != 0)
 				return (ret);
 		}
+		if (w->old.paths == NULL)	/* the batch just walked */
+			hrbatch_index(&w->old);
 		if ((e = hmap_find(w->old.paths, c->path)) != NULL)
 			break;
 	}
@@ -369,17 +443,21 @@ hreader_change(struct db *db, struct hrwalk *w, struct hrbatch *hb,
 	struct db_hchange		 c;
 	bool				 is_name;
 	int				 ret;
+	struct hrseen			*e = NULL;
 
-	if (cm->gen < w->lo || cm->gen > w->hi ||
-	    (q->ns_min != 0 && cm->ns < q->ns_min) ||
-	    (q->ns_max != 0 && cm->ns > q->ns_max))
-		return (0);
 	if (q->path != NULL && (q->subtree ?
 	    !hreader_below(ch->path, q->path, w->plen) :
 	    strcmp(ch->path, q->path) != 0))
 		return (0);
 	if (q->subject >= 0 && hist_subject(ch->path, &is_name) != q->subject)
 		return (0);
+	if (cm->gen < w->lo || cm->gen > w->hi ||
+	    (q->ns_min != 0 && cm->ns < q->ns_min) ||
+	    (q->ns_max != 0 && cm->ns > q->ns_max)) {
+		if (w->seen != NULL)
+			hreader_seen(w, ch);
+		return (0);
+	}
 	memset(&c, 0, sizeof c);
 	c.gen = cm->gen;
 	c.time_ns = cm->ns;
@@ -393,13 +471,24 @@ hreader_change(struct db *db, struct hrwalk *w, struct hrbatch *hb,
 		c.vlen = ch->vlen;
 		c.perms = ch->perms;
 	}
-	if (q->with_old) {
-		if (hb->prev[i] != HR_NONE)
+	if (w->seen != NULL && (e = hmap_find(w->seen, ch->path)) != NULL) {
+		c.old_known = true;
+		c.old_exists = e->exists;
+		c.old_value = e->value;
+		c.old_vlen = e->vlen;
+		c.old_perms = e->perms;
+	} else if (q->with_old) {
+		/* Oldest first, the walk saw every batch with the path
+		 * since its first: look before that one only. */
+		if (hb->prev != NULL && hb->prev[i] != HR_NONE)
 			hreader_set_old(&c, &hb->b.ch[hb->prev[i]]);
-		else if ((ret = hreader_old(db, w, hb->gen_lo, &c)) != 0)
+		else if ((ret = hreader_old(db, w, w->seen != NULL ? w->first :
+		    hb->gen_lo, &c)) != 0)
 			return (ret);
 	}
 	ret = w->cb(&c, w->arg);
+	if (w->seen != NULL)
+		hreader_seen(w, ch);
 	if (q->limit != 0 && ++w->n >= q->limit)
 		w->done = true;
 	return (ret);
@@ -451,15 +540,20 @@ db_history(struct db *db, const struct db_hquery *q, db_hchange_cb *cb,
 		return (0);
 	w.q = q;
 	w.plen = q->path != NULL ? strlen(q->path) : 0;
+	if (q->with_old && !q->newest_first)
+		w.seen = hmap_create();
 	w.cb = cb;
 	w.arg = arg;
 	if ((error = hreader_batches(db, w.lo, w.hi, q->path, q->subtree,
 	    q->subject, q->newest_first, &st, &end)) != 0)
 		return (error);
 	while ((ret = hbatch_read(db, st, &r)) == 1) {
+		if (w.first == 0)
+			w.first = r.gen_lo;
 		if (q->with_old && w.old.loaded && w.old.gen_lo == r.gen_lo)
 			hrbatch_move(&cur, &w.old);
-		else if ((ret = hrbatch_load(&cur, &r, q->with_old)) != 0)
+		else if ((ret = hrbatch_load(db, &cur, &r,
+		    q->with_old && q->newest_first)) != 0)
 			break;
 		ret = hreader_walk(db, &w, &cur);
 		if (q->with_old && !q->newest_first)
@@ -471,6 +565,8 @@ db_history(struct db *db, const struct db_hquery *q, db_hchange_cb *cb,
 	}
 	hrbatch_free(&cur);
 	hrbatch_free(&w.old);
+	if (w.seen != NULL)
+		hreader_seen_free(&w);
 	sqlite3_finalize(st);
 	free(end);
 	return (ret);
@@ -638,7 +734,7 @@ hreader_replay(struct db *db, struct htree *t, uint64_t from, uint64_t to,
 	    &st, &end)) != 0)
 		return (ret);
 	while ((ret = hbatch_read(db, st, &r)) == 1) {
-		if ((ret = hbatch_decode(&r, &b)) != 0)
+		if ((ret = hbatch_decode(db, &r, &b)) != 0)
 			break;
 		for (i = 0; i < b.nch; i++) {
 			ch = &b.ch[i];

@@ -9,6 +9,7 @@
 
 #include <zstd.h>
 
+#include "codec.h"
 #include "db-private.h"
 #include "hmap.h"
 #include "hstore.h"
@@ -16,10 +17,71 @@
 #include "xmalloc.h"
 
 
-/* A distinct path of a batch (an hmap entry: the key first). */
-struct hkey {
+/* A string of a set (an hmap entry: the key first). */
+struct hstr {
 	char	*key;
 };
+
+/* Start an empty set. */
+void
+hstrset_init(struct hstrset *set)
+{
+	memset(set, 0, sizeof *set);
+	set->map = hmap_create();
+}
+
+/* Add the first len bytes of s unless the set has them; whether it
+ * was added. */
+bool
+hstrset_add(struct hstrset *set, const char *s, size_t len)
+{
+	struct hstr	*e;
+	char		 buf[256], *k;
+
+	k = len < sizeof buf ? buf : xmalloc(len + 1);
+	memcpy(k, s, len);
+	k[len] = '\0';
+	if (hmap_find(set->map, k) != NULL) {
+		if (k != buf)
+			free(k);
+		return (false);
+	}
+	e = xmalloc(sizeof *e);
+	e->key = k != buf ? k : xstrdup(buf);
+	hmap_insert(set->map, e);
+	if (set->n == set->cap) {
+		set->cap = set->cap == 0 ? 256 : set->cap * 2;
+		set->v = xrealloc(set->v, set->cap * sizeof *set->v);
+	}
+	set->v[set->n++] = e;
+	set->bytes += len + 1;
+	return (true);
+}
+
+/* Empty a set. */
+void
+hstrset_clear(struct hstrset *set)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++) {
+		hmap_remove(set->map, set->v[i]->key);
+		free(set->v[i]->key);
+		free(set->v[i]);
+	}
+	set->n = 0;
+	set->bytes = 0;
+}
+
+/* Free a set. */
+void
+hstrset_free(struct hstrset *set)
+{
+	hstrset_clear(set);
+	hmap_free(set->map);
+	free(set->v);
+	memset(set, 0, sizeof *set);
+}
 
 /*
  * The domid a path concerns: N for /local/domain/N and below, except
@@ -64,30 +126,22 @@ hist_subject(const char *path, bool *is_name)
 }
 
 /*
- * The key a path is indexed under (hpath): its first components, as
- * many as make a unit that changes together: 3 under /local/domain
- * (/local/domain/N), 6 under a backend directory
- * (/local/domain/N/backend/TYPE/M, the device of guest M), 2 elsewhere
- * (/vm/UUID, /libxl/N); a shorter path is its own key. The length of
- * the key, a prefix of path. A batch gets one row per key, not one per
+ * The key a path is indexed under (hpath): its parent directory ("/"
+ * for "/" and the top level); the length of the key, a prefix of path.
+ * A batch gets one index row per directory it changes, not one per
  * path: a guest's or a device's keys written over and over cost one
- * index row per batch.
+ * row per batch, and the rows of a batch go to few pages. Which of the
+ * directory's batches has the path itself, each batch's list of paths
+ * says (hbatch_has_path).
  */
 size_t
 hist_key_len(const char *path)
 {
-	const char	*p, *q;
-	int		 limit = 2, n = 0;
+	const char	*slash = strrchr(path, '/');
 
-	if (strncmp(path, "/local/domain/", 14) == 0) {
-		q = strchr(path + 14, '/');
-		limit = q != NULL && strncmp(q, "/backend/", 9) == 0 ? 6 : 3;
-	}
-	for (p = path; *p != '\0'; p++) {
-		if (*p == '/' && p != path && ++n == limit)
-			break;
-	}
-	return ((size_t)(p - path));
+	if (slash == NULL || slash == path)
+		return (1);
+	return ((size_t)(slash - path));
 }
 
 /* Start a sink; level is zstd's. */
@@ -95,7 +149,8 @@ void
 hsink_init(struct hsink *s, int level)
 {
 	memset(s, 0, sizeof *s);
-	s->paths = hmap_create();
+	hstrset_init(&s->keys);
+	hstrset_init(&s->paths);
 	if ((s->zc = ZSTD_createCCtx()) == NULL)
 		log_fatal("%s: out of memory", __func__);
 	s->level = level;
@@ -114,30 +169,12 @@ void
 hsink_change(struct hsink *s, uint32_t flags, const char *path,
     const void *value, uint32_t vlen, const char *perms)
 {
-	struct hkey	*k;
-	char		 key[256], *kbuf;
-	size_t		 klen;
 	int64_t		 subj;
 	bool		 is_name;
 
 	hblob_enc_change(&s->enc, flags, path, value, vlen, perms);
-	klen = hist_key_len(path);
-	kbuf = klen < sizeof key ? key : xmalloc(klen + 1);
-	memcpy(kbuf, path, klen);
-	kbuf[klen] = '\0';
-	if (hmap_find(s->paths, kbuf) == NULL) {
-		k = xmalloc(sizeof *k);
-		k->key = xstrdup(kbuf);
-		hmap_insert(s->paths, k);
-		if (s->npaths == s->cappaths) {
-			s->cappaths = s->cappaths == 0 ? 256 : s->cappaths * 2;
-			s->pathv = xrealloc(s->pathv, s->cappaths *
-			    sizeof *s->pathv);
-		}
-		s->pathv[s->npaths++] = k;
-	}
-	if (kbuf != key)
-		free(kbuf);
+	hstrset_add(&s->keys, path, hist_key_len(path));
+	hstrset_add(&s->paths, path, strlen(path));
 	subj = hist_subject(path, &is_name);
 	if (subj >= 0 && (s->nsubj == 0 || s->subj[s->nsubj - 1] != subj)) {
 		if (s->nsubj == s->capsubj) {
@@ -162,14 +199,8 @@ hstore_cmp_i64(const void *a, const void *b)
 void
 hsink_discard(struct hsink *s)
 {
-	size_t	i;
-
-	for (i = 0; i < s->npaths; i++) {
-		hmap_remove(s->paths, s->pathv[i]->key);
-		free(s->pathv[i]->key);
-		free(s->pathv[i]);
-	}
-	s->npaths = 0;
+	hstrset_clear(&s->keys);
+	hstrset_clear(&s->paths);
 	s->nsubj = 0;
 	hblob_enc_reset(&s->enc);
 }
@@ -201,7 +232,7 @@ hsink_flush(struct db *db, struct hsink *s)
 {
 	struct hblob_enc	*e = &s->enc;
 	sqlite3_stmt		*st;
-	size_t			 outlen, i, n;
+	size_t			 outlen, plen, i, n;
 	uint64_t		 size;
 	int			 error;
 
@@ -219,9 +250,26 @@ hsink_flush(struct db *db, struct hsink *s)
 			s->subj[n++] = s->subj[i];
 	}
 	s->nsubj = n;
-	size = HBATCH_BYTES + outlen + s->nsubj * HKEY_BYTES;
-	for (i = 0; i < s->npaths; i++)
-		size += HKEY_BYTES + strlen(s->pathv[i]->key);
+	/* The batch's paths, NUL-terminated, in the order first changed:
+	 * what with_old looks through before it decodes a batch. */
+	if (s->plistcap < s->paths.bytes) {
+		s->plistcap = s->paths.bytes;
+		s->plist = xrealloc(s->plist, s->plistcap);
+	}
+	for (i = n = 0; i < s->paths.n; i++) {
+		size_t	l = strlen(s->paths.v[i]->key) + 1;
+
+		memcpy(s->plist + n, s->paths.v[i]->key, l);
+		n += l;
+	}
+	if (codec_deflate(s->zc, s->level, s->plist, n, &s->pout,
+	    &s->poutcap, &plen) != 0) {
+		log_error("history: cannot compress a batch's paths");
+		hsink_discard(s);
+		return (-EIO);
+	}
+	size = HBATCH_BYTES + outlen + plen + s->nsubj * HKEY_BYTES +
+	    s->keys.n * HKEY_BYTES + s->keys.bytes;
 	if ((st = db_stmt(db, ST_HBATCH_INSERT)) == NULL) {
 		hsink_discard(s);
 		return (-EIO);
@@ -235,9 +283,11 @@ hsink_flush(struct db *db, struct hsink *s)
 	sqlite3_bind_int64(st, 7, (int64_t)e->len);
 	sqlite3_bind_int64(st, 8, (int64_t)size);
 	sqlite3_bind_blob(st, 9, s->out, (int)outlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 10, (int64_t)n);
+	sqlite3_bind_blob(st, 11, s->pout, (int)plen, SQLITE_STATIC);
 	error = db_step_done(db, ST_HBATCH_INSERT);
-	for (i = 0; i < s->npaths && error == 0; i++)
-		error = hstore_key(db, ST_HPATH_INSERT, s->pathv[i]->key, 0,
+	for (i = 0; i < s->keys.n && error == 0; i++)
+		error = hstore_key(db, ST_HPATH_INSERT, s->keys.v[i]->key, 0,
 		    e->gen_lo);
 	for (i = 0; i < s->nsubj && error == 0; i++)
 		error = hstore_key(db, ST_HSUBJ_INSERT, NULL, s->subj[i],
@@ -263,12 +313,14 @@ void
 hsink_free(struct hsink *s)
 {
 	hsink_discard(s);
-	hmap_free(s->paths);
+	hstrset_free(&s->keys);
+	hstrset_free(&s->paths);
 	ZSTD_freeCCtx(s->zc);
 	hblob_enc_free(&s->enc);
-	free(s->pathv);
 	free(s->subj);
 	free(s->out);
+	free(s->pout);
+	free(s->plist);
 	memset(s, 0, sizeof *s);
 }
 
@@ -303,11 +355,13 @@ hbatch_read(struct db *db, sqlite3_stmt *st, struct hbatch_row *r)
 
 /* Decode a batch row's blob; 0 or -EIO (logged: the file is corrupt). */
 int
-hbatch_decode(const struct hbatch_row *r, struct hblob *b)
+hbatch_decode(struct db *db, const struct hbatch_row *r, struct hblob *b)
 {
 	int	error;
 
-	error = hblob_decode(r->data, r->len, r->raw, r->commits, r->changes,
+	if (db->dctx == NULL && (db->dctx = ZSTD_createDCtx()) == NULL)
+		return (-ENOMEM);
+	error = hblob_decode(db->dctx, r->data, r->len, r->raw, r->commits, r->changes,
 	    b);
 	if (error == -EIO)
 		log_error("history: the batch of generations %llu-%llu is "
@@ -321,17 +375,16 @@ int
 hbatch_delete(struct db *db, const struct hbatch_row *r,
     const struct hblob *b)
 {
-	struct hmap	*seen = hmap_create();
-	struct hkey	*k, *kv = xcalloc(b->nch > 0 ? b->nch : 1, sizeof *kv);
+	struct hstrset	 keys;
 	sqlite3_stmt	*st;
 	int64_t		 subj, last = -1;
-	size_t		 i, nk = 0;
+	size_t		 i;
 	bool		 is_name;
 	int		 error = 0;
 
+	hstrset_init(&keys);
 	for (i = 0; i < b->nch && error == 0; i++) {
 		const char	*path = b->ch[i].path;
-		char		*key;
 
 		subj = hist_subject(path, &is_name);
 		if (subj >= 0 && subj != last) {
@@ -339,34 +392,68 @@ hbatch_delete(struct db *db, const struct hbatch_row *r,
 			    r->gen_lo);
 			last = subj;
 		}
-		key = xstrndup(path, hist_key_len(path));
-		if (error != 0 || hmap_find(seen, key) != NULL) {
-			free(key);
-			continue;
-		}
-		k = &kv[nk++];
-		k->key = key;
-		hmap_insert(seen, k);
-		if ((st = db_stmt(db, ST_HPATH_DELETE)) == NULL) {
-			error = -EIO;
-			break;
-		}
-		sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (int64_t)r->gen_lo);
-		error = db_step_done(db, ST_HPATH_DELETE);
+		hstrset_add(&keys, path, hist_key_len(path));
 	}
-	for (i = 0; i < nk; i++) {
-		hmap_remove(seen, kv[i].key);
-		free(kv[i].key);
-	}
-	hmap_free(seen);
-	free(kv);
+	for (i = 0; i < keys.n && error == 0; i++)
+		error = hstore_key(db, ST_HPATH_DELETE, keys.v[i]->key, 0,
+		    r->gen_lo);
+	hstrset_free(&keys);
 	if (error != 0)
 		return (error);
 	if ((st = db_stmt(db, ST_HBATCH_DELETE)) == NULL)
 		return (-EIO);
 	sqlite3_bind_int64(st, 1, (int64_t)r->gen_lo);
 	return (db_step_done(db, ST_HBATCH_DELETE));
+}
+
+/*
+ * Whether batch gen_lo changes path, from its list of paths (small,
+ * without decoding the batch); 0, or -EIO if the list is corrupt.
+ */
+int
+hbatch_has_path(struct db *db, uint64_t gen_lo, const char *path,
+    bool *has)
+{
+	sqlite3_stmt		*st;
+	unsigned char		*list = NULL;
+	char			*needle;
+	uint64_t		 raw;
+	size_t			 plen = strlen(path) + 1;
+	int			 rc, error = 0;
+
+	*has = false;
+	needle = xmalloc(plen + 1);
+	needle[0] = '\0';
+	memcpy(needle + 1, path, plen);
+	if ((st = db_stmt(db, ST_HBATCH_PATHS)) == NULL) {
+		free(needle);
+		return (-EIO);
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)gen_lo);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		raw = (uint64_t)sqlite3_column_int64(st, 0);
+		if (raw == 0 || raw > HBLOB_MAX_RAW ||
+		    (db->dctx == NULL && (db->dctx = ZSTD_createDCtx()) ==
+		    NULL) ||
+		    codec_inflate(db->dctx, sqlite3_column_blob(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), raw, &list) != 0 ||
+		    list[raw - 1] != '\0')
+			error = -EIO;
+		/* "path\0" at the start, or "\0path\0" anywhere. */
+		if (error == 0 && raw >= plen)
+			*has = memcmp(list, path, plen) == 0 ||
+			    memmem(list, (size_t)raw, needle, plen + 1) != NULL;
+		free(list);
+	} else if (rc != SQLITE_DONE) {
+		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));
+		error = -db_errno(rc);
+	}
+	sqlite3_reset(st);
+	free(needle);
+	if (error == -EIO)
+		log_error("history: the path list of batch %llu is corrupt",
+		    (unsigned long long)gen_lo);
+	return (error);
 }
 
 /* Run statement which bound to one value, for its first row. */
@@ -404,7 +491,7 @@ hist_gen_since(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 	if (r.ns_lo >= ns) {
 		*gen = r.gen_lo;
 		*found = true;
-	} else if ((ret = hbatch_decode(&r, &b)) == 0) {
+	} else if ((ret = hbatch_decode(db, &r, &b)) == 0) {
 		for (i = 0; i < b.nc && !*found; i++) {
 			if (b.c[i].ns >= ns) {
 				*gen = b.c[i].gen;
@@ -435,7 +522,7 @@ hist_gen_at(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 		return (ret);
 	}
 	if (ret == 1 && r.ns_lo <= ns) {
-		if ((ret = hbatch_decode(&r, &b)) == 0) {
+		if ((ret = hbatch_decode(db, &r, &b)) == 0) {
 			for (i = 0; i < b.nc; i++) {
 				if (b.c[i].ns <= ns) {
 					*gen = b.c[i].gen;
@@ -473,7 +560,7 @@ hist_first_at(struct db *db, uint64_t gen, uint64_t *g, uint64_t *ns,
 	*found = false;
 	if ((ret = hstore_first(db, ST_HBATCH_AT, gen, &r)) == 1 &&
 	    r.gen_hi >= gen) {
-		if ((ret = hbatch_decode(&r, &b)) == 0) {
+		if ((ret = hbatch_decode(db, &r, &b)) == 0) {
 			for (i = 0; i < b.nc && !*found; i++) {
 				if (b.c[i].gen >= gen) {
 					*g = b.c[i].gen;

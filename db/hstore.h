@@ -39,21 +39,33 @@ struct hbatch_row {
 	size_t		 len;
 };
 
-/* A batch being built: the blob, its distinct paths and subjects. */
+/* A set of strings, in the order added (hstore.c). */
+struct hstrset {
+	struct hmap	*map;		/* of struct hstr */
+	struct hstr	**v;
+	size_t		 n, cap;
+	size_t		 bytes;		/* their lengths, NULs included */
+};
+
+/* A batch being built: the blob, its distinct keys, paths, subjects. */
 struct hsink {
 	struct hblob_enc enc;
-	struct hmap	*paths;		/* of struct hkey */
-	struct hkey	**pathv;
-	size_t		 npaths, cappaths;
+	struct hstrset	 keys;		/* hist_key_len of each path */
+	struct hstrset	 paths;
 	int64_t		*subj;
 	size_t		 nsubj, capsubj;
 	void		*zc;		/* ZSTD_CCtx */
-	unsigned char	*out;
-	size_t		 outcap;
+	unsigned char	*out, *pout, *plist;
+	size_t		 outcap, poutcap, plistcap;
 	int		 level;
 	/* Totals of what hsink_flush stored. */
 	uint64_t	 commits, changes, bytes;
 };
+
+void	 hstrset_init(struct hstrset *);
+bool	 hstrset_add(struct hstrset *, const char *, size_t);
+void	 hstrset_clear(struct hstrset *);
+void	 hstrset_free(struct hstrset *);
 
 int64_t	 hist_subject(const char *, bool *);
 size_t	 hist_key_len(const char *);
@@ -70,9 +82,12 @@ void	 hsink_free(struct hsink *);
 
 int	 hbatch_read(struct db *, struct sqlite3_stmt *,
 	    struct hbatch_row *);
-int	 hbatch_decode(const struct hbatch_row *, struct hblob *);
+int	 hbatch_decode(struct db *, const struct hbatch_row *,
+	    struct hblob *);
 int	 hbatch_delete(struct db *, const struct hbatch_row *,
 	    const struct hblob *);
+
+int	 hbatch_has_path(struct db *, uint64_t, const char *, bool *);
 
 int	 hist_gen_since(struct db *, uint64_t ns, uint64_t *gen, bool *);
 int	 hist_gen_at(struct db *, uint64_t ns, uint64_t *gen, bool *);

@@ -84,7 +84,7 @@ hthin_batch(struct db_writer *w, uint64_t gen, struct hbatch_row *r,
 		sqlite3_bind_int64(db->stmt[ST_HBATCH_NEXT], 1, (int64_t)gen);
 		ret = hbatch_read(db, db->stmt[ST_HBATCH_NEXT], r);
 	}
-	if (ret == 1 && (ret = hbatch_decode(r, b)) == 0)
+	if (ret == 1 && (ret = hbatch_decode(w->db, r, b)) == 0)
 		ret = 1;
 	sqlite3_reset(db->stmt[which]);
 	return (ret);
@@ -456,7 +456,7 @@ hthin_drop_oldest(struct db_writer *w, uint64_t excess)
 	if (db_stmt(db, ST_HBATCH_FIRST) == NULL)
 		return (-EIO);
 	if ((ret = hbatch_read(db, db->stmt[ST_HBATCH_FIRST], &r)) == 1 &&
-	    (ret = hbatch_decode(&r, &b)) == 0)
+	    (ret = hbatch_decode(db, &r, &b)) == 0)
 		ret = 1;
 	sqlite3_reset(db->stmt[ST_HBATCH_FIRST]);
 	if (ret <= 0)

@@ -137,7 +137,7 @@ snapshot_decode(const void *z, size_t zlen, uint64_t raw, uint64_t nodes,
 		return (nodes == 0 ? 0 : -EIO);
 	if (raw > SNAPSHOT_MAX_RAW || raw >= SIZE_MAX || nodes > raw)
 		return (-EIO);
-	if ((error = codec_inflate(z, zlen, raw, &buf)) != 0)
+	if ((error = codec_inflate(NULL, z, zlen, raw, &buf)) != 0)
 		return (error);
 	end = buf + raw;
 	for (p = buf, i = 0; i < nodes; i++) {
