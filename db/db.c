@@ -158,7 +158,9 @@ static const char *db_schema_v3 =
 	"  time_ns INTEGER NOT NULL,"
 	"  name BLOB,"
 	"  PRIMARY KEY (domid, gen)) WITHOUT ROWID;"
-	"CREATE INDEX hname_name ON hname(name);";
+	"CREATE INDEX hname_name ON hname(name);"
+	"ALTER TABLE hstate ADD COLUMN node_gen INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE hstate SET node_gen = last_gen;";
 
 /* After the conversion: the v2 history rows go. */
 static const char *db_schema_v3_drop =
@@ -242,11 +244,11 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_META_DEL] = "DELETE FROM meta WHERE key = ?1",
 	[ST_HSTATE_LOAD] = "SELECT last_gen, bytes, commits, changes,"
 	    " snapshots, thin_min, thin_hour, dropped_gen, snapshot_ns,"
-	    " snapshot_gen FROM hstate WHERE id = 1",
+	    " snapshot_gen, node_gen FROM hstate WHERE id = 1",
 	[ST_HSTATE_SAVE] = "UPDATE hstate SET last_gen = ?1, bytes = ?2,"
 	    " commits = ?3, changes = ?4, snapshots = ?5, thin_min = ?6,"
 	    " thin_hour = ?7, dropped_gen = ?8, snapshot_ns = ?9,"
-	    " snapshot_gen = ?10 WHERE id = 1",
+	    " snapshot_gen = ?10, node_gen = ?11 WHERE id = 1",
 	[ST_SNAP_INSERT] = "INSERT OR REPLACE INTO snapshot (gen, time_ns,"
 	    " nodes, raw_bytes, data) VALUES (?1, ?2, ?3, ?4, ?5)",
 	[ST_HPATH_DELETE] = "DELETE FROM hpath WHERE path = ?1 AND batch = ?2",

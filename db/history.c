@@ -354,28 +354,42 @@ history_forget_add(struct db_writer *w, uint32_t domid)
 	w->forget[w->nforget++] = domid;
 }
 
-/* Apply one change to the durable tree. */
 /*
  * Updates of existing nodes are applied to the durable tree once per
- * path per batch, the last one winning: a store rewriting the same keys
- * (device states, counters, memory targets) costs one row update per
- * key per batch, not one per commit. The history still gets every
- * change. What they point to lives in the batch's queue (w->hq).
+ * path per flush, the last one winning, and flushed about once a second
+ * (before thinning, the budget or a snapshot, which need the tree or the
+ * history up to date), when HIST_PEND_MAX paths wait, before a domain's
+ * permissions are forgotten, and when everything is flushed (db_flush,
+ * db_close). A store rewriting the same keys (device states, counters,
+ * memory targets) costs one row update per key per second, not one per
+ * commit. hstate.node_gen says up to where the tree has every update;
+ * the history has the rest, and db_store_load replays it. Creations and
+ * deletions are applied at once (they set the order of the nodes).
  */
 struct hpend {
-	const char		*key;		/* == path */
-	struct hrec_change	 h;
-	const void		*value;
-	const char		*perms;
+	char			*key;		/* the path */
+	void			*value;
+	uint32_t		 vlen;
+	char			*perms;
 	uint64_t		 gen;
 	size_t			 at;		/* in w->pendv */
+	bool			 written;	/* in the open transaction */
 };
 
-static int	history_node_insert(struct db_writer *, uint64_t,
-		    const struct hrec_change *, const char *, const void *,
-		    const char *);
+static int	history_node_insert(struct db_writer *, uint64_t, uint32_t,
+		    const char *, const void *, const char *);
 
-/* Note an update of path, replacing one noted earlier in the batch. */
+/* Free a pending update. */
+static void
+history_pend_free1(struct hpend *pe)
+{
+	free(pe->key);
+	free(pe->value);
+	free(pe->perms);
+	free(pe);
+}
+
+/* Note an update of path, replacing one noted earlier. */
 static void
 history_pend_add(struct db_writer *w, uint64_t gen,
     const struct hrec_change *h, const char *path, const void *value,
@@ -387,7 +401,7 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 		w->pend = hmap_create();
 	if ((pe = hmap_find(w->pend, path)) == NULL) {
 		pe = xcalloc(1, sizeof *pe);
-		pe->key = path;
+		pe->key = xstrdup(path);
 		hmap_insert(w->pend, pe);
 		if (w->npend == w->cappend) {
 			w->cappend = w->cappend == 0 ? 256 : 2 * w->cappend;
@@ -396,12 +410,19 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 		}
 		pe->at = w->npend;
 		w->pendv[w->npend++] = pe;
+		w->npending++;
+	} else {
+		free(pe->value);
+		free(pe->perms);
+		if (pe->written)
+			w->npending++;
 	}
-	pe->key = path;
-	pe->h = *h;
-	pe->value = value;
-	pe->perms = perms;
+	pe->value = xmemdup(h->vlen > 0 ? value : "", h->vlen > 0 ? h->vlen :
+	    1);
+	pe->vlen = h->vlen;
+	pe->perms = xstrdup(perms);
 	pe->gen = gen;
+	pe->written = false;
 }
 
 /* Forget the update noted for path, if any. */
@@ -413,25 +434,24 @@ history_pend_drop(struct db_writer *w, const char *path)
 	if (w->pend == NULL || (pe = hmap_remove(w->pend, path)) == NULL)
 		return;
 	w->pendv[pe->at] = NULL;
-	free(pe);
+	if (!pe->written)
+		w->npending--;
+	history_pend_free1(pe);
 }
 
-/* Forget every noted update (applied, or the batch failed). */
-static void
-history_pend_clear(struct db_writer *w)
+/* Whether updates wait for the durable tree. */
+bool
+history_pending(const struct db_writer *w)
 {
-	size_t	i;
-
-	for (i = 0; i < w->npend; i++) {
-		if (w->pendv[i] != NULL) {
-			hmap_remove(w->pend, w->pendv[i]->key);
-			free(w->pendv[i]);
-		}
-	}
-	w->npend = 0;
+	return (w->npending > 0);
 }
 
-/* Apply the noted updates, in the order their paths were first seen. */
+/*
+ * Write the noted updates not yet written, in the order their paths
+ * were first seen. They stay noted (written) until the transaction
+ * commits: history_done forgets them then, or notes them again if it
+ * failed. The tree then has every update: node_gen moves up.
+ */
 static int
 history_pend_flush(struct db_writer *w)
 {
@@ -442,37 +462,77 @@ history_pend_flush(struct db_writer *w)
 	int		 error = 0;
 
 	for (i = 0; i < w->npend && error == 0; i++) {
-		if ((pe = w->pendv[i]) == NULL)
+		if ((pe = w->pendv[i]) == NULL || pe->written)
 			continue;
 		if ((st = db_stmt(db, ST_NODE_UPDATE)) == NULL) {
 			error = -EIO;
 			break;
 		}
 		sqlite3_bind_text(st, 1, pe->key, -1, SQLITE_STATIC);
-		history_bind_value(st, 2, pe->value, pe->h.vlen);
+		history_bind_value(st, 2, pe->value, pe->vlen);
 		sqlite3_bind_text(st, 3, pe->perms, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (int64_t)pe->gen);
 		if ((error = db_step_done(db, ST_NODE_UPDATE)) != 0)
 			break;
 		/* Not there (the daemon said it was): make it. */
-		if (sqlite3_changes(db->sql) == 0)
-			error = history_node_insert(w, pe->gen, &pe->h,
-			    pe->key, pe->value, pe->perms);
+		if (sqlite3_changes(db->sql) == 0 &&
+		    (error = history_node_insert(w, pe->gen, pe->vlen,
+		    pe->key, pe->value, pe->perms)) != 0)
+			break;
+		pe->written = true;
+		w->npending--;
 	}
-	history_pend_clear(w);
+	if (error == 0 && w->h.node_gen != w->h.last_gen) {
+		w->h.node_gen = w->h.last_gen;
+		w->hchanged = 1;
+	}
 	return (error);
+}
+
+/* The transaction ended: forget the updates written in it, or (it
+ * failed) note them again. */
+static void
+history_pend_done(struct db_writer *w, int error)
+{
+	struct hpend	*pe;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < w->npend; i++) {
+		if ((pe = w->pendv[i]) == NULL)
+			continue;
+		if (!pe->written) {
+			pe->at = n;
+			w->pendv[n++] = pe;
+		} else if (error != 0) {
+			pe->written = false;
+			w->npending++;
+			pe->at = n;
+			w->pendv[n++] = pe;
+		} else {
+			hmap_remove(w->pend, pe->key);
+			history_pend_free1(pe);
+		}
+	}
+	w->npend = n;
 }
 
 /* Free what the noted updates use (the writer is closing). */
 static void
 history_pend_free(struct db_writer *w)
 {
-	history_pend_clear(w);
+	size_t	i;
+
+	for (i = 0; i < w->npend; i++) {
+		if (w->pendv[i] != NULL) {
+			hmap_remove(w->pend, w->pendv[i]->key);
+			history_pend_free1(w->pendv[i]);
+		}
+	}
 	hmap_free(w->pend);
 	free(w->pendv);
 	w->pend = NULL;
 	w->pendv = NULL;
-	w->cappend = 0;
+	w->npend = w->cappend = w->npending = 0;
 }
 
 static int
@@ -495,14 +555,13 @@ history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
 		sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 		return (db_step_done(db, ST_NODE_DELETE));
 	}
-	return (history_node_insert(w, gen, h, path, value, perms));
+	return (history_node_insert(w, gen, h->vlen, path, value, perms));
 }
 
 /* Make (or replace) a node of the durable tree: it goes last. */
 static int
-history_node_insert(struct db_writer *w, uint64_t gen,
-    const struct hrec_change *h, const char *path, const void *value,
-    const char *perms)
+history_node_insert(struct db_writer *w, uint64_t gen, uint32_t vlen,
+    const char *path, const void *value, const char *perms)
 {
 	struct db	*db = w->db;
 	sqlite3_stmt	*st;
@@ -510,7 +569,7 @@ history_node_insert(struct db_writer *w, uint64_t gen,
 	if ((st = db_stmt(db, ST_NODE_INSERT)) == NULL)
 		return (-EIO);
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
-	history_bind_value(st, 2, value, h->vlen);
+	history_bind_value(st, 2, value, vlen);
 	sqlite3_bind_text(st, 3, perms, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)gen);
 	return (db_step_done(db, ST_NODE_INSERT));
@@ -584,7 +643,9 @@ history_commit(struct db_writer *w, const struct wrec *r,
 		    value)) != 0)
 			return (error);
 	}
-	return (hist ? hsink_maybe_flush(db, &w->sink) : 0);
+	/* Not in the history: nothing to replay it from. */
+	return (hist ? hsink_maybe_flush(db, &w->sink) :
+	    history_pend_flush(w));
 }
 
 /* Apply a domain, watch or meta record. */
@@ -681,10 +742,7 @@ history_apply(struct db_writer *w)
 	if (error == 0)
 		error = history_forget_flush(w);
 	if (error == 0)
-		error = history_pend_flush(w);
-	if (error == 0)
 		error = hsink_flush(w->db, &w->sink);
-	history_pend_clear(w);
 	hsink_discard(&w->sink);
 	w->nforget = 0;
 	/* What the batches stored, counted in (history_reload takes it
@@ -767,6 +825,7 @@ history_save(struct db_writer *w)
 	sqlite3_bind_int64(st, 8, (int64_t)h->dropped_gen);
 	sqlite3_bind_int64(st, 9, (int64_t)h->snapshot_ns);
 	sqlite3_bind_int64(st, 10, (int64_t)h->snapshot_gen);
+	sqlite3_bind_int64(st, 11, (int64_t)h->node_gen);
 	return (db_step_done(w->db, ST_HSTATE_SAVE));
 }
 
@@ -780,7 +839,22 @@ int
 history_maintain(struct db_writer *w)
 {
 	uint64_t	ival = w->cfg.snapshot_interval_s * NS_PER_S;
-	int		error, changed = w->hq.len > 0;
+	int		error, changed = w->hq.len > 0, thin, snap;
+	bool		budget;
+
+	/* The durable tree's updates first, when what follows needs them
+	 * (a snapshot reads the tree; thinning and the budget rewrite the
+	 * history db_store_load would replay). */
+	thin = w->thinned_at == 0 || w->clock_ns >= w->thinned_at +
+	    HIST_THIN_NS;
+	snap = w->h.snapshot_ns != 0 && w->clock_ns >= w->h.snapshot_ns + ival;
+	budget = w->h.bytes > w->cfg.history_max_bytes;
+	if ((thin || snap || budget || w->flush_all || w->npending == 0 ||
+	    w->npending >= HIST_PEND_MAX) &&
+	    (error = history_pend_flush(w)) != 0)
+		return (error);
+	changed |= w->hchanged;
+	w->hchanged = 0;
 
 	if (w->h.snapshot_ns == 0)	/* a new history: its interval */
 		w->h.snapshot_ns = w->clock_ns;
@@ -791,7 +865,7 @@ history_maintain(struct db_writer *w)
 		w->h.snapshot_ns = w->clock_ns;
 		changed = 1;
 	}
-	if (w->thinned_at == 0 || w->clock_ns >= w->thinned_at + HIST_THIN_NS) {
+	if (thin) {
 		w->thinned_at = w->clock_ns;
 		if ((error = hthin_run(w)) != 0)
 			return (error);
@@ -811,6 +885,7 @@ history_maintain(struct db_writer *w)
 void
 history_done(struct db_writer *w, int error, uint64_t now)
 {
+	history_pend_done(w, error);
 	if (error == 0) {
 		w->hq.len = 0;
 		return;
@@ -846,6 +921,7 @@ history_reload(struct db_writer *w)
 		h->dropped_gen = (uint64_t)sqlite3_column_int64(st, 7);
 		h->snapshot_ns = (uint64_t)sqlite3_column_int64(st, 8);
 		h->snapshot_gen = (uint64_t)sqlite3_column_int64(st, 9);
+		h->node_gen = (uint64_t)sqlite3_column_int64(st, 10);
 	}
 	sqlite3_reset(st);
 	return (rc == SQLITE_ROW ? 0 : -EIO);
@@ -972,6 +1048,84 @@ history_load_meta(sqlite3_stmt *st, const struct db_load_ops *ops, void *arg)
 	    (const char *)sqlite3_column_text(st, 1), arg));
 }
 
+/* A node row into the tree a replay rebuilds. */
+static int
+history_load_into(sqlite3_stmt *st, const struct db_load_ops *ops,
+    void *arg)
+{
+	const void	*v = sqlite3_column_blob(st, 1);
+	const char	*perms = (const char *)sqlite3_column_text(st, 2);
+
+	(void)ops;
+	htree_set(arg, (const char *)sqlite3_column_text(st, 0), v,
+	    (uint32_t)sqlite3_column_bytes(st, 1), perms,
+	    (uint64_t)sqlite3_column_int64(st, 3), false);
+	return (0);
+}
+
+/*
+ * The tree when updates after node_gen are not in table node (a kill
+ * -9 before they were flushed): the table in memory, the history's
+ * commits after node_gen applied to it (creations and deletions again:
+ * that is harmless), then handed out in creation order.
+ */
+static int
+history_load_replay(struct db *rd, uint64_t node_gen,
+    const struct db_load_ops *ops, void *arg)
+{
+	const struct hblob_change	*ch;
+	struct htree			 t;
+	struct hbatch_row		 r;
+	struct hblob			 b;
+	struct hnode			*n;
+	sqlite3_stmt			*st;
+	uint64_t			 g, commits = 0;
+	size_t				 i;
+	int				 ret, rc;
+
+	memset(&t, 0, sizeof t);
+	t.map = hmap_create();
+	ret = history_load_rows(rd, "SELECT path, value, perms, gen FROM node"
+	    " ORDER BY id", history_load_into, ops, &t);
+	if (ret == 0 && (rc = sqlite3_prepare_v2(rd->sql, "SELECT " HB_COLUMNS
+	    " FROM hbatch WHERE gen_hi > ?1 ORDER BY gen_lo", -1, &st,
+	    NULL)) != SQLITE_OK)
+		ret = -db_errno(rc);
+	if (ret == 0) {
+		sqlite3_bind_int64(st, 1, (int64_t)node_gen);
+		while ((ret = hbatch_read(rd, st, &r)) == 1) {
+			if ((ret = hbatch_decode(rd, &r, &b)) != 0)
+				break;
+			for (i = 0; i < b.nch; i++) {
+				ch = &b.ch[i];
+				if ((g = b.c[ch->commit].gen) <= node_gen)
+					continue;
+				if (ch->flags & HBLOB_DELETED)
+					htree_remove(&t, ch->path);
+				else
+					htree_set(&t, ch->path, ch->value,
+					    ch->vlen, ch->perms, g,
+					    (ch->flags & HBLOB_CREATED) != 0);
+			}
+			for (i = 0; i < b.nc; i++)
+				commits += b.c[i].gen > node_gen;
+			hblob_free(&b);
+		}
+		sqlite3_finalize(st);
+	}
+	if (ret == 0)
+		log_info("%s: the durable tree had updates up to generation "
+		    "%llu; %llu commits after it replayed from the history",
+		    rd->path, (unsigned long long)node_gen,
+		    (unsigned long long)commits);
+	for (n = t.head; ret == 0 && n != NULL && ops->node != NULL;
+	    n = n->next)
+		ret = ops->node(n->path, n->value, n->vlen, n->perms, n->gen,
+		    arg);
+	htree_free(&t);
+	return (ret);
+}
+
 /*
  * Restart: the durable store, read through a connection of its own
  * (the writer thread owns the writer's), each table in one ordered
@@ -984,6 +1138,7 @@ db_store_load(struct db *db, const struct db_load_ops *ops, void *arg,
 	struct db	*rd;
 	sqlite3_stmt	*st;
 	char		 err[256];
+	uint64_t	 node_gen = 0;
 	int		 ret, rc;
 
 	*gen = 0;
@@ -996,11 +1151,15 @@ db_store_load(struct db *db, const struct db_load_ops *ops, void *arg,
 	ret = sqlite3_exec(rd->sql, "BEGIN", NULL, NULL, NULL) == SQLITE_OK ?
 	    0 : -EIO;
 	if (ret == 0 && (st = db_stmt(rd, ST_HSTATE_LOAD)) != NULL) {
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			*gen = (uint64_t)sqlite3_column_int64(st, 0);
+			node_gen = (uint64_t)sqlite3_column_int64(st, 10);
+		}
 		sqlite3_reset(st);
 	}
-	if (ret == 0)
+	if (ret == 0 && node_gen < *gen)
+		ret = history_load_replay(rd, node_gen, ops, arg);
+	else if (ret == 0)
 		ret = history_load_rows(rd, "SELECT path, value, perms, gen"
 		    " FROM node ORDER BY id", history_load_node, ops, arg);
 	if (ret == 0)

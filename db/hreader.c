@@ -69,22 +69,6 @@ struct hrwalk {
 	size_t			 nseen, capseen;
 };
 
-/* A node of a rebuilt tree, in creation order. */
-struct hnode {
-	char		*path;		/* the hmap key: first */
-	unsigned char	*value;
-	uint32_t	 vlen;
-	char		*perms;
-	uint64_t	 gen;
-	struct hnode	*prev, *next;
-};
-
-/* A tree being rebuilt: nodes by path, and in order. */
-struct htree {
-	struct hmap	*map;
-	struct hnode	*head, *tail;
-};
-
 /* A history reader needs a version 3 file. */
 static int
 hreader_check(struct db *db)
@@ -278,7 +262,6 @@ hreader_time_gens(struct db *db, const struct db_hquery *q, uint64_t *lo,
 	*hi = q->gen_max != 0 ? q->gen_max : INT64_MAX;
 	*empty = false;
 	if (q->ns_min != 0) {
-		/* Only < 0 is an error: it may give 1 when it found one. */
 		if ((error = hist_gen_since(db, q->ns_min, &g, &found)) < 0)
 			return (error);
 		if (!found)
@@ -628,67 +611,6 @@ db_gen_at(struct db *db, uint64_t ns, uint64_t *gen)
 	if ((error = hist_gen_at(db, ns, gen, &found)) < 0)
 		return (error);
 	return (found ? 0 : -ERANGE);
-}
-
-/* Unlink and free a node of a rebuilt tree. */
-static void
-htree_remove(struct htree *t, const char *path)
-{
-	struct hnode	*n;
-
-	if ((n = hmap_remove(t->map, path)) == NULL)
-		return;
-	if (n->prev != NULL)
-		n->prev->next = n->next;
-	else
-		t->head = n->next;
-	if (n->next != NULL)
-		n->next->prev = n->prev;
-	else
-		t->tail = n->prev;
-	free(n->path);
-	free(n->value);
-	free(n->perms);
-	free(n);
-}
-
-/* Set a node of a rebuilt tree: created ones go last; others keep their
- * place (and are made, last, if they are missing). */
-static void
-htree_set(struct htree *t, const char *path, const void *v, uint32_t vlen,
-    const char *perms, uint64_t gen, bool created)
-{
-	struct hnode	*n;
-
-	if (created)
-		htree_remove(t, path);
-	if ((n = hmap_find(t->map, path)) == NULL) {
-		n = xcalloc(1, sizeof *n);
-		n->path = xstrdup(path);
-		n->prev = t->tail;
-		if (t->tail != NULL)
-			t->tail->next = n;
-		else
-			t->head = n;
-		t->tail = n;
-		hmap_insert(t->map, n);
-	} else {
-		free(n->value);
-		free(n->perms);
-	}
-	n->value = xmemdup(vlen > 0 ? v : "", vlen > 0 ? vlen : 1);
-	n->vlen = vlen;
-	n->perms = xstrdup(perms != NULL ? perms : "");
-	n->gen = gen;
-}
-
-/* Free a rebuilt tree. */
-static void
-htree_free(struct htree *t)
-{
-	while (t->head != NULL)
-		htree_remove(t, t->head->path);
-	hmap_free(t->map);
 }
 
 /* What a snapshot's nodes go to: a tree, and the subtree wanted. */

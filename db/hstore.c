@@ -456,6 +456,67 @@ hbatch_has_path(struct db *db, uint64_t gen_lo, const char *path,
 	return (error);
 }
 
+/* Unlink and free a node of a rebuilt tree. */
+void
+htree_remove(struct htree *t, const char *path)
+{
+	struct hnode	*n;
+
+	if ((n = hmap_remove(t->map, path)) == NULL)
+		return;
+	if (n->prev != NULL)
+		n->prev->next = n->next;
+	else
+		t->head = n->next;
+	if (n->next != NULL)
+		n->next->prev = n->prev;
+	else
+		t->tail = n->prev;
+	free(n->path);
+	free(n->value);
+	free(n->perms);
+	free(n);
+}
+
+/* Set a node of a rebuilt tree: created ones go last; others keep their
+ * place (and are made, last, if they are missing). */
+void
+htree_set(struct htree *t, const char *path, const void *v, uint32_t vlen,
+    const char *perms, uint64_t gen, bool created)
+{
+	struct hnode	*n;
+
+	if (created)
+		htree_remove(t, path);
+	if ((n = hmap_find(t->map, path)) == NULL) {
+		n = xcalloc(1, sizeof *n);
+		n->path = xstrdup(path);
+		n->prev = t->tail;
+		if (t->tail != NULL)
+			t->tail->next = n;
+		else
+			t->head = n;
+		t->tail = n;
+		hmap_insert(t->map, n);
+	} else {
+		free(n->value);
+		free(n->perms);
+	}
+	n->value = xmemdup(vlen > 0 ? v : "", vlen > 0 ? vlen : 1);
+	n->vlen = vlen;
+	n->perms = xstrdup(perms != NULL ? perms : "");
+	n->gen = gen;
+}
+
+/* Free a rebuilt tree. */
+void
+htree_free(struct htree *t)
+{
+	while (t->head != NULL)
+		htree_remove(t, t->head->path);
+	hmap_free(t->map);
+}
+
 /* Run statement which bound to one value, for its first row. */
 static int
 hstore_first(struct db *db, int which, uint64_t v, struct hbatch_row *r)

@@ -39,6 +39,28 @@ struct hbatch_row {
 	size_t		 len;
 };
 
+/* A node of a tree rebuilt from history (db_tree_at, db_store_load), in
+ * creation order. */
+struct hnode {
+	char		*path;		/* the hmap key: first */
+	unsigned char	*value;
+	uint32_t	 vlen;
+	char		*perms;
+	uint64_t	 gen;
+	struct hnode	*prev, *next;
+};
+
+/* A tree being rebuilt: nodes by path, and in order. */
+struct htree {
+	struct hmap	*map;
+	struct hnode	*head, *tail;
+};
+
+void	 htree_set(struct htree *, const char *, const void *, uint32_t,
+	    const char *, uint64_t, bool);
+void	 htree_remove(struct htree *, const char *);
+void	 htree_free(struct htree *);
+
 /* A set of strings, in the order added (hstore.c). */
 struct hstrset {
 	struct hmap	*map;		/* of struct hstr */

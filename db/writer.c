@@ -239,7 +239,9 @@ writer_main(void *arg)
 			commit = 1;
 		}
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
-		    w->begin != NULL || w->hq.len > 0);
+		    w->begin != NULL || w->hq.len > 0 ||
+		    (all && history_pending(w)));
+		w->flush_all = all;
 		error = 0;
 		if (txn) {
 			error = commit_batch(w);

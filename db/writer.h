@@ -24,6 +24,7 @@
 #define WRITER_FREE_BLOCKS	64		/* blocks kept for reuse */
 #define DB_MIN_BUDGET		(1u << 20)	/* db_set_limits: byte budgets */
 #define HIST_THIN_NS		NS_PER_S	/* thinning runs this often */
+#define HIST_PEND_MAX		65536		/* node updates waiting: flush */
 #define HIST_RETRY_MAX		(64u << 20)	/* store records kept for a
 						   retry after a failed commit */
 /* Stored bytes counted for a snapshot: this + its blob. */
@@ -163,6 +164,8 @@ struct hstate {
 					   (budget) */
 	uint64_t	 snapshot_ns;	/* the newest snapshot's time */
 	uint64_t	 snapshot_gen;	/* ... and generation */
+	uint64_t	 node_gen;	/* table node has every update up to
+					   it (later ones: replay history) */
 };
 
 /* The store's records taken from the queue, applied in the next
@@ -222,11 +225,16 @@ struct db_writer {
 	size_t			 nforget, capforget;
 	uint64_t		 old_gens;	/* commits not newer than the
 						   last (history skipped) */
-	struct hmap		*pend;		/* node updates of the batch not
-						   yet applied, by path (the
-						   last one per path wins) */
+	struct hmap		*pend;		/* node updates not yet in the
+						   tree (or written in the open
+						   transaction), by path: the
+						   last one per path wins */
 	struct hpend		**pendv;	/* ... in the order first seen */
 	size_t			 npend, cappend;
+	size_t			 npending;	/* of them, not written */
+	int			 hchanged;	/* hstate to save */
+	int			 flush_all;	/* db_flush, db_close: the tree
+						   gets every update */
 };
 
 struct hmap;
@@ -260,6 +268,7 @@ int		 history_apply(struct db_writer *);
 int		 history_maintain(struct db_writer *);
 void		 history_done(struct db_writer *, int, uint64_t);
 int		 history_reload(struct db_writer *);
+bool		 history_pending(const struct db_writer *);
 
 /* hthin.c: thinning and the byte budget. */
 int		 hthin_run(struct db_writer *);
