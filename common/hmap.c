@@ -47,6 +47,15 @@ hmap_create(void)
 	return (m);
 }
 
+/* Empty the map (not freeing its entries), keeping its size. */
+void
+hmap_clear(struct hmap *m)
+{
+	memset(m->entries, 0, m->size * sizeof *m->entries);
+	memset(m->hashes, 0, m->size * sizeof *m->hashes);
+	m->count = 0;
+}
+
 /* Free the map (not its entries). */
 void
 hmap_free(struct hmap *m)

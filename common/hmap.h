@@ -15,6 +15,7 @@ struct hmap;
 
 struct hmap	*hmap_create(void);
 void		 hmap_free(struct hmap *);
+void		 hmap_clear(struct hmap *);
 void		*hmap_find(const struct hmap *, const char *);
 void		 hmap_insert(struct hmap *, void *);
 void		*hmap_remove(struct hmap *, const char *);

@@ -369,10 +369,12 @@ history_forget_add(struct db_writer *w, uint32_t domid)
 struct hpend {
 	char			*key;		/* the path */
 	void			*value;
-	uint32_t		 vlen;
+	uint32_t		 vlen, vcap;
 	char			*perms;
 	uint64_t		 gen;
 	size_t			 at;		/* in w->pendv */
+	uint64_t		 epoch;		/* the sink's batch it is
+						   listed in, + 1 */
 	bool			 written;	/* in the open transaction */
 };
 
@@ -389,11 +391,15 @@ history_pend_free1(struct hpend *pe)
 	free(pe);
 }
 
-/* Note an update of path, replacing one noted earlier. */
+/*
+ * Note an update of path, replacing one noted earlier. *listed (if not
+ * NULL): whether the path is in the batch's list of paths already (an
+ * update noted in this batch put it there), for hsink_change.
+ */
 static void
 history_pend_add(struct db_writer *w, uint64_t gen,
     const struct hrec_change *h, const char *path, const void *value,
-    const char *perms)
+    const char *perms, int *listed)
 {
 	struct hpend	*pe;
 
@@ -411,16 +417,26 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 		pe->at = w->npend;
 		w->pendv[w->npend++] = pe;
 		w->npending++;
-	} else {
+	} else if (pe->written)
+		w->npending++;
+	/* The buffers are reused: a key rewritten keeps its size. */
+	if (pe->value == NULL || pe->vcap < h->vlen) {
 		free(pe->value);
-		free(pe->perms);
-		if (pe->written)
-			w->npending++;
+		pe->vcap = h->vlen > 0 ? h->vlen : 1;
+		pe->value = xmalloc(pe->vcap);
 	}
-	pe->value = xmemdup(h->vlen > 0 ? value : "", h->vlen > 0 ? h->vlen :
-	    1);
+	if (h->vlen > 0)
+		memcpy(pe->value, value, h->vlen);
 	pe->vlen = h->vlen;
-	pe->perms = xstrdup(perms);
+	if (pe->perms == NULL || strcmp(pe->perms, perms) != 0) {
+		free(pe->perms);
+		pe->perms = xstrdup(perms);
+	}
+	if (listed != NULL) {
+		*listed = pe->epoch == w->sink.epoch + 1 ? HSINK_LISTED :
+		    HSINK_NEW;
+		pe->epoch = w->sink.epoch + 1;
+	}
 	pe->gen = gen;
 	pe->written = false;
 }
@@ -537,15 +553,17 @@ history_pend_free(struct db_writer *w)
 
 static int
 history_node(struct db_writer *w, uint64_t gen, const struct hrec_change *h,
-    const char *path, const void *value, const char *perms)
+    const char *path, const void *value, const char *perms, int *listed)
 {
 	struct db	*db = w->db;
 	sqlite3_stmt	*st;
 
 	if (!(h->flags & (HREC_DELETED | HREC_CREATED))) {
-		history_pend_add(w, gen, h, path, value, perms);
+		history_pend_add(w, gen, h, path, value, perms, listed);
 		return (0);
 	}
+	if (listed != NULL)
+		*listed = HSINK_LOOK;
 	/* A deletion or a creation (INSERT OR REPLACE) makes an update of
 	 * the same path earlier in the batch moot. */
 	history_pend_drop(w, path);
@@ -607,7 +625,7 @@ history_commit(struct db_writer *w, const struct wrec *r,
 	uint64_t		 count, i;
 	int64_t			 subject;
 	bool			 hist = r->gen > w->h.last_gen, is_name;
-	int			 error;
+	int			 error, listed;
 
 	memcpy(&count, p, sizeof count);
 	p += sizeof count;
@@ -632,12 +650,12 @@ history_commit(struct db_writer *w, const struct wrec *r,
 		    (error = history_forget_flush(w)) != 0)
 			return (error);
 		if ((error = history_node(w, r->gen, &h, path, value,
-		    perms)) != 0)
+		    perms, hist ? &listed : NULL)) != 0)
 			return (error);
 		if (!hist)
 			continue;
 		hsink_change(&w->sink, h.flags & (HBLOB_DELETED |
-		    HBLOB_CREATED), path, value, h.vlen, perms);
+		    HBLOB_CREATED), path, value, h.vlen, perms, listed);
 		if ((subject = hist_subject(path, &is_name)) >= 0 && is_name &&
 		    (error = history_name(w, r->gen, r->ns, subject, &h,
 		    value)) != 0)

@@ -30,6 +30,22 @@ hstrset_init(struct hstrset *set)
 	set->map = hmap_create();
 }
 
+/* Append the first len bytes of s to the list, not to the map (the
+ * caller knows they are new, or does not mind them twice). */
+void
+hstrset_append(struct hstrset *set, const char *s, size_t len)
+{
+	struct hstr	*e = xmalloc(sizeof *e);
+
+	e->key = xstrndup(s, len);
+	if (set->n == set->cap) {
+		set->cap = set->cap == 0 ? 256 : set->cap * 2;
+		set->v = xrealloc(set->v, set->cap * sizeof *set->v);
+	}
+	set->v[set->n++] = e;
+	set->bytes += len + 1;
+}
+
 /* Add the first len bytes of s unless the set has them; whether it
  * was added. */
 bool
@@ -64,8 +80,10 @@ hstrset_clear(struct hstrset *set)
 {
 	size_t	i;
 
+	if (set->n == 0)
+		return;
+	hmap_clear(set->map);
 	for (i = 0; i < set->n; i++) {
-		hmap_remove(set->map, set->v[i]->key);
 		free(set->v[i]->key);
 		free(set->v[i]);
 	}
@@ -164,17 +182,24 @@ hsink_commit(struct hsink *s, uint64_t gen, uint64_t ns, uint32_t origin,
 	hblob_enc_commit(&s->enc, gen, ns, origin, in_txn, nchanges);
 }
 
-/* Add a change to the open commit, and its keys to the batch's. */
+/*
+ * Add a change to the open commit, and its path to the batch's list.
+ * listed: HSINK_LISTED if the caller knows the path is in the list
+ * already, HSINK_NEW if it knows it is not, HSINK_LOOK to look (a path
+ * listed twice is harmless: a list is only searched).
+ */
 void
 hsink_change(struct hsink *s, uint32_t flags, const char *path,
-    const void *value, uint32_t vlen, const char *perms)
+    const void *value, uint32_t vlen, const char *perms, int listed)
 {
 	int64_t		 subj;
 	bool		 is_name;
 
 	hblob_enc_change(&s->enc, flags, path, value, vlen, perms);
-	hstrset_add(&s->keys, path, hist_key_len(path));
-	hstrset_add(&s->paths, path, strlen(path));
+	if (listed == HSINK_LOOK)
+		hstrset_add(&s->paths, path, strlen(path));
+	else if (listed == HSINK_NEW)
+		hstrset_append(&s->paths, path, strlen(path));
 	subj = hist_subject(path, &is_name);
 	if (subj >= 0 && (s->nsubj == 0 || s->subj[s->nsubj - 1] != subj)) {
 		if (s->nsubj == s->capsubj) {
@@ -202,6 +227,7 @@ hsink_discard(struct hsink *s)
 	hstrset_clear(&s->keys);
 	hstrset_clear(&s->paths);
 	s->nsubj = 0;
+	s->epoch++;
 	hblob_enc_reset(&s->enc);
 }
 
@@ -250,6 +276,10 @@ hsink_flush(struct db *db, struct hsink *s)
 			s->subj[n++] = s->subj[i];
 	}
 	s->nsubj = n;
+	/* The batch's keys: its paths' directories. */
+	for (i = 0; i < s->paths.n; i++)
+		hstrset_add(&s->keys, s->paths.v[i]->key,
+		    hist_key_len(s->paths.v[i]->key));
 	/* The batch's paths, NUL-terminated, in the order first changed:
 	 * what with_old looks through before it decodes a batch. */
 	if (s->plistcap < s->paths.bytes) {
@@ -688,7 +718,7 @@ hstore_migrate(struct db *db)
 		hsink_change(&s, (uint32_t)flags,
 		    (const char *)sqlite3_column_text(st, 4),
 		    v != NULL ? v : "", (uint32_t)sqlite3_column_bytes(st, 6),
-		    perms != NULL ? perms : "");
+		    perms != NULL ? perms : "", HSINK_LOOK);
 	}
 	if (error == 0 && rc != SQLITE_DONE) {
 		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));

@@ -80,12 +80,14 @@ struct hsink {
 	unsigned char	*out, *pout, *plist;
 	size_t		 outcap, poutcap, plistcap;
 	int		 level;
+	uint64_t	 epoch;		/* batches stored or given up */
 	/* Totals of what hsink_flush stored. */
 	uint64_t	 commits, changes, bytes;
 };
 
 void	 hstrset_init(struct hstrset *);
 bool	 hstrset_add(struct hstrset *, const char *, size_t);
+void	 hstrset_append(struct hstrset *, const char *, size_t);
 void	 hstrset_clear(struct hstrset *);
 void	 hstrset_free(struct hstrset *);
 
@@ -95,8 +97,11 @@ size_t	 hist_key_len(const char *);
 void	 hsink_init(struct hsink *, int level);
 void	 hsink_commit(struct hsink *, uint64_t gen, uint64_t ns,
 	    uint32_t origin, bool in_txn, uint32_t nchanges);
+#define HSINK_LOOK	0
+#define HSINK_NEW	1
+#define HSINK_LISTED	2
 void	 hsink_change(struct hsink *, uint32_t flags, const char *path,
-	    const void *, uint32_t, const char *perms);
+	    const void *, uint32_t, const char *perms, int listed);
 int	 hsink_flush(struct db *, struct hsink *);
 int	 hsink_maybe_flush(struct db *, struct hsink *);
 void	 hsink_discard(struct hsink *);
