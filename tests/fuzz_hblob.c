@@ -96,7 +96,7 @@ fuzz_row(const void *z, size_t zlen, uint64_t raw, uint64_t commits,
 	FUZZ_CHECK(copy != NULL);
 	if (zlen > 0)
 		memcpy(copy, z, zlen);
-	rc = hblob_decode(copy, zlen, raw, commits, changes, &b);
+	rc = hblob_decode(NULL, copy, zlen, raw, commits, changes, &b);
 	FUZZ_CHECK(rc == 0 || rc == -EIO);
 	free(copy);
 	if (rc != 0)
