@@ -416,9 +416,10 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 		}
 		pe->at = w->npend;
 		w->pendv[w->npend++] = pe;
-		w->npending++;
-	} else if (pe->written)
-		w->npending++;
+		if (w->npending++ == 0)
+			w->pend_due = writer_now() + HIST_PEND_NS;
+	} else if (pe->written && w->npending++ == 0)
+		w->pend_due = writer_now() + HIST_PEND_NS;
 	/* The buffers are reused: a key rewritten keeps its size. */
 	if (pe->value == NULL || pe->vcap < h->vlen) {
 		free(pe->value);
@@ -498,6 +499,7 @@ history_pend_flush(struct db_writer *w)
 		pe->written = true;
 		w->npending--;
 	}
+	w->pend_due = writer_now() + HIST_PEND_NS;
 	if (error == 0 && w->h.node_gen != w->h.last_gen) {
 		w->h.node_gen = w->h.last_gen;
 		w->hchanged = 1;

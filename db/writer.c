@@ -39,7 +39,7 @@ static struct wblock *writer_recycle(struct db_writer *);
 static void	 writer_free_blocks(struct wblock *);
 
 /* Monotonic time in ns. */
-static uint64_t
+uint64_t
 writer_now(void)
 {
 	struct timespec	ts;
@@ -122,6 +122,8 @@ writer_due(struct db_writer *w)
 		due = w->ready_start + half;
 	if (w->hq.len > 0 && w->hq.start + half < due)
 		due = w->hq.start + half;
+	if (history_pending(w) && w->pend_due < due)
+		due = w->pend_due;
 	return (due);
 }
 
@@ -238,10 +240,14 @@ writer_main(void *arg)
 			winc_cut(w, wi);
 			commit = 1;
 		}
+		/* Node updates waiting a second (a store gone quiet) are
+		 * written on their own. */
+		w->flush_all = all || (history_pending(w) &&
+		    w->pend_due <= now);
+		commit = commit || w->flush_all;
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
 		    w->begin != NULL || w->hq.len > 0 ||
-		    (all && history_pending(w)));
-		w->flush_all = all;
+		    (w->flush_all && history_pending(w)));
 		error = 0;
 		if (txn) {
 			error = commit_batch(w);

@@ -25,6 +25,7 @@
 #define DB_MIN_BUDGET		(1u << 20)	/* db_set_limits: byte budgets */
 #define HIST_THIN_NS		NS_PER_S	/* thinning runs this often */
 #define HIST_PEND_MAX		65536		/* node updates waiting: flush */
+#define HIST_PEND_NS		NS_PER_S	/* ... or waiting this long */
 #define HIST_RETRY_MAX		(64u << 20)	/* store records kept for a
 						   retry after a failed commit */
 /* Stored bytes counted for a snapshot: this + its blob. */
@@ -233,8 +234,10 @@ struct db_writer {
 	size_t			 npend, cappend;
 	size_t			 npending;	/* of them, not written */
 	int			 hchanged;	/* hstate to save */
-	int			 flush_all;	/* db_flush, db_close: the tree
-						   gets every update */
+	int			 flush_all;	/* db_flush, db_close, or a
+						   second passed: the tree gets
+						   every update */
+	uint64_t		 pend_due;	/* monotonic ns: write them */
 };
 
 struct hmap;
@@ -258,6 +261,7 @@ int		 commit_batch(struct db_writer *);
 /* writer.c */
 unsigned char	*writer_queue_rec(struct db_writer *, const struct wrec *,
 		    size_t);
+uint64_t	 writer_now(void);
 
 /* history.c: the store's records, applied in the writer's transaction. */
 int		 history_start(struct db_writer *, char *, size_t);

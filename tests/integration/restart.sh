@@ -56,9 +56,9 @@ kill9() {
 	rm -f "$xs_tmp/d/.xs_job"
 }
 
-# The store as xenstore-ls shows it, one "path = value (perms)" a line.
-live_tree() {
-	xenstore-ls -f -p / | python3 -c '
+# xenstore-ls -f -p output, one "path = value (perms)" a line.
+live_form() {
+	python3 -c '
 import re, sys
 for line in sys.stdin:
     m = re.match(r"^(\S+) = \"(.*)\"\s+\((.*)\)$", line.rstrip("\n"))
@@ -66,30 +66,18 @@ for line in sys.stdin:
         sys.exit("unparsed: " + line)
     print(m.group(1), "=", m.group(2), "(" + m.group(3) + ")")'
 }
+# The store as xenstore-ls shows it.
+live_tree() {
+	xenstore-ls -f -p / | live_form
+}
 # The durable tree in the database, in the same form and order (children
-# in the order they were made, as the store lists them).
+# in the order they were made, as the store lists them): the store as of
+# the last durable commit, as xsc-history --at rebuilds it from the
+# history (a snapshot and the commits after it), which is another road
+# than the restart's (table node, and the commits its updates lag).
 durable_tree() {
-	python3 - "$XSC_CONSOLE_DB" <<'EOF'
-import sqlite3, sys
-db = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
-kids, node = {}, {}
-for path, value, perms in db.execute(
-        "SELECT path, value, perms FROM node ORDER BY id"):
-    node[path] = (value or b"", perms)
-    parent = path.rsplit("/", 1)[0] or "/"
-    if path != "/":
-        kids.setdefault(parent, []).append(path)
-def esc(v):
-    if isinstance(v, str):
-        v = v.encode()
-    return v.decode("ascii", "backslashreplace")
-def walk(p):
-    for c in kids.get(p, []):
-        v, perms = node[c]
-        print(c, "=", esc(v), "(" + perms + ")")
-        walk(c)
-walk("/")
-EOF
+	"${top_builddir:-$PWD}/xsc-history" --db "$XSC_CONSOLE_DB" -p \
+	    --at now / | live_form
 }
 # Only the part of the tree the guests and the toolstack made (/tool has
 # the daemon's own nodes, which xenstore-ls shows and the copy also holds),
