@@ -740,6 +740,8 @@ history_apply(struct db_writer *w)
 	size_t		 at;
 	int		 error = 0;
 
+	if (w->hq_defer)	/* a transaction for node updates only */
+		return (0);
 	for (at = 0; at < w->hq.len && error == 0; ) {
 		memcpy(&r, w->hq.buf + at, sizeof r);
 		at += sizeof r;
@@ -906,6 +908,10 @@ void
 history_done(struct db_writer *w, int error, uint64_t now)
 {
 	history_pend_done(w, error);
+	if (w->hq_defer) {	/* its records were not taken */
+		w->hq_defer = 0;
+		return;
+	}
 	if (error == 0) {
 		w->hq.len = 0;
 		return;

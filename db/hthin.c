@@ -325,7 +325,8 @@ hthin_range(struct db_writer *w, uint64_t lo, uint64_t hi,
 		return (error);
 	}
 	qsort(p.drop, p.ndrop, sizeof *p.drop, hthin_cmp);
-	qsort(p.made, p.nmade, sizeof *p.made, hthin_cmp);
+	if (p.nmade > 1)
+		qsort(p.made, p.nmade, sizeof *p.made, hthin_cmp);
 
 	for (gen = from; error == 0 && gen < hi; gen = r.gen_hi + 1) {
 		if ((ret = hthin_batch(w, gen, &r, &b)) <= 0) {

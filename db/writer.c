@@ -193,7 +193,7 @@ writer_main(void *arg)
 	struct winc		*wi;
 	uint64_t		 flush_want, now, window;
 	size_t			 at;
-	int			 stop, all, commit, txn, error;
+	int			 stop, all, commit, txn, error, pend_now;
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
@@ -241,10 +241,12 @@ writer_main(void *arg)
 			commit = 1;
 		}
 		/* Node updates waiting a second (a store gone quiet) are
-		 * written on their own. */
-		w->flush_all = all || (history_pending(w) &&
-		    w->pend_due <= now);
-		commit = commit || w->flush_all;
+		 * written on their own: the store's records queued since
+		 * wait for their own time (flush_ms). */
+		pend_now = history_pending(w) && w->pend_due <= now;
+		w->hq_defer = pend_now && !commit;
+		w->flush_all = all || pend_now;
+		commit = commit || pend_now;
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
 		    w->begin != NULL || w->hq.len > 0 ||
 		    (w->flush_all && history_pending(w)));

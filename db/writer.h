@@ -238,6 +238,8 @@ struct db_writer {
 						   second passed: the tree gets
 						   every update */
 	uint64_t		 pend_due;	/* monotonic ns: write them */
+	int			 hq_defer;	/* this transaction leaves hq
+						   for later */
 };
 
 struct hmap;

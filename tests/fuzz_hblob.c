@@ -28,14 +28,9 @@
 
 #include <zstd.h>
 
+#include "fuzz.h"
 #include "hblob.h"
 
-#define FUZZ_CHECK(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		abort();						\
-	}								\
-} while (0)
 
 #define FUZZ_MAX_RAW	(1u << 20)	/* mode 1: bytes compressed */
 
@@ -51,22 +46,6 @@ struct want {
 	uint32_t	 origin;
 	int		 first;		/* the first change of a commit */
 };
-
-/* Read a varint or give 0 at the end of the input. */
-static uint64_t
-take(const unsigned char **p, const unsigned char *end)
-{
-	uint64_t	v = 0;
-	int		shift;
-
-	for (shift = 0; *p < end && shift < 64; shift += 7) {
-		v |= (uint64_t)(**p & 0x7f) << shift;
-		if (!(*(*p)++ & 0x80))
-			return (v);
-	}
-	*p = end;
-	return (v);
-}
 
 /* Whether [p, p + strlen + 1) lies in [lo, hi). */
 static int
@@ -283,9 +262,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_roundtrip(p, end, (data[0] >> 4) % 4 + 1);
 		return (0);
 	}
-	commits = take(&p, end);
-	changes = take(&p, end);
-	raw = take(&p, end);
+	commits = fuzz_take(&p, end);
+	changes = fuzz_take(&p, end);
+	raw = fuzz_take(&p, end);
 	len = (size_t)(end - p);
 	if (mode == 0) {
 		fuzz_row(p, len, raw, commits, changes, NULL, 0);
@@ -295,11 +274,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (raw == 0)
 		raw = len;
-	zlen = ZSTD_compressBound(len);
-	z = malloc(zlen);
-	FUZZ_CHECK(z != NULL);
-	zlen = ZSTD_compress(z, zlen, p, len, 1);
-	FUZZ_CHECK(!ZSTD_isError(zlen));
+	z = fuzz_compress(p, len, &zlen);
 	fuzz_row(z, zlen, raw, commits, changes, NULL, 0);
 	free(z);
 	return (0);

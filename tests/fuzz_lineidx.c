@@ -24,15 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "chunk.h"
 
-/* An invariant is broken: stop here so the fuzzer keeps the input. */
-#define FUZZ_CHECK(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		abort();						\
-	}								\
-} while (0)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -21,6 +21,7 @@
 
 #include <xen/io/xs_wire.h>
 
+#include "fuzz.h"
 #include "ring.h"
 
 #define PAGE		4096
@@ -28,12 +29,6 @@
 #define STEER_OFF	(sizeof(struct xenstore_domain_interface))
 
 /* An invariant of ring.c is broken: stop here so the fuzzer keeps it. */
-#define FUZZ_CHECK(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		abort();						\
-	}								\
-} while (0)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

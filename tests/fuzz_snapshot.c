@@ -27,15 +27,9 @@
 
 #include <zstd.h>
 
+#include "fuzz.h"
 #include "snapshot.h"
 
-/* An invariant is broken: stop here so the fuzzer keeps the input. */
-#define FUZZ_CHECK(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #c);	\
-		abort();						\
-	}								\
-} while (0)
 
 #define FUZZ_MAX_RAW	(1u << 20)	/* mode 1: bytes compressed */
 
@@ -110,22 +104,6 @@ seen_node(const struct snapshot_node *n, void *arg)
 	if (s->stop_at != 0 && s->n == s->stop_at)
 		return (42);
 	return (0);
-}
-
-/* Read a varint or give 0 at the end of the input. */
-static uint64_t
-take(const unsigned char **p, const unsigned char *end)
-{
-	uint64_t	v = 0;
-	int		shift;
-
-	for (shift = 0; *p < end && shift < 64; shift += 7) {
-		v |= (uint64_t)(**p & 0x7f) << shift;
-		if (!(*(*p)++ & 0x80))
-			return (v);
-	}
-	*p = end;
-	return (v);
 }
 
 /* Decode a row and check what comes out; its return. */
@@ -240,8 +218,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_roundtrip(p, end, (data[0] >> 4) % 4 + 1);
 		return (0);
 	}
-	nodes = take(&p, end);
-	raw = take(&p, end);
+	nodes = fuzz_take(&p, end);
+	raw = fuzz_take(&p, end);
 	len = (size_t)(end - p);
 	if (mode == 0) {
 		fuzz_row(p, len, raw, nodes, NULL, 0);
@@ -251,11 +229,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return (0);
 	if (raw == 0)
 		raw = len;
-	zlen = ZSTD_compressBound(len);
-	z = malloc(zlen);
-	FUZZ_CHECK(z != NULL);
-	zlen = ZSTD_compress(z, zlen, p, len, 1);
-	FUZZ_CHECK(!ZSTD_isError(zlen));
+	z = fuzz_compress(p, len, &zlen);
 	fuzz_row(z, zlen, raw, nodes, NULL, 0);
 	free(z);
 	return (0);
