@@ -1,11 +1,13 @@
 /*
  * What the fuzz targets share: an invariant that aborts (so libFuzzer
  * keeps the input), a varint reader for the parameters an input starts
- * with, and a zstd frame made of bytes (the targets that decode frames).
+ * with, the fields of a round trip's record, and a zstd frame made of
+ * bytes (the targets that decode frames).
  */
 #ifndef XSC_FUZZ_H
 #define XSC_FUZZ_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +34,25 @@ fuzz_take(const unsigned char **p, const unsigned char *end)
 	}
 	*p = end;
 	return (v);
+}
+
+/* Split a record [rec, end) of a round trip into three fields at 0xfe
+ * (the third takes the rest, 0xfe included). */
+static inline void
+fuzz_fields(const unsigned char *rec, const unsigned char *end,
+    const unsigned char *f[3], size_t fl[3])
+{
+	const unsigned char	*q = rec;
+	int			 k;
+
+	for (k = 0; k < 3; k++) {
+		f[k] = q;
+		while (q < end && (*q != 0xfe || k == 2))
+			q++;
+		fl[k] = (size_t)(q - f[k]);
+		if (q < end)
+			q++;
+	}
 }
 
 #ifdef ZSTD_VERSION_MAJOR

@@ -149,7 +149,7 @@ fuzz_roundtrip(const unsigned char *p, const unsigned char *end, int level)
 {
 	struct hblob_enc	 e;
 	struct want		*want;
-	const unsigned char	*f[3], *q, *rec;
+	const unsigned char	*f[3], *rec;
 	size_t			 fl[3], n = 0, cap = 16, k, i, c0;
 	uint64_t		 gen = 0, ns = 1000000;
 	unsigned char		*z = NULL;
@@ -166,14 +166,7 @@ fuzz_roundtrip(const unsigned char *p, const unsigned char *end, int level)
 		/* Fields of [rec, p): path 0xfe value 0xfe perms. A record
 		 * whose first byte is odd starts a new commit; its length
 		 * gives the steps of generation and time. */
-		for (k = 0, q = rec; k < 3; k++) {
-			f[k] = q;
-			while (q < p && (*q != 0xfe || k == 2))
-				q++;
-			fl[k] = (size_t)(q - f[k]);
-			if (q < p)
-				q++;
-		}
+		fuzz_fields(rec, p, f, fl);
 		if (n == cap) {
 			cap *= 2;
 			want = realloc(want, cap * sizeof *want);

@@ -141,8 +141,8 @@ fuzz_roundtrip(const unsigned char *p, const unsigned char *end, int level)
 {
 	struct snapshot_enc	 e;
 	struct want		*want;
-	const unsigned char	*f[3], *q, *rec;
-	size_t			 fl[3], n = 0, cap = 16, k;
+	const unsigned char	*f[3], *rec;
+	size_t			 fl[3], n = 0, cap = 16;
 	unsigned char		*z;
 
 	want = calloc(cap, sizeof *want);
@@ -153,14 +153,7 @@ fuzz_roundtrip(const unsigned char *p, const unsigned char *end, int level)
 			;
 		/* Fields of [rec, p): path 0xfe value 0xfe perms; gen
 		 * from the record's length and first byte. */
-		for (k = 0, q = rec; k < 3; k++) {
-			f[k] = q;
-			while (q < p && (*q != 0xfe || k == 2))
-				q++;
-			fl[k] = (size_t)(q - f[k]);
-			if (q < p)
-				q++;
-		}
+		fuzz_fields(rec, p, f, fl);
 		if (n == cap) {
 			cap *= 2;
 			want = realloc(want, cap * sizeof *want);
