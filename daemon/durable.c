@@ -100,6 +100,19 @@ durable_watch_del(uint32_t domid, const char *path, const char *token,
 	db_watch_del(arg, &w);
 }
 
+/* A special node's permissions: a meta record "perms:<name>". */
+#define DURABLE_SPECIAL	"perms:"
+
+static void
+durable_special_perms(const char *name, const char *perms, void *arg)
+{
+	char	*key;
+
+	xasprintf(&key, DURABLE_SPECIAL "%s", name);
+	db_meta_put(arg, key, perms);
+	free(key);
+}
+
 static const struct xsd_persist_ops durable_ops = {
 	durable_commit,
 	durable_perms_forget,
@@ -107,6 +120,7 @@ static const struct xsd_persist_ops durable_ops = {
 	durable_domain_del,
 	durable_watch_put,
 	durable_watch_del,
+	durable_special_perms,
 };
 
 static int
@@ -151,6 +165,20 @@ restore_watch(const struct db_watch *w, void *arg)
 	return (0);
 }
 
+static int
+restore_meta(const char *key, const char *value, void *arg)
+{
+	struct restore	*r = arg;
+
+	if (strncmp(key, DURABLE_SPECIAL, strlen(DURABLE_SPECIAL)) == 0 &&
+	    xsd_restore_special(r->xsd, key + strlen(DURABLE_SPECIAL),
+	    value) != 0)
+		log_warn("restart: the permissions of %s (\"%s\") cannot be "
+		    "restored; left as they start", key +
+		    strlen(DURABLE_SPECIAL), value);
+	return (0);
+}
+
 /*
  * Load the store from the database (a new database gives an empty
  * store), serve again the domains it records (with a hypervisor), give
@@ -161,7 +189,7 @@ int
 durable_start(struct xsd *xsd, struct db *db, bool with_hv)
 {
 	static const struct db_load_ops	 ops = { restore_node, restore_domain,
-					    restore_watch, NULL };
+					    restore_watch, restore_meta };
 	struct restore			 r;
 	struct timespec			 t0, t1;
 	uint64_t			 gen = 0;

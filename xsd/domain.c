@@ -590,9 +590,14 @@ static void
 domain_forget_nodes(struct xsd *xsd, uint32_t domid)
 {
 	domain_remove_nodes(xsd, domid);
-	if (perms_names(domid))
+	if (perms_names(domid)) {
 		persist_perms_forget(xsd, domid);
-	perms_forget(domid);
+		perms_forget(domid);
+		/* The special nodes' lists are edited too. */
+		persist_special(xsd, "@introduceDomain");
+		persist_special(xsd, "@releaseDomain");
+	} else
+		perms_forget(domid);
 	tree_owner_moved(xsd->store->tree, domid, 0);
 }
 

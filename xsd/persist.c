@@ -133,6 +133,20 @@ persist_perms_forget(struct xsd *xsd, uint32_t domid)
 		    xsd->persist_arg);
 }
 
+/* A special node's permissions were set, or edited by a forget. */
+void
+persist_special(struct xsd *xsd, const char *name)
+{
+	struct perms	**ps;
+	char		  buf[XENSTORE_PAYLOAD_MAX];
+
+	if (xsd->persist == NULL || xsd->persist->special_perms == NULL ||
+	    (ps = domain_special_perms(xsd, name)) == NULL || *ps == NULL)
+		return;
+	xsd->persist->special_perms(name, persist_perms_text(*ps, buf,
+	    sizeof buf), xsd->persist_arg);
+}
+
 /* Permissions from their text form. */
 static int
 persist_perms_parse(const char *text, struct perms **out)
@@ -242,4 +256,19 @@ xsd_restore_done(struct xsd *xsd)
 	    (unsigned long long)xsd->store->tree->nnodes,
 	    (unsigned long long)xsd->store->gen, xsd->ndomains);
 	xsd_domains_changed(xsd);
+}
+
+/* A special node's permissions, as kept (-EINVAL: not a special name,
+ * or not permissions). */
+int
+xsd_restore_special(struct xsd *xsd, const char *name, const char *ptext)
+{
+	struct perms	**ps, *perms;
+
+	if ((ps = domain_special_perms(xsd, name)) == NULL ||
+	    persist_perms_parse(ptext, &perms) != 0)
+		return (-EINVAL);
+	perms_unref(*ps);
+	*ps = perms;
+	return (0);
 }

@@ -306,6 +306,7 @@ req_set_perms(struct req *r)
 		else {
 			perms_unref(*special);
 			*special = perms_ref(perms);
+			persist_special(r->c->xsd, r->p);
 			e = 0;
 		}
 		perms_unref(perms);

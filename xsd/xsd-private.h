@@ -61,6 +61,7 @@ void	persist_domain(struct xsd *, uint32_t, uint64_t, uint32_t, uint32_t);
 void	persist_domain_gone(struct xsd *, uint32_t);
 void	persist_watch(struct conn *, const struct watch *, bool);
 void	persist_perms_forget(struct xsd *, uint32_t);
+void	persist_special(struct xsd *, const char *);
 
 void	xsd_schedule_reap(struct xsd *);
 void	sock_accept(struct xsd *, int);

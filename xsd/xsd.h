@@ -79,7 +79,8 @@ bool		 xsd_domain_introduced(struct xsd *, uint32_t);
  * it happens, domains served on rings, and their watches. At start it
  * gives the copy back, before listening and before any guest is served:
  * the nodes (a parent before its children), the generation, then, with
- * the hypervisor attached, the domains and their watches; then
+ * the hypervisor attached, the domains and their watches, the special
+ * nodes' permissions (@introduceDomain, @releaseDomain); then
  * xsd_restore_done. Who made a commit: a domid, or XSD_ORIGIN_SOCKET |
  * the socket connection's number. Permissions are in the text form
  * "n0,r5" (owner first).
@@ -112,6 +113,8 @@ struct xsd_persist_ops {
 		    const char *token, int depth, void *arg);
 	void	(*watch_del)(uint32_t domid, const char *path,
 		    const char *token, void *arg);
+	void	(*special_perms)(const char *name, const char *perms,
+		    void *arg);
 };
 
 void		 xsd_set_persist(struct xsd *, const struct xsd_persist_ops *,
@@ -122,6 +125,7 @@ void		 xsd_restore_gen(struct xsd *, uint64_t);
 int		 xsd_restore_domain(struct xsd *, const struct xsd_domain_rec *);
 int		 xsd_restore_watch(struct xsd *, uint32_t, const char *,
 		    const char *, int);
+int		 xsd_restore_special(struct xsd *, const char *, const char *);
 void		 xsd_restore_done(struct xsd *);
 
 #endif

@@ -12,8 +12,8 @@
 #      console log is what the guest printed, less at most what was read
 #      and not yet committed when the daemon died (one gap, a few KB).
 # Also: a guest's watch outlives the restart (fired once at restart, then
-# by changes), its open transaction answers EAGAIN, and a clean stop
-# keeps everything too.
+# by changes), its open transaction answers EAGAIN, the permissions dom0
+# set on @releaseDomain survive, and a clean stop keeps everything too.
 #
 #   XSCONSOLED=... XSC_SIM=... XSCONSOLE_TAIL=... tests/integration/restart.sh
 
@@ -131,6 +131,9 @@ sleep 0.4	# everything is read from the rings and committed
 live_tree | guest_part >"$xs_tmp/before"
 check "guests wrote (their counters are in the store)" 0 "yes" bash -c \
 	"[ \$(grep -c '/data/rtt = [1-9]' '$xs_tmp/before') -eq 50 ] && echo yes"
+# A special node's permissions, set by dom0 before the kill.
+check "dom0 lets guest 51 hear of releases" 0 "" \
+	xenstore-chmod @releaseDomain n0 r51
 say51 "txstart"
 check "a guest opens a transaction" 0 "yes" bash -c \
 	"sleep 0.5; sed -n 3p '$xs_tmp/out' | grep -q '^OK [0-9]' && echo yes"
@@ -165,6 +168,17 @@ say51 "write data/t y"
 say51 "txend T"
 check51 "a new transaction works" 11 "OK"
 check "and was committed" 0 "y" xenstore-read /local/domain/51/data/t
+# The permission on @releaseDomain survived: guest 51 hears of a guest
+# destroyed after the restart (without it, only dom0 would).
+say51 "watch @releaseDomain rel"
+check51 "guest 51 watches @releaseDomain" 12 "OK"
+say51 "event 3000"
+check51 "(its first event)" 13 "EVENT @releaseDomain rel"
+check "create guest 52" 0 "52" "$sim" create 1
+check "destroy it" 0 "" "$sim" destroy 52
+say51 "event 5000"
+check51 "the permission dom0 gave on @releaseDomain survived the restart" \
+	14 "EVENT @releaseDomain rel"
 kill -CONT $guests
 
 # --- 2. under traffic ----------------------------------------------------------
