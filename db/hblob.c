@@ -174,12 +174,13 @@ hblob_commit(const unsigned char **p, const unsigned char *end, bool first,
 
 /*
  * Decode a blob that holds commits commits, changes changes and raw
- * bytes; 0, -EIO if it is corrupt (anything that does not add up), or
- * -ENOMEM. Free it with hblob_free.
+ * bytes (dctx: the caller's ZSTD_DCtx, or NULL); 0, -EIO if it is
+ * corrupt (anything that does not add up), or -ENOMEM. Free it with
+ * hblob_free.
  */
 int
-hblob_decode(void *dctx, const void *z, size_t zlen, uint64_t raw, uint64_t commits,
-    uint64_t changes, struct hblob *b)
+hblob_decode(void *dctx, const void *z, size_t zlen, uint64_t raw,
+    uint64_t commits, uint64_t changes, struct hblob *b)
 {
 	const unsigned char	*p, *end;
 	size_t			 capc = 0, capch = 0, j;

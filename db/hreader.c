@@ -103,17 +103,6 @@ hreader_below(const char *path, const char *root, size_t rlen)
 	    (path[rlen] == '\0' || path[rlen] == '/'));
 }
 
-/* Run one of db->stmt, bound to nothing, for its first batch row. */
-static int
-hreader_row_of(struct db *db, enum db_stmt which, struct hbatch_row *r)
-{
-	sqlite3_stmt	*st;
-
-	if ((st = db_stmt(db, which)) == NULL)
-		return (-EIO);
-	return (hbatch_read(db, st, r));
-}
-
 /* Free a decoded batch (a zeroed one too); it is left zeroed. */
 static void
 hrbatch_free(struct hrbatch *hb)
@@ -579,14 +568,14 @@ db_history_info(struct db *db, struct db_hinfo *info)
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW)
 		return (rc == SQLITE_DONE ? -EIO : hreader_fail(db, rc));
-	if ((error = hreader_row_of(db, ST_HBATCH_FIRST, &r)) == 1) {
+	if ((error = hbatch_first(db, ST_HBATCH_FIRST, 0, &r)) == 1) {
 		info->first_gen = r.gen_lo;
 		info->first_ns = r.ns_lo;
 	}
 	sqlite3_reset(db->stmt[ST_HBATCH_FIRST]);
 	if (error < 0)
 		return (error);
-	if ((error = hreader_row_of(db, ST_HBATCH_LAST, &r)) == 1) {
+	if ((error = hbatch_first(db, ST_HBATCH_LAST, 0, &r)) == 1) {
 		info->last_gen = r.gen_hi;
 		info->last_ns = r.ns_hi;
 	}
@@ -770,7 +759,7 @@ db_domids_named(struct db *db, const char *name, uint32_t **domids,
 		return (error);
 	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return (hreader_fail(db, SQLITE_ERROR));
-	if ((error = hreader_row_of(db, ST_HBATCH_LAST, &r)) == 1)
+	if ((error = hbatch_first(db, ST_HBATCH_LAST, 0, &r)) == 1)
 		now = r.ns_hi;
 	sqlite3_reset(db->stmt[ST_HBATCH_LAST]);
 	if (error < 0)

@@ -383,16 +383,24 @@ hbatch_read(struct db *db, sqlite3_stmt *st, struct hbatch_row *r)
 	return (1);
 }
 
+/* The handle's zstd context for batches, made on first use (NULL if
+ * it cannot be: codec_inflate then makes one of its own). */
+static void *
+hstore_dctx(struct db *db)
+{
+	if (db->dctx == NULL)
+		db->dctx = ZSTD_createDCtx();
+	return (db->dctx);
+}
+
 /* Decode a batch row's blob; 0 or -EIO (logged: the file is corrupt). */
 int
 hbatch_decode(struct db *db, const struct hbatch_row *r, struct hblob *b)
 {
 	int	error;
 
-	if (db->dctx == NULL && (db->dctx = ZSTD_createDCtx()) == NULL)
-		return (-ENOMEM);
-	error = hblob_decode(db->dctx, r->data, r->len, r->raw, r->commits, r->changes,
-	    b);
+	error = hblob_decode(hstore_dctx(db), r->data, r->len, r->raw,
+	    r->commits, r->changes, b);
 	if (error == -EIO)
 		log_error("history: the batch of generations %llu-%llu is "
 		    "corrupt", (unsigned long long)r->gen_lo,
@@ -463,9 +471,7 @@ hbatch_has_path(struct db *db, uint64_t gen_lo, const char *path,
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		raw = (uint64_t)sqlite3_column_int64(st, 0);
 		if (raw == 0 || raw > HBLOB_MAX_RAW ||
-		    (db->dctx == NULL && (db->dctx = ZSTD_createDCtx()) ==
-		    NULL) ||
-		    codec_inflate(db->dctx, sqlite3_column_blob(st, 1),
+		    codec_inflate(hstore_dctx(db), sqlite3_column_blob(st, 1),
 		    (size_t)sqlite3_column_bytes(st, 1), raw, &list) != 0 ||
 		    list[raw - 1] != '\0')
 			error = -EIO;
@@ -547,9 +553,10 @@ htree_free(struct htree *t)
 	hmap_free(t->map);
 }
 
-/* Run statement which bound to one value, for its first row. */
-static int
-hstore_first(struct db *db, int which, uint64_t v, struct hbatch_row *r)
+/* Run statement which (HB_COLUMNS), bound to v unless it takes none,
+ * for its first row: 1 (reset the statement after), 0 or -errno. */
+int
+hbatch_first(struct db *db, int which, uint64_t v, struct hbatch_row *r)
 {
 	sqlite3_stmt	*st;
 
@@ -575,7 +582,7 @@ hist_gen_since(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 	int			ret;
 
 	*found = false;
-	if ((ret = hstore_first(db, ST_HBATCH_SINCE_NS, ns, &r)) <= 0) {
+	if ((ret = hbatch_first(db, ST_HBATCH_SINCE_NS, ns, &r)) <= 0) {
 		sqlite3_reset(db->stmt[ST_HBATCH_SINCE_NS]);
 		return (ret);
 	}
@@ -608,7 +615,7 @@ hist_gen_at(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 	*found = false;
 	/* The first batch that ends after ns: the commit is in it, or
 	 * is the last of the batch before. */
-	if ((ret = hstore_first(db, ST_HBATCH_AFTER_NS, ns, &r)) < 0) {
+	if ((ret = hbatch_first(db, ST_HBATCH_AFTER_NS, ns, &r)) < 0) {
 		sqlite3_reset(db->stmt[ST_HBATCH_AFTER_NS]);
 		return (ret);
 	}
@@ -629,12 +636,35 @@ hist_gen_at(struct db *db, uint64_t ns, uint64_t *gen, bool *found)
 	if (ret == 1)
 		lo = r.gen_lo;
 	sqlite3_reset(db->stmt[ST_HBATCH_AFTER_NS]);
-	if ((ret = hstore_first(db, which, lo, &r)) == 1) {
+	if ((ret = hbatch_first(db, which, lo, &r)) == 1) {
 		*gen = r.gen_hi;
 		*found = true;
 	}
 	sqlite3_reset(db->stmt[which]);
 	return (ret < 0 ? ret : 0);
+}
+
+/* The batch holding generation gen, or the first after it, decoded
+ * into b (free it): 1, 0 (none) or -errno. */
+int
+hbatch_from(struct db *db, uint64_t gen, struct hbatch_row *r,
+    struct hblob *b)
+{
+	int	ret, which = ST_HBATCH_AT;
+
+	if ((ret = hbatch_first(db, ST_HBATCH_AT, gen, r)) == 1 &&
+	    r->gen_hi < gen)
+		ret = 0;
+	if (ret == 0) {
+		sqlite3_reset(db->stmt[ST_HBATCH_AT]);
+		which = ST_HBATCH_NEXT;
+		ret = hbatch_first(db, ST_HBATCH_NEXT, gen, r);
+	}
+	if (ret == 1 && (ret = hbatch_decode(db, r, b)) == 0)
+		ret = 1;
+	if (db->stmt[which] != NULL)
+		sqlite3_reset(db->stmt[which]);
+	return (ret);
 }
 
 /* The first commit at or after generation gen: its generation and
@@ -649,31 +679,17 @@ hist_first_at(struct db *db, uint64_t gen, uint64_t *g, uint64_t *ns,
 	int			ret;
 
 	*found = false;
-	if ((ret = hstore_first(db, ST_HBATCH_AT, gen, &r)) == 1 &&
-	    r.gen_hi >= gen) {
-		if ((ret = hbatch_decode(db, &r, &b)) == 0) {
-			for (i = 0; i < b.nc && !*found; i++) {
-				if (b.c[i].gen >= gen) {
-					*g = b.c[i].gen;
-					*ns = b.c[i].ns;
-					*found = true;
-				}
-			}
-			hblob_free(&b);
+	if ((ret = hbatch_from(db, gen, &r, &b)) <= 0)
+		return (ret);
+	for (i = 0; i < b.nc && !*found; i++) {
+		if (b.c[i].gen >= gen) {
+			*g = b.c[i].gen;
+			*ns = b.c[i].ns;
+			*found = true;
 		}
-		sqlite3_reset(db->stmt[ST_HBATCH_AT]);
-		return (ret);
 	}
-	sqlite3_reset(db->stmt[ST_HBATCH_AT]);
-	if (ret < 0)
-		return (ret);
-	if ((ret = hstore_first(db, ST_HBATCH_NEXT, gen, &r)) == 1) {
-		*g = r.gen_lo;
-		*ns = r.ns_lo;
-		*found = true;
-	}
-	sqlite3_reset(db->stmt[ST_HBATCH_NEXT]);
-	return (ret < 0 ? ret : 0);
+	hblob_free(&b);
+	return (0);
 }
 
 /*

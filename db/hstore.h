@@ -114,6 +114,9 @@ int	 hbatch_decode(struct db *, const struct hbatch_row *,
 int	 hbatch_delete(struct db *, const struct hbatch_row *,
 	    const struct hblob *);
 
+int	 hbatch_first(struct db *, int, uint64_t, struct hbatch_row *);
+int	 hbatch_from(struct db *, uint64_t, struct hbatch_row *,
+	    struct hblob *);
 int	 hbatch_has_path(struct db *, uint64_t, const char *, bool *);
 
 int	 hist_gen_since(struct db *, uint64_t ns, uint64_t *gen, bool *);

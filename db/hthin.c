@@ -63,33 +63,6 @@ hthin_gen_since(struct db_writer *w, uint64_t ns, uint64_t *gen)
 	return (0);
 }
 
-/* The batch holding gen, or the first after it, decoded; 0: none. */
-static int
-hthin_batch(struct db_writer *w, uint64_t gen, struct hbatch_row *r,
-    struct hblob *b)
-{
-	struct db	*db = w->db;
-	int		 ret, which = ST_HBATCH_AT;
-
-	if (db_stmt(db, ST_HBATCH_AT) == NULL)
-		return (-EIO);
-	sqlite3_bind_int64(db->stmt[ST_HBATCH_AT], 1, (int64_t)gen);
-	if ((ret = hbatch_read(db, db->stmt[ST_HBATCH_AT], r)) == 1 && r->gen_hi < gen)
-		ret = 0;
-	if (ret == 0) {
-		sqlite3_reset(db->stmt[ST_HBATCH_AT]);
-		which = ST_HBATCH_NEXT;
-		if (db_stmt(db, ST_HBATCH_NEXT) == NULL)
-			return (-EIO);
-		sqlite3_bind_int64(db->stmt[ST_HBATCH_NEXT], 1, (int64_t)gen);
-		ret = hbatch_read(db, db->stmt[ST_HBATCH_NEXT], r);
-	}
-	if (ret == 1 && (ret = hbatch_decode(w->db, r, b)) == 0)
-		ret = 1;
-	sqlite3_reset(db->stmt[which]);
-	return (ret);
-}
-
 /* Append to a list of changes. */
 static void
 hthin_push(struct hthin_at **v, size_t *n, size_t *cap, uint64_t gen,
@@ -307,7 +280,7 @@ hthin_range(struct db_writer *w, uint64_t lo, uint64_t hi,
 	p.map = hmap_create();
 	p.bucket = UINT64_MAX;
 	for (gen = from; error == 0 && gen < hi; gen = r.gen_hi + 1) {
-		if ((ret = hthin_batch(w, gen, &r, &b)) <= 0) {
+		if ((ret = hbatch_from(w->db, gen, &r, &b)) <= 0) {
 			error = ret;
 			break;
 		}
@@ -329,7 +302,7 @@ hthin_range(struct db_writer *w, uint64_t lo, uint64_t hi,
 		qsort(p.made, p.nmade, sizeof *p.made, hthin_cmp);
 
 	for (gen = from; error == 0 && gen < hi; gen = r.gen_hi + 1) {
-		if ((ret = hthin_batch(w, gen, &r, &b)) <= 0) {
+		if ((ret = hbatch_from(w->db, gen, &r, &b)) <= 0) {
 			error = ret;
 			break;
 		}
