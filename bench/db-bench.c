@@ -45,6 +45,7 @@
 #include <zdict.h>
 #include <zstd.h>
 
+#include "bench.h"
 #include "db.h"
 #include "log.h"
 
@@ -52,39 +53,8 @@
 #define QUEUE_LIMIT	(32u << 20)
 #define MB		(1024.0 * 1024.0)
 
-static uint64_t	rng_state = 88172645463325252ULL;
 static size_t	file_len;		/* -t: the file's own length */
 static uint64_t	budget = 4ULL << 30;	/* -b: max_bytes */
-
-/* xorshift64: the same text on every run. */
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (rng_state);
-}
-
-/* Nanoseconds on the monotonic clock. */
-static uint64_t
-now_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-}
-
-/* Wall-clock ns, for capture times. */
-static uint64_t
-wall_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-}
 
 static const char *kernel_msgs[] = {
 	"virtio_net virtio0 enX0: renamed from eth0",

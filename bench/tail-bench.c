@@ -21,31 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "db.h"
 #include "log.h"
 
 #define ROUND_BYTES	(64u << 10)
 #define QUEUE_LIMIT	(64u << 20)
-
-static uint64_t	rng_state = 88172645463325252ULL;
-
-static uint64_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (rng_state);
-}
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec);
-}
 
 /* ROUND_BYTES of console-like text for a domain. */
 static size_t
@@ -124,7 +105,7 @@ main(int argc, char **argv)
 	buf = malloc(ROUND_BYTES);
 	if (inc == NULL || lines == NULL || buf == NULL)
 		return (1);
-	t0 = mono_ns();
+	t0 = now_ns();
 	for (i = 0; i < n; i++) {
 		snprintf(uuid, sizeof uuid, "%08x-0000-4000-8000-%012x", i + 1,
 		    i + 1);
@@ -175,6 +156,6 @@ main(int argc, char **argv)
 	db_close(db);
 	fprintf(stderr, "\ntail-bench: %u incarnations, %" PRIu64 " bytes, "
 	    "%" PRIu64 " commits in %.1f s\n", n, written, gen,
-	    (double)(mono_ns() - t0) / 1e9);
+	    (double)(now_ns() - t0) / 1e9);
 	return (0);
 }
