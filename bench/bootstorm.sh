@@ -28,6 +28,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/results.sh"
 top=$(cd "$here/.." && pwd)
 PEERS=$here/peers.sh
 RESULTS=$here/RESULTS.md
@@ -74,17 +75,7 @@ NOTES=$WORK/notes
 RUNNING=
 FAILED=0
 
-# Note something odd for the results file.
-note() {
-	say "$*"
-	echo "- $*" >>"$NOTES"
-}
 
-# True if the pid is a live process (a zombie counts as dead).
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	[ "$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
 
 # CPU time (user + system, clock ticks) of a pid.
 cpu_ticks() {
@@ -157,8 +148,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-. "$here/results.sh"
-
 # The RESULT lines of a target at a P.
 lines_of() {
 	grep "^RESULT target=$1 .* p=$2 " "$RAW"
@@ -210,13 +199,6 @@ run_one() {
 	esac
 }
 
-# Format a number with thousands separators.
-thousands() {
-	echo "$1" | awk '{ n = sprintf("%.0f", $1); s = "";
-		while (length(n) > 3) { s = "," substr(n, length(n) - 2) s;
-			n = substr(n, 1, length(n) - 3) }
-		print n s }'
-}
 
 # Markdown table of the medians.
 table() {

@@ -29,6 +29,7 @@
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/results.sh"
 PEERS=$here/peers.sh
 RESULTS=$here/RESULTS.md
 CC=${CC:-gcc}
@@ -79,17 +80,7 @@ NOTES=$WORK/notes
 : >"$NOTES"
 STARTED=
 
-# Note something odd for the results file.
-note() {
-	say "$*"
-	echo "- $*" >>"$NOTES"
-}
 
-# True if the pid is a live process (a zombie counts as dead).
-alive() {
-	[ -r "/proc/$1/stat" ] || return 1
-	[ "$(sed 's/^.*) \(.\).*$/\1/' "/proc/$1/stat" 2>/dev/null)" != Z ]
-}
 
 # Start our daemon in DIR; fail if it does not serve within 10 s.
 start_ours() {
@@ -175,20 +166,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-. "$here/results.sh"
-
 # Throughput RESULT lines of a target, op and client count.
 lines_of() {
 	grep "^RESULT target=$1 op=$2 clients=$3 " "$RAW" | grep -v ' nodes='
 }
 
-# Format a number with thousands separators.
-thousands() {
-	echo "$1" | awk '{ n = sprintf("%.0f", $1); s = "";
-		while (length(n) > 3) { s = "," substr(n, length(n) - 2) s;
-			n = substr(n, 1, length(n) - 3) }
-		print n s }'
-}
 
 # Markdown table of the throughput medians.
 throughput_table() {
