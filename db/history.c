@@ -376,6 +376,7 @@ struct hpend {
 	uint64_t		 epoch;		/* the sink's batch it is
 						   listed in, + 1 */
 	bool			 written;	/* in the open transaction */
+	char			 path[];	/* key points here */
 };
 
 static int	history_node_insert(struct db_writer *, uint64_t, uint32_t,
@@ -385,7 +386,6 @@ static int	history_node_insert(struct db_writer *, uint64_t, uint32_t,
 static void
 history_pend_free1(struct hpend *pe)
 {
-	free(pe->key);
 	free(pe->value);
 	free(pe->perms);
 	free(pe);
@@ -406,8 +406,10 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 	if (w->pend == NULL)
 		w->pend = hmap_create();
 	if ((pe = hmap_find(w->pend, path)) == NULL) {
-		pe = xcalloc(1, sizeof *pe);
-		pe->key = xstrdup(path);
+		/* The path in the same allocation: a lookup's strcmp finds
+		 * it next to the entry. */
+		pe = xcalloc(1, sizeof *pe + strlen(path) + 1);
+		pe->key = strcpy(pe->path, path);
 		hmap_insert(w->pend, pe);
 		if (w->npend == w->cappend) {
 			w->cappend = w->cappend == 0 ? 256 : 2 * w->cappend;

@@ -4,6 +4,7 @@
  * history (a row per commit and per change) into batches.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,9 +18,17 @@
 #include "xmalloc.h"
 
 
-/* A string of a set (an hmap entry: the key first). */
+/* A string of a set (an hmap entry: the key first), its bytes after. */
 struct hstr {
 	char	*key;
+};
+
+/* A block strings are carved from. */
+#define HSTR_BLOCK	65536
+struct hstrblk {
+	struct hstrblk	*next;
+	size_t		 used, size;
+	max_align_t	 data[];
 };
 
 /* Start an empty set. */
@@ -30,20 +39,47 @@ hstrset_init(struct hstrset *set)
 	set->map = hmap_create();
 }
 
-/* Append the first len bytes of s to the list, not to the map (the
- * caller knows they are new, or does not mind them twice). */
-void
-hstrset_append(struct hstrset *set, const char *s, size_t len)
+/* A new entry for the first len bytes of s, listed (not in the map). A
+ * batch lists thousands of paths: one allocation per block, not two per
+ * path. */
+static struct hstr *
+hstrset_new(struct hstrset *set, const char *s, size_t len)
 {
-	struct hstr	*e = xmalloc(sizeof *e);
+	struct hstrblk	*b = set->blk;
+	struct hstr	*e;
+	size_t		 need;
 
-	e->key = xstrndup(s, len);
+	need = (sizeof *e + len + 1 + sizeof(max_align_t) - 1) &
+	    ~(sizeof(max_align_t) - 1);
+	if (b == NULL || b->size - b->used < need) {
+		size_t	size = need > HSTR_BLOCK ? need : HSTR_BLOCK;
+
+		b = xmalloc(sizeof *b + size);
+		b->size = size;
+		b->used = 0;
+		b->next = set->blk;
+		set->blk = b;
+	}
+	e = (struct hstr *)((char *)b->data + b->used);
+	b->used += need;
+	e->key = (char *)(e + 1);
+	memcpy(e->key, s, len);
+	e->key[len] = '\0';
 	if (set->n == set->cap) {
 		set->cap = set->cap == 0 ? 256 : set->cap * 2;
 		set->v = xrealloc(set->v, set->cap * sizeof *set->v);
 	}
 	set->v[set->n++] = e;
 	set->bytes += len + 1;
+	return (e);
+}
+
+/* Append the first len bytes of s to the list, not to the map (the
+ * caller knows they are new, or does not mind them twice). */
+void
+hstrset_append(struct hstrset *set, const char *s, size_t len)
+{
+	hstrset_new(set, s, len);
 }
 
 /* Add the first len bytes of s unless the set has them; whether it
@@ -51,42 +87,35 @@ hstrset_append(struct hstrset *set, const char *s, size_t len)
 bool
 hstrset_add(struct hstrset *set, const char *s, size_t len)
 {
-	struct hstr	*e;
-	char		 buf[256], *k;
+	char	 buf[256], *k;
+	bool	 found;
 
 	k = len < sizeof buf ? buf : xmalloc(len + 1);
 	memcpy(k, s, len);
 	k[len] = '\0';
-	if (hmap_find(set->map, k) != NULL) {
-		if (k != buf)
-			free(k);
-		return (false);
-	}
-	e = xmalloc(sizeof *e);
-	e->key = k != buf ? k : xstrdup(buf);
-	hmap_insert(set->map, e);
-	if (set->n == set->cap) {
-		set->cap = set->cap == 0 ? 256 : set->cap * 2;
-		set->v = xrealloc(set->v, set->cap * sizeof *set->v);
-	}
-	set->v[set->n++] = e;
-	set->bytes += len + 1;
-	return (true);
+	found = hmap_find(set->map, k) != NULL;
+	if (k != buf)
+		free(k);
+	if (!found)
+		hmap_insert(set->map, hstrset_new(set, s, len));
+	return (!found);
 }
 
-/* Empty a set. */
+/* Empty a set, keeping one block for the next strings. */
 void
 hstrset_clear(struct hstrset *set)
 {
-	size_t	i;
+	struct hstrblk	*b;
 
 	if (set->n == 0)
 		return;
 	hmap_clear(set->map);
-	for (i = 0; i < set->n; i++) {
-		free(set->v[i]->key);
-		free(set->v[i]);
+	while ((b = set->blk) != NULL && b->next != NULL) {
+		set->blk = b->next;
+		free(b);
 	}
+	if (b != NULL)
+		b->used = 0;
 	set->n = 0;
 	set->bytes = 0;
 }
@@ -96,6 +125,7 @@ void
 hstrset_free(struct hstrset *set)
 {
 	hstrset_clear(set);
+	free(set->blk);
 	hmap_free(set->map);
 	free(set->v);
 	memset(set, 0, sizeof *set);

@@ -61,12 +61,14 @@ void	 htree_set(struct htree *, const char *, const void *, uint32_t,
 void	 htree_remove(struct htree *, const char *);
 void	 htree_free(struct htree *);
 
-/* A set of strings, in the order added (hstore.c). */
+/* A set of strings, in the order added (hstore.c). The strings are
+ * carved from blocks freed together when the set is emptied. */
 struct hstrset {
 	struct hmap	*map;		/* of struct hstr */
 	struct hstr	**v;
 	size_t		 n, cap;
 	size_t		 bytes;		/* their lengths, NULs included */
+	struct hstrblk	*blk;		/* the newest block first */
 };
 
 /* A batch being built: the blob, its distinct keys, paths, subjects. */

@@ -1,6 +1,7 @@
 /* Unit tests for xsd/perms.c: permission lists, their text form, and who
  * may do what with a node. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,6 +191,35 @@ START_TEST(format_short_buffer)
 	ck_assert_uint_eq(perms_format(ps, buf, 8), 8);
 	ck_assert_mem_eq(buf, "n0\0r123\0", 8);
 	ck_assert_uint_eq(perms_format(ps, buf, 2), 0);
+	perms_unref(ps);
+}
+END_TEST
+
+/* Every digit count formats as printf's %u would, modes as letters. */
+START_TEST(format_digits)
+{
+	static const uint32_t	 ids[] = { 0, 7, 9, 10, 99, 100, 32752,
+				   65535, 999999999, 1000000000, UINT32_MAX };
+	static const uint32_t	 modes[] = { PERM_NONE, PERM_READ, PERM_WRITE,
+				   PERM_BOTH };
+	uint32_t		 pairs[2 * 11];
+	struct perms		*ps;
+	char			 buf[256], want[256];
+	size_t			 i, len, wlen = 0;
+
+	for (i = 0; i < 11; i++) {
+		pairs[2 * i] = ids[i];
+		pairs[2 * i + 1] = modes[i % 4];
+		wlen += (size_t)snprintf(want + wlen, sizeof want - wlen,
+		    "%c%u", "nrwb"[i % 4], ids[i]) + 1;
+	}
+	ps = make(11, pairs);
+	len = perms_format(ps, buf, sizeof buf);
+	ck_assert_uint_eq(len, wlen);
+	ck_assert_uint_eq(perms_format_len(ps), wlen);
+	ck_assert_mem_eq(buf, want, wlen);
+	/* one byte short of the whole: the last entry is left out */
+	ck_assert_uint_eq(perms_format(ps, buf, wlen - 1), wlen - 12);
 	perms_unref(ps);
 }
 END_TEST
@@ -427,6 +457,7 @@ perms_suite(void)
 	tcase_add_test(tc, format_bytes);
 	tcase_add_test(tc, format_roundtrip);
 	tcase_add_test(tc, format_short_buffer);
+	tcase_add_test(tc, format_digits);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("access");

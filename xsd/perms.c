@@ -205,33 +205,55 @@ perms_parse(const char *buf, size_t len, uint32_t n, struct perms **out)
 	return (0);
 }
 
+/* Decimal digits of v. */
+static size_t
+perms_digits(uint32_t v)
+{
+	size_t	n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return (n);
+}
+
 /* Bytes the text form takes, NULs included. */
 size_t
 perms_format_len(const struct perms *ps)
 {
-	char		tmp[16];
 	size_t		len = 0;
 	uint32_t	i;
 
 	for (i = 0; i < ps->n; i++)
-		len += (size_t)snprintf(tmp, sizeof tmp, "%u", ps->p[i].domid) + 2;
+		len += 1 + perms_digits(ps->p[i].domid) + 1;
 	return (len);
 }
 
-/* Write the text form into buf (size bytes); returns the length used. */
+/*
+ * Write the text form into buf (size bytes): each entry a letter, the
+ * domid in decimal and a NUL. Returns the length used; an entry that
+ * does not fit whole ends it. Every commit's permissions are formatted
+ * for the history, on the event loop: no snprintf.
+ */
 size_t
 perms_format(const struct perms *ps, char *buf, size_t size)
 {
-	size_t		off = 0;
-	uint32_t	i;
-	int		n;
+	size_t		off = 0, len, k;
+	uint32_t	i, v;
 
 	for (i = 0; i < ps->n; i++) {
-		n = snprintf(buf + off, size - off, "%c%u", perms_letter(
-		    ps->p[i].mode), ps->p[i].domid);
-		if (n < 0 || (size_t)n + 1 > size - off)
+		len = 1 + perms_digits(ps->p[i].domid) + 1;
+		if (len > size - off)
 			break;
-		off += (size_t)n + 1;
+		buf[off] = perms_letter(ps->p[i].mode);
+		for (v = ps->p[i].domid, k = len - 2; ; v /= 10, k--) {
+			buf[off + k] = (char)('0' + v % 10);
+			if (v < 10)
+				break;
+		}
+		buf[off + len - 1] = '\0';
+		off += len;
 	}
 	return (off);
 }

@@ -44,15 +44,16 @@ persist_commit(uint64_t gen, const struct actor *a, bool in_txn,
 {
 	struct xsd		*xsd = arg;
 	struct xsd_change	*xc, one;
-	char			*text, *p;
+	char			*text, *p, small[256];
 	size_t			 i, tlen = 0;
 
 	for (i = 0; i < n; i++) {
 		if (!sc[i].deleted)
 			tlen += perms_format_len(sc[i].perms) + 1;
 	}
+	/* A commit per request: a single change needs no allocation. */
 	xc = n == 1 ? &one : xcalloc(n, sizeof *xc);
-	p = text = xmalloc(tlen + 1);
+	p = text = tlen < sizeof small ? small : xmalloc(tlen + 1);
 	for (i = 0; i < n; i++) {
 		memset(&xc[i], 0, sizeof xc[i]);
 		xc[i].path = sc[i].path;
@@ -71,7 +72,8 @@ persist_commit(uint64_t gen, const struct actor *a, bool in_txn,
 	    xsd->persist_arg);
 	if (xc != &one)
 		free(xc);
-	free(text);
+	if (text != small)
+		free(text);
 }
 
 /* Keep a durable copy through these callbacks from now on. */
