@@ -7,13 +7,19 @@
 #      8 and 64 clients, the two alternating, medians of the repetitions;
 #   2. database growth per million commits (single-node writes through
 #      xsbench, the database's size before and after);
+#   2b. with -b, a control: the daemon without a database beside
+#      bench/cpuburn, a thread taking as much of a CPU, in bursts, as the
+#      writer thread took in that repetition's run with the database; what
+#      remains between "off + burner" and "on" is the cost of the history
+#      beyond the CPU its writer takes;
 #   3. restart time with N nodes (default 1.5 million, filled with
 #      xsbench --fill as a real host lays them out): a clean stop, then a
 #      kill -9, each followed by a start timed until the socket answers,
 #      and the tree checked (node count) after.
 #
-# usage: bench/history-bench.sh [-n] [-r reps] [-d secs] [-c clients]
+# usage: bench/history-bench.sh [-b] [-n] [-r reps] [-d secs] [-c clients]
 #                               [-N nodes] [-M commits]
+#   -b  also run the CPU-burner control (2b)
 #   -n  print only, do not append to bench/RESULTS.md
 #   -r  repetitions of the throughput phases (default 5)
 #   -d  seconds per measurement (default 3)
@@ -28,11 +34,12 @@ top=$(cd "$here/.." && pwd)
 RESULTS=$here/RESULTS.md
 CC=${CC:-gcc}
 XSCONSOLED=${XSCONSOLED:-$top/xsconsoled}
-REPS=5 SECS=3 CLIENTS=1,8,64 NODES=1500000 COMMITS=1000000 APPEND=1
+REPS=5 SECS=3 CLIENTS=1,8,64 NODES=1500000 COMMITS=1000000 APPEND=1 BURN=0
 ARGS="$*"
 
-while getopts "c:d:M:N:nr:" opt; do
+while getopts "bc:d:M:N:nr:" opt; do
 	case "$opt" in
+	b) BURN=1 ;;
 	c) CLIENTS=$OPTARG ;;
 	d) SECS=$OPTARG ;;
 	M) COMMITS=$OPTARG ;;
@@ -53,6 +60,8 @@ cp "$XSCONSOLED" "$WORK/xsconsoled" || die "no $XSCONSOLED"
 XSB=$WORK/xsbench
 "$CC" -O2 -Wall -Wextra -Werror -pthread -o "$XSB" "$here/xsbench.c" ||
 	die "cannot build xsbench"
+"$CC" -O2 -Wall -Wextra -Werror -o "$WORK/cpuburn" "$here/cpuburn.c" ||
+	die "cannot build cpuburn"
 
 # start DIR [args...]: the daemon in DIR, on DIR/socket; waits until the
 # socket is there, prints the seconds it took.
@@ -91,10 +100,23 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-";
 
 # --- 1. throughput, history off and on ----------------------------------------
 
+# ticks PID: CPU ticks (utime + stime) of the process's threads but its
+# first, the writer's.
+ticks() {
+	local t sum=0
+	for t in /proc/$1/task/*; do
+		[ "${t##*/}" = "$1" ] && continue
+		sum=$((sum + $(awk '{ print $14 + $15 }' "$t/stat")))
+	done
+	echo "$sum"
+}
+
 RAW=$WORK/raw
 : >"$RAW"
+share=0
 for rep in $(seq 1 "$REPS"); do
 	if [ $((rep % 2)) -eq 1 ]; then order="off on"; else order="on off"; fi
+	[ "$BURN" = 1 ] && order="$order burn"
 	for mode in $order; do
 		dir=$WORK/tp-$mode-$rep
 		if [ "$mode" = on ]; then
@@ -103,30 +125,61 @@ for rep in $(seq 1 "$REPS"); do
 		else
 			start "$dir" >/dev/null || die "daemon did not start"
 		fi
+		burner=
+		if [ "$mode" = burn ]; then
+			# the writer's share of a CPU, in 7 ms periods (about
+			# how often it wakes under this load)
+			"$WORK/cpuburn" $((share * 7000 / 1000)) 7000 &
+			burner=$!
+		fi
 		say "repetition $rep/$REPS, history $mode"
+		t0=$(date +%s%N)
 		"$XSB" -s "$dir/socket" -t "$mode" -c "$CLIENTS" -d "$SECS" \
 		    -o write,txn -p "$(cat "$dir/job")" 2>/dev/null |
 		    grep '^RESULT' | tee -a "$RAW" >&2
+		if [ "$mode" = on ]; then
+			# per mille of one CPU over the run
+			share=$(( $(ticks "$(cat "$dir/job")") * 1000000000000 /
+			    $(getconf CLK_TCK) / ($(date +%s%N) - t0) ))
+			[ "$share" -lt 1000 ] || share=999
+			[ "$share" -gt 0 ] || share=1
+			echo "SHARE $share" >>"$RAW"
+			say "the writer took $share per mille of a CPU"
+		fi
+		[ -n "$burner" ] && kill "$burner" && wait "$burner" 2>/dev/null
 		stop "$dir"
 		rm -rf "$dir"
 	done
 done
 
 table=$WORK/table
+ops() { grep "target=$1 op=$2 clients=$3 " "$RAW" |
+	sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median; }
+ratio() { echo "scale=3; $1 / $2" | bc 2>/dev/null; }
 {
-	echo "| op, clients | history off, ops/s | history on, ops/s | on/off |"
-	echo "|---|---|---|---|"
+	if [ "$BURN" = 1 ]; then
+		echo "| op, clients | history off, ops/s | history on, ops/s |" \
+		    "on/off | off + burner, ops/s | burner/off |"
+		echo "|---|---|---|---|---|---|"
+	else
+		echo "| op, clients | history off, ops/s | history on, ops/s |" \
+		    "on/off |"
+		echo "|---|---|---|---|"
+	fi
 	for op in write txn; do
 		for c in ${CLIENTS//,/ }; do
-			off=$(grep "target=off op=$op clients=$c " "$RAW" |
-			    sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
-			on=$(grep "target=on op=$op clients=$c " "$RAW" |
-			    sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
-			echo "| $op, $c | $off | $on | $(echo "scale=3; $on / $off" |
-			    bc 2>/dev/null) |"
+			off=$(ops off "$op" "$c")
+			on=$(ops on "$op" "$c")
+			line="| $op, $c | $off | $on | $(ratio "$on" "$off") |"
+			if [ "$BURN" = 1 ]; then
+				burn=$(ops burn "$op" "$c")
+				line="$line $burn | $(ratio "$burn" "$off") |"
+			fi
+			echo "$line"
 		done
 	done
 } >"$table"
+burn_share=$(sed -n 's/^SHARE //p' "$RAW" | median)
 cat "$table"
 
 # --- 2. growth per million commits -----------------------------------------
@@ -137,8 +190,9 @@ db_size() { du -b --apparent-size "$dir"/x.db* | awk '{ s += $1 } END { print s 
 size0=$(db_size)
 # xsbench's write phase writes one node per request; run it long enough
 # for COMMITS commits with 8 clients.
-rate=$(grep "target=on op=write clients=8 " "$RAW" |
+rate=$(grep "target=on op=write " "$RAW" |
     sed 's/.*ops_per_s=\([0-9]*\).*/\1/' | median)
+[ "$rate" = - ] && rate=10000
 secs=$(( COMMITS / (rate > 0 ? rate : 10000) + 1 ))
 "$XSB" -s "$dir/socket" -t growth -c 8 -d "$secs" -o write 2>/dev/null |
     grep '^RESULT' >"$WORK/growth.out"
@@ -183,6 +237,12 @@ report() {
 	echo
 	cat "$table"
 	echo
+	if [ "$BURN" = 1 ]; then
+		echo "- Burner: the writer thread took a median $burn_share per" \
+		    "mille of one CPU over the runs with the database; the" \
+		    "burner took as much in 7 ms periods beside the daemon" \
+		    "without one."
+	fi
 	echo "- Database growth: $growth MiB per million single-node commits" \
 	    "($done_ops commits measured)."
 	echo "- Restart with $nodes_before nodes (database $db_bytes bytes):" \
