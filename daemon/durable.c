@@ -8,11 +8,21 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/event.h>
+
 #include "db.h"
 #include "durable.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "xsd.h"
+
+/* The durable store of a running daemon. */
+struct durable {
+	struct xsd	*xsd;
+	struct db	*db;
+	struct event	*check;		/* once a second */
+	uint64_t	 resyncs;
+};
 
 /* What a restart gives back after the tree: applied once the tree is. */
 struct restore {
@@ -180,14 +190,66 @@ restore_meta(const char *key, const char *value, void *arg)
 }
 
 /*
+ * Once a second: a durable store that fell behind (its writer gave up
+ * records while the disk failed, and can write again) is written whole,
+ * as the store is now. It blocks the loop for the walk (about a second
+ * per million nodes), once per failure.
+ */
+static void
+durable_check(evutil_socket_t fd, short what, void *arg)
+{
+	struct durable	*d = arg;
+	struct timespec	 t0, t1;
+	uint64_t	 gen;
+
+	(void)fd;
+	(void)what;
+	if (!db_store_behind(d->db))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	gen = xsd_generation(d->xsd);
+	db_store_resync(d->db, gen);
+	xsd_persist_all(d->xsd);
+	db_store_resync_end(d->db);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	d->resyncs++;
+	log_warn("database: the durable store fell behind; the whole store "
+	    "is written again at generation %llu (%.3f s)",
+	    (unsigned long long)gen, (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+/* How many times the store was written whole again. */
+uint64_t
+durable_resyncs(const struct durable *d)
+{
+	return (d->resyncs);
+}
+
+/* Stop watching over the durable store (the database is closed after). */
+void
+durable_free(struct durable *d)
+{
+	if (d == NULL)
+		return;
+	event_free(d->check);
+	free(d);
+}
+
+/*
  * Load the store from the database (a new database gives an empty
  * store), serve again the domains it records (with a hypervisor), give
  * their watches back, then keep the database up to date with every
- * change from now on. -errno if the database cannot be read.
+ * change from now on, and write the store whole again whenever the
+ * database falls behind (*out, for durable_free). -errno if the database
+ * cannot be read.
  */
 int
-durable_start(struct xsd *xsd, struct db *db, bool with_hv)
+durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
+    bool with_hv, struct durable **out)
 {
+	static const struct timeval	 second = { 1, 0 };
+	struct durable			*d;
 	static const struct db_load_ops	 ops = { restore_node, restore_domain,
 					    restore_watch, restore_meta };
 	struct restore			 r;
@@ -223,6 +285,12 @@ durable_start(struct xsd *xsd, struct db *db, bool with_hv)
 	free(r.watches);
 	free(r.doms);
 	xsd_set_persist(xsd, &durable_ops, db);
+	d = xcalloc(1, sizeof *d);
+	d->xsd = xsd;
+	d->db = db;
+	d->check = event_new(base, -1, EV_PERSIST, durable_check, d);
+	event_add(d->check, &second);
+	*out = d;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (gen != 0 || r.ndoms != 0) {
 		log_info("restart: %llu nodes at generation %llu, %zu of %zu "

@@ -363,6 +363,7 @@ struct engines {
 	struct xsd	*xsd;
 	struct consoled	*cd;
 	struct db	*db;
+	struct durable	*durable;
 	const char	*db_path;
 	time_t		 started;
 };
@@ -420,6 +421,8 @@ settings_to_db(struct settings *s, const char *path, struct db_config *cfg)
 	cfg->history_max_bytes = settings_get(s, "history/max-bytes");
 	cfg->snapshot_interval_s = settings_get(s,
 	    "history/snapshot-interval-seconds");
+	cfg->busy_ms = (unsigned)settings_get(s, "db/busy-ms");
+	cfg->store_backlog_max = settings_get(s, "db/store-backlog");
 }
 
 /* log-level, live. */
@@ -512,6 +515,9 @@ settings_register(struct settings *s, struct engines *en)
 		{ "db/max-incarnation-bytes", 64 * KIB, 1024 * TIB,
 		    d.max_incarnation_bytes, apply_db },
 		{ "db/keep-dead-seconds", 0, 100 * YEAR, d.keep_dead_s,
+		    apply_db },
+		{ "db/busy-ms", 1, 600000, d.busy_ms, apply_db },
+		{ "db/store-backlog", 64 * KIB, 64 * GIB, d.store_backlog_max,
 		    apply_db },
 		{ "history/full-seconds", 0, 100 * YEAR, d.history_full_s,
 		    apply_db },
@@ -647,6 +653,14 @@ stat_db_lost_bytes(void *arg)
 }
 
 static uint64_t
+stat_store_resyncs(void *arg)
+{
+	struct engines	*en = arg;
+
+	return (en->durable != NULL ? durable_resyncs(en->durable) : 0);
+}
+
+static uint64_t
 stat_memory_rss(void *arg)
 {
 	unsigned long	 size, rss = 0;
@@ -680,6 +694,7 @@ settings_register_stats(struct settings *s, struct engines *en)
 	settings_add_stat(s, "db-file-bytes", stat_db_file_bytes, en);
 	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);
 	settings_add_stat(s, "db-lost-bytes", stat_db_lost_bytes, en);
+	settings_add_stat(s, "store-resyncs", stat_store_resyncs, en);
 	settings_add_stat(s, "memory-rss", stat_memory_rss, en);
 	settings_add_stat(s, "uptime-seconds", stat_uptime, en);
 }
@@ -735,6 +750,7 @@ main(int argc, char **argv)
 	struct xsd		*xsd;
 	struct hv		*hv;
 	struct db		*db = NULL;
+	struct durable		*durable = NULL;
 	struct engines		 en;
 	struct settings		*settings;
 	struct xsd_config	 xcfg;
@@ -800,12 +816,14 @@ main(int argc, char **argv)
 		hv_set_virq_cb(hv, on_virq, &en);
 		xsd_attach_hv(xsd, hv);
 	}
-	if (db != NULL && (e = durable_start(xsd, db, hv != NULL)) != 0) {
+	if (db != NULL && (e = durable_start(xsd, db, base, hv != NULL,
+	    &durable)) != 0) {
 		log_error("database: loading the store: %s", strerror(-e));
 		unlink(opts.pidfile);
 		return (1);
 	}
 	en.db = db;
+	en.durable = durable;
 	if (hv != NULL) {
 		settings_to_consoled(settings, &ccfg);
 		en.cd = consoled_create(base, xsd, hv, db, &ccfg);
@@ -836,6 +854,8 @@ main(int argc, char **argv)
 
 	consoled_free(en.cd);
 	en.cd = NULL;
+	durable_free(durable);
+	en.durable = NULL;
 	xsd_free(xsd);
 	en.xsd = NULL;
 	if (db != NULL)

@@ -336,6 +336,8 @@ db_config_defaults(struct db_config *cfg)
 	cfg->history_minute_s = 24 * 3600;
 	cfg->history_max_bytes = 256ULL << 20;
 	cfg->snapshot_interval_s = 3600;
+	cfg->store_backlog_max = 64ULL << 20;
+	cfg->busy_ms = 5000;
 }
 
 /* A statement, prepared on first use and reset for the caller. */

@@ -53,6 +53,15 @@ struct db_config {
 						   kept this often, for
 						   xsc-history --at beyond the
 						   thinned rows (default 3600) */
+	uint64_t	 store_backlog_max;	/* the store's records held
+						   while commits fail (disk
+						   full); beyond, they are given
+						   up and the store is written
+						   whole again later (default
+						   64 MiB) */
+	unsigned	 busy_ms;		/* the writer waits this long
+						   for a lock another process
+						   holds (default 5000) */
 };
 
 /* One incarnation, as readers see it. */
@@ -151,6 +160,9 @@ void		 db_domain_del(struct db *, uint32_t domid);	/* + watches */
 void		 db_watch_put(struct db *, const struct db_watch *);
 void		 db_watch_del(struct db *, const struct db_watch *);
 void		 db_meta_put(struct db *, const char *, const char *);
+bool		 db_store_behind(struct db *);
+void		 db_store_resync(struct db *, uint64_t gen);
+void		 db_store_resync_end(struct db *);
 int		 db_set_limits(struct db *, const struct db_config *);
 
 /*

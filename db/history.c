@@ -181,6 +181,55 @@ db_meta_put(struct db *db, const char *key, const char *value)
 	history_queue(db, WREC_META_PUT, 0, 0, &h, sizeof h, key, value);
 }
 
+/*
+ * Whether the durable store has fallen behind and can be written again:
+ * the writer gave up store records (commits failed beyond
+ * store_backlog_max) and has committed since. The caller should then
+ * write the whole store again (db_store_resync).
+ */
+bool
+db_store_behind(struct db *db)
+{
+	struct db_writer	*w = db->w;
+	bool			 behind;
+
+	if (w == NULL)
+		return (false);
+	pthread_mutex_lock(&w->lock);
+	behind = w->want_resync && !w->resync_queued;
+	pthread_mutex_unlock(&w->lock);
+	return (behind);
+}
+
+/*
+ * The whole store follows, as of generation gen: every node as commits
+ * of that generation (db_commit, parents first, each change "created"),
+ * every domain, watch and meta record, then db_store_resync_end. The
+ * writer replaces the durable tree, domains and watches with them in one
+ * transaction; the history has none of it (it lacks the commits given
+ * up) but a snapshot at gen.
+ */
+void
+db_store_resync(struct db *db, uint64_t gen)
+{
+	struct db_writer	*w = db->w;
+
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->resync_queued = 1;
+	w->want_resync = 0;
+	pthread_mutex_unlock(&w->lock);
+	history_queue(db, WREC_RESYNC, gen, 0, NULL, 0, NULL, NULL);
+}
+
+/* The end of what db_store_resync began. */
+void
+db_store_resync_end(struct db *db)
+{
+	history_queue(db, WREC_RESYNC_END, 0, 0, NULL, 0, NULL, NULL);
+}
+
 /* Take a store record from the queue (writer thread): copied, for the
  * next transaction. */
 void
@@ -192,6 +241,10 @@ history_take(struct db_writer *w, const struct wrec *r,
 
 	if (r->type == WREC_COMMIT && r->ns > w->clock_ns)
 		w->clock_ns = r->ns;
+	if (r->type == WREC_RESYNC)
+		w->resync_open = 1;
+	else if (r->type == WREC_RESYNC_END)
+		w->resync_open = 0;
 	if (hq->len + need > hq->cap) {
 		while (hq->len + need > hq->cap)
 			hq->cap = hq->cap == 0 ? 65536 : hq->cap * 2;
@@ -381,6 +434,7 @@ struct hpend {
 
 static int	history_node_insert(struct db_writer *, uint64_t, uint32_t,
 		    const char *, const void *, const char *);
+static int	history_snapshot(struct db_writer *);
 
 /* Free a pending update. */
 static void
@@ -633,7 +687,7 @@ history_commit(struct db_writer *w, const struct wrec *r,
 
 	memcpy(&count, p, sizeof count);
 	p += sizeof count;
-	if (!hist && w->old_gens++ == 0)
+	if (!hist && !w->resyncing && w->old_gens++ == 0)
 		log_warn("%s: commit %llu is not newer than %llu: not in the "
 		    "history", db->path, (unsigned long long)r->gen,
 		    (unsigned long long)w->h.last_gen);
@@ -655,6 +709,13 @@ history_commit(struct db_writer *w, const struct wrec *r,
 			return (error);
 		if ((error = history_node(w, r->gen, &h, path, value,
 		    perms, hist ? &listed : NULL)) != 0)
+			return (error);
+		/* The store written whole again: the names it has are
+		 * noted, for guests made while the history was behind. */
+		if (!hist && w->resyncing &&
+		    (subject = hist_subject(path, &is_name)) >= 0 && is_name &&
+		    (error = history_name(w, r->gen, r->ns, subject, &h,
+		    value)) != 0)
 			return (error);
 		if (!hist)
 			continue;
@@ -733,20 +794,72 @@ history_record(struct db_writer *w, const struct wrec *r,
 	log_fatal("%s: unknown store record %u", __func__, r->type);
 }
 
+/*
+ * The whole store follows (db_store_resync): the durable tree, domains
+ * and watches go, the records up to WREC_RESYNC_END make them again.
+ * The history goes on from gen: its commits before are only those not
+ * given up, and a snapshot at the end (history_apply) starts it again.
+ */
+static int
+history_resync(struct db_writer *w, uint64_t gen)
+{
+	char	*msg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(w->db->sql, "DELETE FROM node; DELETE FROM domain;"
+	    " DELETE FROM watch;", NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		log_error("%s: writing the store again: %s", w->db->path,
+		    msg != NULL ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+		return (-EIO);
+	}
+	history_pend_free(w);
+	w->nforget = 0;
+	if (gen > w->h.last_gen)
+		w->h.last_gen = gen;
+	w->h.node_gen = w->h.last_gen;
+	w->hchanged = 1;
+	w->resync_gen = gen;
+	return (0);
+}
+
 /* Apply the store records taken since the last commit, in order (in the
- * writer's open transaction). */
+ * writer's open transaction). While the durable store is behind, the
+ * records before the whole store written again are given up too. */
 int
 history_apply(struct db_writer *w)
 {
 	struct wrec	 r;
 	size_t		 at;
 	int		 error = 0;
+	bool		 skip = w->behind;
 
+	w->resync_gen = 0;
+	w->resyncing = 0;
 	if (w->hq_defer)	/* a transaction for node updates only */
 		return (0);
 	for (at = 0; at < w->hq.len && error == 0; ) {
 		memcpy(&r, w->hq.buf + at, sizeof r);
 		at += sizeof r;
+		if (r.type == WREC_RESYNC) {
+			skip = false;
+			w->resyncing = 1;
+			error = history_resync(w, r.gen);
+			continue;	/* no bytes */
+		}
+		if (r.type == WREC_RESYNC_END) {
+			/* The history starts again from here. */
+			w->resyncing = 0;
+			if (w->h.last_gen != w->h.snapshot_gen)
+				error = history_snapshot(w);
+			w->h.snapshot_ns = w->clock_ns;
+			continue;
+		}
+		if (skip) {
+			at += history_pad(r.len);
+			continue;
+		}
 		switch (r.type) {
 		case WREC_COMMIT:
 			error = history_commit(w, &r, w->hq.buf + at);
@@ -904,8 +1017,8 @@ history_maintain(struct db_writer *w)
 }
 
 /* After a transaction: its store records are done, or kept for the
- * next one (a failure; not beyond HIST_RETRY_MAX, and not before half a
- * flush_ms, so a failing disk is not hammered). */
+ * next one (a failure; not beyond store_backlog_max, and not before half
+ * a flush_ms, so a failing disk is not hammered). */
 void
 history_done(struct db_writer *w, int error, uint64_t now)
 {
@@ -916,12 +1029,44 @@ history_done(struct db_writer *w, int error, uint64_t now)
 	}
 	if (error == 0) {
 		w->hq.len = 0;
+		if (w->resync_gen != 0) {
+			log_info("%s: the store written whole again at "
+			    "generation %llu (%llu bytes of records were given "
+			    "up)", w->db->path,
+			    (unsigned long long)w->resync_gen,
+			    (unsigned long long)w->given_up);
+			w->behind = 0;
+			w->given_up = 0;
+			w->resync_gen = 0;
+			pthread_mutex_lock(&w->lock);
+			w->resync_queued = 0;
+			pthread_mutex_unlock(&w->lock);
+		} else if (w->behind) {
+			/* Commits work again: the loop may write it all. */
+			pthread_mutex_lock(&w->lock);
+			w->want_resync = !w->resync_queued;
+			pthread_mutex_unlock(&w->lock);
+		}
 		return;
 	}
-	if (w->hq.len > HIST_RETRY_MAX) {
-		log_error("%s: %zu bytes of store records lost: the durable "
-		    "store is behind the daemon's", w->db->path, w->hq.len);
+	w->resync_gen = 0;
+	if (w->hq.len > w->cfg.store_backlog_max) {
+		/* Holding more would not bound the memory: the records go,
+		 * and the daemon writes the whole store again once commits
+		 * work (db_store_behind). Until then the durable store is
+		 * behind the daemon's, and records are given up as they
+		 * come. */
+		log_error("%s: %zu bytes of store records given up: the "
+		    "durable store is behind until it can be written whole "
+		    "again", w->db->path, w->hq.len);
+		w->given_up += w->hq.len;
 		w->hq.len = 0;
+		w->behind = 1;
+		history_pend_free(w);
+		pthread_mutex_lock(&w->lock);
+		w->resync_queued = 0;
+		w->want_resync = 0;
+		pthread_mutex_unlock(&w->lock);
 		return;
 	}
 	w->hq.start = now;

@@ -177,9 +177,31 @@ writer_take_limits(struct db_writer *w)
 	w->cfg.history_minute_s = l->history_minute_s;
 	w->cfg.history_max_bytes = l->history_max_bytes;
 	w->cfg.snapshot_interval_s = l->snapshot_interval_s;
+	w->cfg.store_backlog_max = l->store_backlog_max;
+	if (w->cfg.busy_ms != l->busy_ms) {
+		w->cfg.busy_ms = l->busy_ms;
+		sqlite3_busy_timeout(w->db->sql, (int)w->cfg.busy_ms);
+	}
 	w->flush_ns = (uint64_t)w->cfg.flush_ms * NS_PER_MS;
 	w->thinned_at = 0;		/* thin by the new rule now */
 	log_debug("%s: new limits taken", w->db->path);
+}
+
+/* Wait a little for more records (a db_store_resync being queued). */
+static void
+writer_wait_more(struct db_writer *w)
+{
+	struct timespec	ts;
+	uint64_t	t;
+
+	pthread_mutex_lock(&w->lock);
+	if (w->q.head == NULL && !w->stop) {
+		t = writer_now() + 2 * NS_PER_MS;
+		ts.tv_sec = (time_t)(t / NS_PER_S);
+		ts.tv_nsec = (long)(t % NS_PER_S);
+		pthread_cond_timedwait(&w->work, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
 }
 
 /* The writer thread. */
@@ -224,6 +246,12 @@ writer_main(void *arg)
 			next = blk->next;
 			blk->next = w->used_blocks;
 			w->used_blocks = blk;
+		}
+		if (w->resync_open && !stop) {
+			/* The whole store is being queued: it goes in with
+			 * its beginning, in one transaction. */
+			writer_wait_more(w);
+			continue;
 		}
 
 		/* Cut what is due now or within the next F/4. */
@@ -307,6 +335,11 @@ writer_start(struct db *db, const struct db_config *cfg, char *err,
 		w->cfg.chunk_bytes = 256;
 	if (w->cfg.chunk_bytes > CHUNK_MAX_RAW)
 		w->cfg.chunk_bytes = CHUNK_MAX_RAW;
+	if (w->cfg.store_backlog_max == 0)
+		w->cfg.store_backlog_max = 64ULL << 20;
+	if (w->cfg.busy_ms == 0)
+		w->cfg.busy_ms = 5000;
+	sqlite3_busy_timeout(db->sql, (int)w->cfg.busy_ms);
 	w->flush_ns = (uint64_t)w->cfg.flush_ms * NS_PER_MS;
 	TAILQ_INIT(&w->pending);
 	TAILQ_INIT(&w->dirty);
@@ -609,7 +642,9 @@ db_set_limits(struct db *db, const struct db_config *cfg)
 	    cfg->history_minute_s > UINT64_MAX / NS_PER_S ||
 	    cfg->keep_dead_s > UINT64_MAX / NS_PER_S ||
 	    cfg->snapshot_interval_s == 0 ||
-	    cfg->snapshot_interval_s > UINT64_MAX / NS_PER_S)
+	    cfg->snapshot_interval_s > UINT64_MAX / NS_PER_S ||
+	    cfg->store_backlog_max == 0 || cfg->busy_ms == 0 ||
+	    cfg->busy_ms > 600000)
 		return (-EINVAL);
 	pthread_mutex_lock(&w->lock);
 	w->limits = *cfg;

@@ -26,8 +26,6 @@
 #define HIST_THIN_NS		NS_PER_S	/* thinning runs this often */
 #define HIST_PEND_MAX		65536		/* node updates waiting: flush */
 #define HIST_PEND_NS		NS_PER_S	/* ... or waiting this long */
-#define HIST_RETRY_MAX		(64u << 20)	/* store records kept for a
-						   retry after a failed commit */
 /* Stored bytes counted for a snapshot: this + its blob. */
 #define HSNAPSHOT_BYTES		32
 
@@ -45,6 +43,8 @@ enum wrec_type {
 	WREC_WATCH_PUT,		/* inc: domid; struct hrec_watch */
 	WREC_WATCH_DEL,		/* the same */
 	WREC_META_PUT,		/* struct hrec_meta */
+	WREC_RESYNC,		/* gen: the whole store follows */
+	WREC_RESYNC_END,
 };
 #define WREC_STORE(t)	((t) >= WREC_COMMIT)
 
@@ -240,6 +240,15 @@ struct db_writer {
 	uint64_t		 pend_due;	/* monotonic ns: write them */
 	int			 hq_defer;	/* this transaction leaves hq
 						   for later */
+	/* Store records given up (db_store_resync): the durable store is
+	 * behind the daemon's until it is written whole again. */
+	int			 behind;
+	uint64_t		 given_up;	/* bytes of records, since */
+	int			 resync_open;	/* a RESYNC taken, not its END */
+	int			 resyncing;	/* applying between the two */
+	uint64_t		 resync_gen;	/* one applied in this txn */
+	int			 want_resync;	/* under lock: db_store_behind */
+	int			 resync_queued;	/* under lock */
 };
 
 struct hmap;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -609,6 +610,167 @@ START_TEST(test_death)
 }
 END_TEST
 
+/* What the durable copy was given (xsd_persist_all), a line each. */
+static char	persisted[16384];
+static size_t	npersisted;
+
+static void
+plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void
+plog(const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(persisted + npersisted, sizeof persisted - npersisted,
+	    fmt, ap);
+	va_end(ap);
+	ck_assert_int_lt(npersisted + (size_t)n + 1, sizeof persisted);
+	npersisted += (size_t)n;
+	persisted[npersisted++] = '\n';
+	persisted[npersisted] = '\0';
+}
+
+static void
+p_commit(uint64_t gen, uint32_t origin, bool in_txn,
+    const struct xsd_change *xc, size_t n, void *arg)
+{
+	size_t	i;
+
+	(void)origin;
+	(void)arg;
+	for (i = 0; i < n; i++)
+		plog("node %llu %s=%.*s %s%s%s", (unsigned long long)gen,
+		    xc[i].path, (int)xc[i].vlen, (const char *)xc[i].value,
+		    xc[i].perms, xc[i].created ? " new" : "",
+		    in_txn || xc[i].deleted ? " odd" : "");
+}
+
+static void
+p_forget(uint64_t gen, uint32_t domid, void *arg)
+{
+	(void)arg;
+	plog("forget %llu %u", (unsigned long long)gen, domid);
+}
+
+static void
+p_domain_put(const struct xsd_domain_rec *r, void *arg)
+{
+	(void)arg;
+	plog("domain %u %llu %u %d", r->domid, (unsigned long long)r->gfn,
+	    r->port, (int)r->target);
+}
+
+static void
+p_domain_del(uint32_t domid, void *arg)
+{
+	(void)arg;
+	plog("gone %u", domid);
+}
+
+static void
+p_watch_put(uint32_t domid, const char *path, const char *token, int depth,
+    void *arg)
+{
+	(void)arg;
+	plog("watch %u %s %s %d", domid, path, token, depth);
+}
+
+static void
+p_watch_del(uint32_t domid, const char *path, const char *token, void *arg)
+{
+	(void)arg;
+	plog("unwatch %u %s %s", domid, path, token);
+}
+
+static void
+p_special(const char *name, const char *perms, void *arg)
+{
+	(void)arg;
+	plog("special %s %s", name, perms);
+}
+
+static const struct xsd_persist_ops p_ops = {
+	p_commit, p_forget, p_domain_put, p_domain_del, p_watch_put,
+	p_watch_del, p_special
+};
+
+/* Check that each node line of persisted names a node whose parent came
+ * before it; the number of node lines. */
+static size_t
+persisted_nodes_in_order(void)
+{
+	char	*copy = strdup(persisted), *line, *save, *eq, *slash;
+	char	 seen[256][128];
+	size_t	 nseen = 0, i;
+	bool	 found;
+
+	for (line = strtok_r(copy, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "node ", 5) != 0)
+			continue;
+		line = strchr(line + 5, ' ') + 1;
+		eq = strchr(line, '=');
+		*eq = '\0';
+		if (strcmp(line, "/") != 0) {
+			slash = strrchr(line, '/');
+			*slash = '\0';
+			for (i = 0, found = false; i < nseen && !found; i++)
+				found = strcmp(seen[i], *line != '\0' ? line :
+				    "/") == 0;
+			ck_assert_msg(found, "%s/%s before its parent", line,
+			    slash + 1);
+			*slash = '/';
+		}
+		ck_assert_uint_lt(nseen, 256);
+		snprintf(seen[nseen++], sizeof seen[0], "%s", line);
+	}
+	free(copy);
+	return (nseen);
+}
+
+/* The whole store given to the durable copy again (xsd_persist_all, for
+ * a copy that fell behind): every node once, parents first, as made at
+ * the current generation; the guests served (not dom0), their targets and
+ * watches; the special nodes' permissions. */
+START_TEST(test_persist_all)
+{
+	struct guest	*a = make_guest(5), *b = make_guest(6);
+	struct perm	 pl[2] = { { 0, PERM_NONE }, { 6, PERM_READ } };
+	char		 want[256];
+
+	introduce(a);
+	introduce(b);
+	ck_assert_int_eq(domain_set_target(xsd, 6, 5), 0);
+	EXPECT_REPLY(a, XS_WATCH, "data\0tok\0", "OK");
+	EXPECT_REPLY(b, XS_WATCH, "@releaseDomain\0rel\0" "1\0", "OK");
+	guest_write(a, "data/x", "1", "OK");
+	perms_unref(*domain_special_perms(xsd, "@releaseDomain"));
+	*domain_special_perms(xsd, "@releaseDomain") = perms_create(pl, 2);
+
+	npersisted = 0;
+	persisted[0] = '\0';
+	xsd_set_persist(xsd, &p_ops, NULL);
+	xsd_persist_all(xsd);
+	xsd_set_persist(xsd, NULL, NULL);
+
+	ck_assert_uint_eq(persisted_nodes_in_order(),
+	    xsd->store->tree->nnodes);
+	snprintf(want, sizeof want, "node %llu /local/domain/5/data/x=1 n5 "
+	    "new\n", (unsigned long long)xsd_generation(xsd));
+	ck_assert_msg(strstr(persisted, want) != NULL, "%s", persisted);
+	ck_assert_ptr_null(strstr(persisted, " odd"));
+	ck_assert_ptr_nonnull(strstr(persisted, "\ndomain 5 0 7 -1\n"
+	    "watch 5 data tok -1\n"
+	    "domain 6 0 7 5\n"
+	    "watch 6 @releaseDomain rel 1\n"
+	    "special @introduceDomain n0\n"
+	    "special @releaseDomain n0,r6\n"));
+	ck_assert_ptr_null(strstr(persisted, "domain 0 "));
+}
+END_TEST
+
 /* Transactions that do not conflict cannot together take a guest past
  * its node quota: the end checks again. */
 START_TEST(test_quota_across_transactions)
@@ -826,6 +988,7 @@ domain_suite(void)
 	tcase_add_test(tc, test_outstanding);
 	tcase_add_test(tc, test_hostile_guests);
 	tcase_add_test(tc, test_death);
+	tcase_add_test(tc, test_persist_all);
 	tcase_add_test(tc, test_reintroduce);
 	tcase_add_test(tc, test_quota_across_transactions);
 	tcase_add_test(tc, test_forget_unintroduced);

@@ -1034,6 +1034,111 @@ START_TEST(test_limits)
 }
 END_TEST
 
+/*
+ * A disk that fails (another process holds the lock) beyond
+ * store_backlog_max: the store's records are given up, and so are those
+ * that come while behind; once commits work again db_store_behind says
+ * so, the store written whole (db_store_resync) replaces the durable
+ * tree, domains and watches, and the history goes on from a snapshot at
+ * its generation, without the commits given up.
+ */
+START_TEST(test_resync)
+{
+	struct db_config	 cfg;
+	struct db_domain	 d9 = { 9, 0x99, 4, UINT32_MAX, 0 };
+	struct db_watch		 w9 = { 9, "/local/domain/9", "t9", 0 };
+	struct db		*db, *rd;
+	struct db_hquery	 q = query_all();
+	struct loaded		 ld;
+	struct lines		 l;
+	sqlite3			*sql;
+	char			 value[512];
+	uint32_t		*ids;
+	uint64_t		*ns, gen, g;
+	size_t			 n;
+
+	db_config_defaults(&cfg);
+	cfg.flush_ms = 10;
+	cfg.busy_ms = 10;
+	cfg.store_backlog_max = 4096;
+	db = open_writer(&cfg);
+	script(db);
+	db_flush(db);
+	ck_assert(!db_store_behind(db));
+
+	/* The lock taken: 12 KiB of commits fail and are given up. */
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	memset(value, 'v', sizeof value);
+	for (g = 7; g < 31; g++) {
+		struct db_change c = { "/vm/x", false, false, value,
+		    sizeof value, "n0" };
+
+		db_commit(db, g, T0 + g * S, 0, false, &c, 1);
+	}
+	db_flush(db);
+	ck_assert(!db_store_behind(db));	/* commits still fail */
+	COMMIT(db, 31, T0 + 31 * S, false, SET("/vm/x", "late", "n0"));
+	db_flush(db);
+	ck_assert(!db_store_behind(db));
+
+	/* The lock let go: the next commit works, and is given up too. */
+	ck_assert_int_eq(sqlite3_exec(sql, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+	COMMIT(db, 32, T0 + 32 * S, false, NEW("/vm/y", "lost", "n0"));
+	db_flush(db);
+	ck_assert(db_store_behind(db));
+
+	/* The whole store, as the daemon has it at generation 40. */
+	db_store_resync(db, 40);
+	ck_assert(!db_store_behind(db));
+	COMMIT(db, 40, T0 + 40 * S, false,
+	    NEW("/local", "", "n0"),
+	    NEW("/local/domain", "", "n0"),
+	    NEW("/local/domain/9", "", "n0,r9"),
+	    NEW("/local/domain/9/name", "nine", "n0,r9"));
+	COMMIT(db, 40, T0 + 40 * S, false,
+	    NEW("/vm", "", "n0"),
+	    NEW("/vm/x", "final", "n0"),
+	    NEW("/vm/y", "kept", "n0"));
+	db_domain_put(db, &d9);
+	db_watch_put(db, &w9);
+	db_meta_put(db, "perms:@releaseDomain", "n0,r9");
+	db_store_resync_end(db);
+	COMMIT(db, 41, T0 + 41 * S, false, SET("/vm/x", "after", "n0"));
+	db_flush(db);
+	ck_assert(!db_store_behind(db));
+	db_close(db);
+
+	db = open_default();
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 41);
+	ck_assert_str_eq(ld.nodes.buf, "/local= n0\n/local/domain= n0\n"
+	    "/local/domain/9= n0,r9\n/local/domain/9/name=nine n0,r9\n"
+	    "/vm= n0\n/vm/x=after n0\n/vm/y=kept n0\n");
+	ck_assert_str_eq(ld.rest.buf, "domain 9 99 4 4294967295 0\n"
+	    "watch 9 /local/domain/9 t9 0\n"
+	    "meta boot=1\nmeta perms:@releaseDomain=n0,r9\n");
+	db_close(db);
+
+	rd = open_reader();
+	q.gen_min = 7;
+	history(rd, &q, &l);
+	ck_assert_str_eq(l.buf, "41 /vm/x=after n0\n");
+	ck_assert_int_eq(tree_at(rd, 40, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=final n0\n/vm/y=kept n0\n");
+	ck_assert_int_eq(db_domids_named(rd, "nine", &ids, &ns, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(ids[0], 9);
+	free(ids);
+	free(ns);
+	db_close(rd);
+}
+END_TEST
+
 /* The suite. */
 static Suite *
 history_suite(void)
@@ -1055,6 +1160,7 @@ history_suite(void)
 	tcase_add_test(tc, test_batches);
 	tcase_add_test(tc, test_thin_straddle);
 	tcase_add_test(tc, test_migrate_v2);
+	tcase_add_test(tc, test_resync);
 	suite_add_tcase(s, tc);
 	return (s);
 }

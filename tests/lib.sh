@@ -19,6 +19,18 @@ xs_log() {
 	echo "$*" >&2
 }
 
+# xenstore-ls -f -p output (and xsc-history -p's, the same) in one form:
+# "path = value (perms)" a line.
+live_form() {
+	python3 -c '
+import re, sys
+for line in sys.stdin:
+    m = re.match(r"^(\S+) = \"(.*)\"\s+\((.*)\)$", line.rstrip("\n"))
+    if not m:
+        sys.exit("unparsed: " + line)
+    print(m.group(1), "=", m.group(2), "(" + m.group(3) + ")")'
+}
+
 # Start the daemon with its files in DIR, and any further options given;
 # export XENSTORED_PATH.
 xs_start() {

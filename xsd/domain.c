@@ -930,6 +930,24 @@ domain_set_target(struct xsd *xsd, uint32_t domid, uint32_t target)
 	return (0);
 }
 
+/* Give the durable copy every domain served on a ring (but dom0's, which
+ * it never keeps) and their watches, as they are now. */
+void
+domain_persist_all(struct xsd *xsd)
+{
+	struct domain	*d;
+	struct watch	*w;
+
+	TAILQ_FOREACH(d, &xsd->domains, entry) {
+		if (d->domid == 0)
+			continue;
+		persist_domain(xsd, d->domid, d->gfn, d->evtchn,
+		    d->conn->actor.target);
+		TAILQ_FOREACH(w, &d->conn->watches, owner_entry)
+			persist_watch(d->conn, w, true);
+	}
+}
+
 /* Is the domain served (dom0 always is)? */
 bool
 domain_is_introduced(struct xsd *xsd, uint32_t domid)

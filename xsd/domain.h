@@ -28,5 +28,6 @@ bool		 domain_exists(struct xsd *, uint32_t);
 void		 domain_charge(struct xsd *, uint32_t, unsigned);
 int		 domain_quota_report(struct xsd *, uint32_t, FILE *);
 struct perms	**domain_special_perms(struct xsd *, const char *);
+void		 domain_persist_all(struct xsd *);
 
 #endif

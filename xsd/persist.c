@@ -76,6 +76,63 @@ persist_commit(uint64_t gen, const struct actor *a, bool in_txn,
 		free(text);
 }
 
+/* Nodes given to the durable copy at once by xsd_persist_all. */
+#define PERSIST_ALL_CHUNK	256
+
+struct persist_all {
+	struct xsd		*xsd;
+	struct store_change	 sc[PERSIST_ALL_CHUNK];
+	size_t			 n;
+};
+
+static void
+persist_all_flush(struct persist_all *pa)
+{
+	if (pa->n > 0)
+		persist_commit(pa->xsd->store->gen, NULL, false, pa->sc, pa->n,
+		    pa->xsd);
+	pa->n = 0;
+}
+
+static void
+persist_all_node(struct node *n, void *arg)
+{
+	struct persist_all	*pa = arg;
+	struct store_change	*sc = &pa->sc[pa->n++];
+
+	sc->path = n->path;
+	sc->deleted = false;
+	sc->created = true;
+	sc->value = n->value;
+	sc->vlen = n->vlen;
+	sc->perms = n->perms;
+	if (pa->n == PERSIST_ALL_CHUNK)
+		persist_all_flush(pa);
+}
+
+/*
+ * Give the durable copy the whole store as it is now, when it has fallen
+ * behind (db_store_resync): every node, parents first and siblings in
+ * their order, as commits of the current generation that make them; the
+ * domains served and their watches; the special nodes' permissions.
+ */
+void
+xsd_persist_all(struct xsd *xsd)
+{
+	struct persist_all	*pa;
+
+	if (xsd->persist == NULL)
+		return;
+	pa = xcalloc(1, sizeof *pa);
+	pa->xsd = xsd;
+	tree_walk(xsd->store->tree->root, persist_all_node, pa);
+	persist_all_flush(pa);
+	free(pa);
+	domain_persist_all(xsd);
+	persist_special(xsd, "@introduceDomain");
+	persist_special(xsd, "@releaseDomain");
+}
+
 /* Keep a durable copy through these callbacks from now on. */
 void
 xsd_set_persist(struct xsd *xsd, const struct xsd_persist_ops *ops,

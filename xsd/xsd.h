@@ -117,6 +117,7 @@ struct xsd_persist_ops {
 		    void *arg);
 };
 
+void		 xsd_persist_all(struct xsd *);
 void		 xsd_set_persist(struct xsd *, const struct xsd_persist_ops *,
 		    void *);
 int		 xsd_restore_node(struct xsd *, const char *, const void *,

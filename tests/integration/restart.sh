@@ -56,16 +56,6 @@ kill9() {
 	rm -f "$xs_tmp/d/.xs_job"
 }
 
-# xenstore-ls -f -p output, one "path = value (perms)" a line.
-live_form() {
-	python3 -c '
-import re, sys
-for line in sys.stdin:
-    m = re.match(r"^(\S+) = \"(.*)\"\s+\((.*)\)$", line.rstrip("\n"))
-    if not m:
-        sys.exit("unparsed: " + line)
-    print(m.group(1), "=", m.group(2), "(" + m.group(3) + ")")'
-}
 # The store as xenstore-ls shows it.
 live_tree() {
 	xenstore-ls -f -p / | live_form

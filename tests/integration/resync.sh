@@ -1,0 +1,124 @@
+#!/bin/bash
+# A durable store that falls behind and catches up (issue 5): another
+# process holds the database's lock for a while (as a full disk would
+# make commits fail), the daemon's store goes on meanwhile (writes,
+# removals, permissions, a guest's watch), more than db/store-backlog of
+# its records are given up; once the lock is let go the daemon writes the
+# whole store again, and a kill -9 then restarts it with everything: the
+# restarted store is the store before the kill, and the history has it
+# from the rewrite on.
+#
+#   XSCONSOLED=... XSC_SIM=... XSC_HISTORY=... tests/integration/resync.sh
+
+[ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+b=${top_builddir:-$PWD}
+: "${XSC_SIM:=$b/xsc-sim}"
+: "${XSC_HISTORY:=$b/xsc-history}"
+for c in xenstore-ls xenstore-read xenstore-write xenstore-rm \
+    xenstore-chmod python3; do
+	command -v "$c" >/dev/null || { echo "SKIP: $c not found"; exit 77; }
+done
+
+xs_tmp=$(mktemp -d "${TMPDIR:-/tmp}/xsc-resync.XXXXXX") || exit 99
+locker=
+cleanup() {
+	[ -n "$locker" ] && kill "$locker" 2>/dev/null
+	[ -f "$xs_tmp/d/.xs_job" ] && xs_stop "$xs_tmp/d"
+	rm -rf "$xs_tmp"
+}
+trap cleanup EXIT
+
+sim=$XSC_SIM
+export XSC_SIM_ROOT=$xs_tmp/sim
+db=$xs_tmp/x.db
+mkdir -p "$XSC_SIM_ROOT"
+start() {
+	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$db" \
+	    --set db/busy-ms=20 --set db/store-backlog=65536 \
+	    --set db/flush-ms=20
+}
+kill9() {
+	kill -9 "$(cat "$xs_tmp/d/pid")"
+	while kill -0 "$(cat "$xs_tmp/d/.xs_job")" 2>/dev/null; do
+		sleep 0.01
+	done
+	rm -f "$xs_tmp/d/.xs_job"
+}
+# The store as xenstore-ls -f -p shows it, less the daemon's own /tool
+# (its statistics change as they are read) and the consoles' ptys.
+tree() {
+	xenstore-ls -f -p / | live_form | grep -v '^/tool' |
+	    grep -v '/console/tty = '
+}
+# bash -c "$waitlog" PATTERN FILE: wait up to 10 s for a line matching
+# PATTERN in FILE.
+waitlog='for i in $(seq 1 200); do grep -q "$0" "$1" && exit 0; sleep 0.05
+	done; exit 1'
+
+start || { xs_fail "daemon starts"; xs_summary; exit 1; }
+xs_pass "daemon starts"
+check "create 3 guests" 0 "3" bash -c "'$sim' create 3 | wc -l"
+check "a node before" 0 "" xenstore-write /vm/a 1 /vm/b 2
+# Guest 2 watches its home; the watch is a durable record too.
+mkfifo "$xs_tmp/in"
+"$sim" xs --timeout 30000 2 <"$xs_tmp/in" >"$xs_tmp/out" 2>&1 &
+exec 3>"$xs_tmp/in"
+echo "watch data tok" >&3
+echo "event 5000" >&3
+
+# Another process holds the write lock for 3 s.
+python3 - "$db" "$xs_tmp/locked" <<'EOF' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(3)
+c.execute("ROLLBACK")
+EOF
+locker=$!
+for i in $(seq 1 100); do [ -f "$xs_tmp/locked" ] && break; sleep 0.05; done
+check "the database is locked by another process" 0 "yes" bash -c \
+	"[ -f '$xs_tmp/locked' ] && echo yes"
+
+# 96 KiB of values, a removal, a permission change, new nodes: more than
+# db/store-backlog while commits fail.
+big=$(python3 -c 'print("v" * 3000)')
+for i in $(seq 1 32); do
+	xenstore-write "/vm/big/$i" "$big" || xs_fail "write $i"
+done
+check "remove a node meanwhile" 0 "" xenstore-rm /vm/a
+check "change a guest's permissions meanwhile" 0 "" \
+	xenstore-chmod /local/domain/1/data n1 r3
+check "records given up, said in the log" 0 "" \
+	bash -c "$waitlog" "store records given up" "$xs_tmp/d/log"
+check "the store goes on serving" 0 "2" xenstore-read /vm/b
+
+wait "$locker"
+locker=
+check "made after the lock is let go" 0 "" xenstore-write /vm/c 3
+check "the whole store written again" 0 "" \
+	bash -c "$waitlog" "the store written whole again" "$xs_tmp/d/log"
+check "counted in the statistics" 0 "1" \
+	xenstore-read /tool/xsconsoled/stats/store-resyncs
+check "a write after it" 0 "" xenstore-write /vm/d 4
+sleep 0.3	# flush-ms
+tree >"$xs_tmp/before"
+"$XSC_HISTORY" --db "$db" -p --at now / | live_form | grep -v '^/tool' |
+    grep -v '/console/tty = ' >"$xs_tmp/hist"
+check "the history rebuilds the store as it is" 0 "" \
+	diff "$xs_tmp/before" "$xs_tmp/hist"
+
+kill9
+start || xs_fail "restart after kill -9"
+tree >"$xs_tmp/after"
+check "after kill -9, the store is as it was (given up records included)" \
+	0 "" diff "$xs_tmp/before" "$xs_tmp/after"
+check "/vm/a stays removed" 1 "" xenstore-read /vm/a
+check "guest 2's watch survived" 0 "EVENT data tok" bash -c \
+	"echo 'event 5000' >&3; sleep 1; tail -n 1 '$xs_tmp/out'"
+exec 3>&-
+xs_stop "$xs_tmp/d"
+xs_summary
