@@ -7,11 +7,12 @@
 #      8 and 64 clients, the two alternating, medians of the repetitions;
 #   2. database growth per million commits (single-node writes through
 #      xsbench, the database's size before and after);
-#   2b. with -b, a control: the daemon without a database beside
-#      bench/cpuburn, a thread taking as much of a CPU, in bursts, as the
-#      writer thread took in that repetition's run with the database; what
-#      remains between "off + burner" and "on" is the cost of the history
-#      beyond the CPU its writer takes;
+#   2b. with -b, a control: each op and client count on a daemon of its
+#      own, and the daemon without a database beside bench/cpuburn, a
+#      thread taking as much of a CPU, in bursts, as the writer thread took
+#      in that repetition's run with the database; what remains between
+#      "off + burner" and "on" is the cost of the history beyond the CPU
+#      its writer takes;
 #   3. restart time with N nodes (default 1.5 million, filled with
 #      xsbench --fill as a real host lays them out): a clean stop, then a
 #      kill -9, each followed by a start timed until the socket answers,
@@ -113,10 +114,21 @@ ticks() {
 
 RAW=$WORK/raw
 : >"$RAW"
-share=0
+# What one daemon runs: every phase at once, or (-b) one op and client
+# count per daemon, so the burner matches the writer's share in that one.
+if [ "$BURN" = 1 ]; then
+	jobs=
+	for op in write txn; do
+		for c in ${CLIENTS//,/ }; do jobs="$jobs $op:$c"; done
+	done
+else
+	jobs="write,txn:$CLIENTS"
+fi
+declare -A share
 for rep in $(seq 1 "$REPS"); do
 	if [ $((rep % 2)) -eq 1 ]; then order="off on"; else order="on off"; fi
 	[ "$BURN" = 1 ] && order="$order burn"
+	for job in $jobs; do
 	for mode in $order; do
 		dir=$WORK/tp-$mode-$rep
 		if [ "$mode" = on ]; then
@@ -129,26 +141,29 @@ for rep in $(seq 1 "$REPS"); do
 		if [ "$mode" = burn ]; then
 			# the writer's share of a CPU, in 7 ms periods (about
 			# how often it wakes under this load)
-			"$WORK/cpuburn" $((share * 7000 / 1000)) 7000 &
+			"$WORK/cpuburn" $((${share[$job]} * 7000 / 1000)) 7000 &
 			burner=$!
 		fi
-		say "repetition $rep/$REPS, history $mode"
+		say "repetition $rep/$REPS, ${job%%:*} with ${job#*:}" \
+		    "clients, history $mode"
 		t0=$(date +%s%N)
-		"$XSB" -s "$dir/socket" -t "$mode" -c "$CLIENTS" -d "$SECS" \
-		    -o write,txn -p "$(cat "$dir/job")" 2>/dev/null |
+		"$XSB" -s "$dir/socket" -t "$mode" -c "${job#*:}" -d "$SECS" \
+		    -o "${job%%:*}" -p "$(cat "$dir/job")" 2>/dev/null |
 		    grep '^RESULT' | tee -a "$RAW" >&2
 		if [ "$mode" = on ]; then
 			# per mille of one CPU over the run
-			share=$(( $(ticks "$(cat "$dir/job")") * 1000000000000 /
+			s=$(( $(ticks "$(cat "$dir/job")") * 1000000000000 /
 			    $(getconf CLK_TCK) / ($(date +%s%N) - t0) ))
-			[ "$share" -lt 1000 ] || share=999
-			[ "$share" -gt 0 ] || share=1
-			echo "SHARE $share" >>"$RAW"
-			say "the writer took $share per mille of a CPU"
+			[ "$s" -lt 1000 ] || s=999
+			[ "$s" -gt 0 ] || s=1
+			share[$job]=$s
+			echo "SHARE $job $s" >>"$RAW"
+			say "the writer took $s per mille of a CPU"
 		fi
 		[ -n "$burner" ] && kill "$burner" && wait "$burner" 2>/dev/null
 		stop "$dir"
 		rm -rf "$dir"
+	done
 	done
 done
 
@@ -159,8 +174,9 @@ ratio() { echo "scale=3; $1 / $2" | bc 2>/dev/null; }
 {
 	if [ "$BURN" = 1 ]; then
 		echo "| op, clients | history off, ops/s | history on, ops/s |" \
-		    "on/off | off + burner, ops/s | burner/off |"
-		echo "|---|---|---|---|---|---|"
+		    "on/off | writer, per mille of a CPU | off + burner," \
+		    "ops/s | burner/off |"
+		echo "|---|---|---|---|---|---|---|"
 	else
 		echo "| op, clients | history off, ops/s | history on, ops/s |" \
 		    "on/off |"
@@ -173,13 +189,14 @@ ratio() { echo "scale=3; $1 / $2" | bc 2>/dev/null; }
 			line="| $op, $c | $off | $on | $(ratio "$on" "$off") |"
 			if [ "$BURN" = 1 ]; then
 				burn=$(ops burn "$op" "$c")
-				line="$line $burn | $(ratio "$burn" "$off") |"
+				w=$(sed -n "s/^SHARE $op:$c //p" "$RAW" | median)
+				line="$line $w | $burn | $(ratio "$burn" "$off") |"
 			fi
 			echo "$line"
 		done
 	done
 } >"$table"
-burn_share=$(sed -n 's/^SHARE //p' "$RAW" | median)
+
 cat "$table"
 
 # --- 2. growth per million commits -----------------------------------------
@@ -238,10 +255,10 @@ report() {
 	cat "$table"
 	echo
 	if [ "$BURN" = 1 ]; then
-		echo "- Burner: the writer thread took a median $burn_share per" \
-		    "mille of one CPU over the runs with the database; the" \
-		    "burner took as much in 7 ms periods beside the daemon" \
-		    "without one."
+		echo "- Each op and client count ran on a daemon of its own." \
+		    "The writer column is the writer thread's CPU over that" \
+		    "run (median); the burner took as much, in 7 ms" \
+		    "periods, beside the daemon without a database."
 	fi
 	echo "- Database growth: $growth MiB per million single-node commits" \
 	    "($done_ops commits measured)."
