@@ -820,6 +820,7 @@ history_resync(struct db_writer *w, uint64_t gen)
 		w->h.last_gen = gen;
 	w->h.node_gen = w->h.last_gen;
 	w->hchanged = 1;
+	w->resynced = 1;
 	w->resync_gen = gen;
 	return (0);
 }
@@ -835,7 +836,7 @@ history_apply(struct db_writer *w)
 	int		 error = 0;
 	bool		 skip = w->behind;
 
-	w->resync_gen = 0;
+	w->resynced = 0;
 	w->resyncing = 0;
 	if (w->hq_defer)	/* a transaction for node updates only */
 		return (0);
@@ -1029,7 +1030,7 @@ history_done(struct db_writer *w, int error, uint64_t now)
 	}
 	if (error == 0) {
 		w->hq.len = 0;
-		if (w->resync_gen != 0) {
+		if (w->resynced) {
 			log_info("%s: the store written whole again at "
 			    "generation %llu (%llu bytes of records were given "
 			    "up)", w->db->path,
@@ -1037,7 +1038,7 @@ history_done(struct db_writer *w, int error, uint64_t now)
 			    (unsigned long long)w->given_up);
 			w->behind = 0;
 			w->given_up = 0;
-			w->resync_gen = 0;
+			w->resynced = 0;
 			pthread_mutex_lock(&w->lock);
 			w->resync_queued = 0;
 			pthread_mutex_unlock(&w->lock);
@@ -1049,7 +1050,7 @@ history_done(struct db_writer *w, int error, uint64_t now)
 		}
 		return;
 	}
-	w->resync_gen = 0;
+	w->resynced = 0;
 	if (w->hq.len > w->cfg.store_backlog_max) {
 		/* Holding more would not bound the memory: the records go,
 		 * and the daemon writes the whole store again once commits

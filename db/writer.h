@@ -246,7 +246,8 @@ struct db_writer {
 	uint64_t		 given_up;	/* bytes of records, since */
 	int			 resync_open;	/* a RESYNC taken, not its END */
 	int			 resyncing;	/* applying between the two */
-	uint64_t		 resync_gen;	/* one applied in this txn */
+	int			 resynced;	/* one applied in this txn, */
+	uint64_t		 resync_gen;	/* ... at this generation */
 	int			 want_resync;	/* under lock: db_store_behind */
 	int			 resync_queued;	/* under lock */
 };
