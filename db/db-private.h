@@ -78,11 +78,13 @@ enum db_stmt {
 	ST_HBATCH_LAST,
 	ST_SNAP_OLD,
 	ST_SNAP_DELETE,
+	ST_HGAP_INSERT,
 	/* Readers of the history (hreader.c). */
 	ST_HPATH_PREV,
 	ST_SNAP_AT,
 	ST_NAMED,
 	ST_HNAME_NEXT,
+	ST_HGAP_AT,
 	DB_NSTMT
 };
 

@@ -162,6 +162,14 @@ static const char *db_schema_v3 =
 	"ALTER TABLE hstate ADD COLUMN node_gen INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE hstate SET node_gen = last_gen;";
 
+/* Version 4: the gaps in the history, where the writer gave up the
+ * store's commits (a disk that failed) and wrote the whole store again
+ * at hi: the commits after lo and before hi are not in it. */
+static const char *db_schema_v4 =
+	"CREATE TABLE hgap ("
+	"  lo INTEGER PRIMARY KEY,"
+	"  hi INTEGER NOT NULL);";
+
 /* After the conversion: the v2 history rows go. */
 static const char *db_schema_v3_drop =
 	"DROP TABLE hchange;"
@@ -273,6 +281,7 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_SNAP_OLD] = "SELECT gen, length(data) FROM snapshot WHERE gen < ?1"
 	    " AND gen < (SELECT max(gen) FROM snapshot) ORDER BY gen LIMIT 64",
 	[ST_SNAP_DELETE] = "DELETE FROM snapshot WHERE gen = ?1",
+	[ST_HGAP_INSERT] = "INSERT OR REPLACE INTO hgap (lo, hi) VALUES (?1, ?2)",
 	[ST_HPATH_PREV] = "SELECT batch FROM hpath WHERE path = ?1"
 	    " AND batch < ?2 ORDER BY batch DESC LIMIT 1",
 	[ST_SNAP_AT] = "SELECT gen, nodes, raw_bytes, data FROM snapshot"
@@ -281,6 +290,8 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " GROUP BY domid",
 	[ST_HNAME_NEXT] = "SELECT time_ns FROM hname WHERE domid = ?1"
 	    " AND gen > ?2 ORDER BY gen LIMIT 1",
+	[ST_HGAP_AT] = "SELECT lo, hi FROM hgap WHERE lo < ?1 AND ?1 < hi"
+	    " ORDER BY lo LIMIT 1",
 };
 
 /* Format an error message for the caller's buffer (which may be NULL). */
@@ -425,13 +436,15 @@ db_mkdirs(const char *path)
 }
 
 static int	db_migrate_v3(struct db *, char *, size_t);
+static int	db_migrate_step(struct db *, const char *, int, char *,
+		    size_t);
 
 /* Create the schema in an empty database. */
 static int
 db_create_schema(struct db *db, char *err, size_t errlen)
 {
 	char	*msg = NULL, *sql;
-	int	 rc;
+	int	 rc, error;
 
 	xasprintf(&sql, "BEGIN IMMEDIATE; %s %s PRAGMA application_id = %d;"
 	    " PRAGMA user_version = 2; COMMIT;", db_schema_v1, db_schema_v2,
@@ -447,7 +460,9 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	}
 	log_info("%s: created the console log (schema version %d)", db->path,
 	    DB_SCHEMA_VERSION);
-	return (db_migrate_v3(db, err, errlen));
+	if ((error = db_migrate_v3(db, err, errlen)) != 0)
+		return (error);
+	return (db_migrate_step(db, db_schema_v4, 4, err, errlen));
 }
 
 /* One migration step: the schema text, ending at version to. */
@@ -508,7 +523,8 @@ db_migrate_v3(struct db *db, char *err, size_t errlen)
 /*
  * Bring an older schema up to DB_SCHEMA_VERSION, one version at a time,
  * each step in its own transaction ending with the new user_version.
- * 1 to 2: the durable store and its history (new tables only).
+ * 1 to 2: the durable store and its history (new tables only); 3 to 4:
+ * the history's gaps (a new table).
  */
 static int
 db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
@@ -524,6 +540,9 @@ db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
 		log_info("%s: migrated the console log to schema version 3",
 		    db->path);
 	}
+	if (from <= 3 &&
+	    (error = db_migrate_step(db, db_schema_v4, 4, err, errlen)) != 0)
+		return (error);
 	return (0);
 }
 
@@ -578,8 +597,9 @@ db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
 			return (db_migrate(db, version, err, errlen));
 		}
 		/* Versions 1 and 2 have the same console log; their
-		 * history is not read (db_history: -ENOENT). */
-		if (version <= 2)
+		 * history is not read (db_history: -ENOENT). Version 3 is
+		 * read whole: it has no gaps. */
+		if (version <= 3)
 			return (0);
 		db_errf(err, errlen, "%s: schema version %lld is older than "
 		    "this program reads (%d); start xsconsoled to migrate it",

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define DB_DEFAULT_PATH		"/var/lib/xsconsoled/console.db"
-#define DB_SCHEMA_VERSION	3
+#define DB_SCHEMA_VERSION	4
 
 struct db;
 
@@ -295,5 +295,7 @@ int		 db_tree_at(struct db *, uint64_t gen, const char *path,
 		    db_tree_cb *, void *);
 int		 db_domids_named(struct db *, const char *name,
 		    uint32_t **domids, uint64_t **last_ns, size_t *n);
+int		 db_history_gap(struct db *, uint64_t gen, uint64_t *lo,
+		    uint64_t *hi);
 
 #endif

@@ -798,14 +798,25 @@ history_record(struct db_writer *w, const struct wrec *r,
  * The whole store follows (db_store_resync): the durable tree, domains
  * and watches go, the records up to WREC_RESYNC_END make them again.
  * The history goes on from gen: its commits before are only those not
- * given up, and a snapshot at the end (history_apply) starts it again.
+ * given up (a row of hgap says which are not), and a snapshot at the end
+ * (history_apply) starts it again.
  */
 static int
 history_resync(struct db_writer *w, uint64_t gen)
 {
-	char	*msg = NULL;
-	int	 rc;
+	sqlite3_stmt	*st;
+	char		*msg = NULL;
+	int		 rc, error;
 
+	/* The commits given up leave a gap readers can tell. */
+	if (gen > w->h.last_gen + 1) {
+		if ((st = db_stmt(w->db, ST_HGAP_INSERT)) == NULL)
+			return (-EIO);
+		sqlite3_bind_int64(st, 1, (int64_t)w->h.last_gen);
+		sqlite3_bind_int64(st, 2, (int64_t)gen);
+		if ((error = db_step_done(w->db, ST_HGAP_INSERT)) != 0)
+			return (error);
+	}
 	rc = sqlite3_exec(w->db->sql, "DELETE FROM node; DELETE FROM domain;"
 	    " DELETE FROM watch;", NULL, NULL, &msg);
 	if (rc != SQLITE_OK) {

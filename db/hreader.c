@@ -668,11 +668,40 @@ hreader_replay(struct db *db, struct htree *t, uint64_t from, uint64_t to,
 }
 
 /*
+ * Whether gen falls in a gap of the history (commits given up while the
+ * database could not be written): 0 and the commits lo and hi around
+ * it (the tree is known at both), or -ENOENT. Version 3 files have none.
+ */
+int
+db_history_gap(struct db *db, uint64_t gen, uint64_t *lo, uint64_t *hi)
+{
+	sqlite3_stmt	*st;
+	int		 rc, error;
+
+	if ((error = hreader_check(db)) != 0)
+		return (error);
+	if (db->version < 4)
+		return (-ENOENT);
+	if ((st = db_stmt(db, ST_HGAP_AT)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, hreader_i64(gen));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*lo = (uint64_t)sqlite3_column_int64(st, 0);
+		*hi = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return (0);
+	return (rc == SQLITE_DONE ? -ENOENT : hreader_fail(db, rc));
+}
+
+/*
  * The tree below path as it was just after commit gen, in creation
  * order: the newest snapshot at or before gen, and the kept changes
  * after it. -ERANGE when no snapshot serves: none at or before gen, or
  * the budget has deleted commits after the newest one (then only its
- * own generation is served).
+ * own generation is served); -ENODATA when gen falls in a gap of the
+ * history (db_history_gap).
  */
 int
 db_tree_at(struct db *db, uint64_t gen, const char *path, db_tree_cb *cb,
@@ -682,7 +711,7 @@ db_tree_at(struct db *db, uint64_t gen, const char *path, db_tree_cb *cb,
 	struct hsnap	 snap;
 	struct hnode	*n;
 	sqlite3_stmt	*st;
-	uint64_t	 sgen, nodes, raw, dropped = 0;
+	uint64_t	 sgen, nodes, raw, dropped = 0, gap_lo, gap_hi;
 	int		 rc, error, ret = 0;
 
 	if ((error = hreader_check(db)) != 0)
@@ -691,6 +720,12 @@ db_tree_at(struct db *db, uint64_t gen, const char *path, db_tree_cb *cb,
 		return (-EINVAL);
 	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return (hreader_fail(db, SQLITE_ERROR));
+	if ((ret = db_history_gap(db, gen, &gap_lo, &gap_hi)) != -ENOENT) {
+		if (ret == 0)
+			ret = -ENODATA;
+		goto out;
+	}
+	ret = 0;
 	if ((st = db_stmt(db, ST_HSTATE_LOAD)) == NULL) {
 		ret = -EIO;
 		goto out;

@@ -937,7 +937,8 @@ START_TEST(test_migrate_v2)
 	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
 	ck_assert_msg(sqlite3_exec(sql,
 	    "DROP TABLE hbatch; DROP TABLE hpath; DROP TABLE hsubject;"
-	    "DROP TABLE hname; ALTER TABLE hstate DROP COLUMN node_gen;"
+	    "DROP TABLE hgap; DROP TABLE hname;"
+	    "ALTER TABLE hstate DROP COLUMN node_gen;"
 	    "CREATE TABLE hcommit (gen INTEGER PRIMARY KEY,"
 	    " time_ns INTEGER NOT NULL, origin INTEGER NOT NULL,"
 	    " in_txn INTEGER NOT NULL);"
@@ -1054,7 +1055,7 @@ START_TEST(test_resync)
 	sqlite3			*sql;
 	char			 value[512];
 	uint32_t		*ids;
-	uint64_t		*ns, gen, g;
+	uint64_t		*ns, gen, g, lo, hi;
 	size_t			 n;
 
 	db_config_defaults(&cfg);
@@ -1130,12 +1131,55 @@ START_TEST(test_resync)
 	ck_assert_str_eq(l.buf, "41 /vm/x=after n0\n");
 	ck_assert_int_eq(tree_at(rd, 40, "/vm", &l), 0);
 	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=final n0\n/vm/y=kept n0\n");
+	/* The commits given up are a gap readers can tell; around it the
+	 * tree is exact. */
+	ck_assert_int_eq(tree_at(rd, 20, "/vm", &l), -ENODATA);
+	ck_assert_int_eq(db_history_gap(rd, 20, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 6);
+	ck_assert_uint_eq(hi, 40);
+	ck_assert_int_eq(db_history_gap(rd, 39, &lo, &hi), 0);
+	ck_assert_int_eq(db_history_gap(rd, 6, &lo, &hi), -ENOENT);
+	ck_assert_int_eq(db_history_gap(rd, 40, &lo, &hi), -ENOENT);
+	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
 	ck_assert_int_eq(db_domids_named(rd, "nine", &ids, &ns, &n), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_uint_eq(ids[0], 9);
 	free(ids);
 	free(ns);
 	db_close(rd);
+}
+END_TEST
+
+/* A version 3 file (no hgap) is read as it is, without gaps, and a
+ * writer takes it to version 4. */
+START_TEST(test_v3)
+{
+	struct db	*db = open_default(), *rd;
+	struct lines	 l;
+	sqlite3		*sql;
+	uint64_t	 lo, hi;
+	int		 rows = 0;
+
+	script(db);
+	db_close(db);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "DROP TABLE hgap;"
+	    " PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	rd = open_reader();
+	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
+	ck_assert_int_eq(db_history_gap(rd, 3, &lo, &hi), -ENOENT);
+	db_close(rd);
+	db = open_default();
+	db_close(db);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "SELECT 1 FROM sqlite_master"
+	    " WHERE name = 'hgap' AND (SELECT user_version FROM"
+	    " pragma_user_version) = 4", count_row, &rows, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	ck_assert_int_eq(rows, 1);
 }
 END_TEST
 
@@ -1161,6 +1205,7 @@ history_suite(void)
 	tcase_add_test(tc, test_thin_straddle);
 	tcase_add_test(tc, test_migrate_v2);
 	tcase_add_test(tc, test_resync);
+	tcase_add_test(tc, test_v3);
 	suite_add_tcase(s, tc);
 	return (s);
 }

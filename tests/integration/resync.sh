@@ -62,6 +62,8 @@ start || { xs_fail "daemon starts"; xs_summary; exit 1; }
 xs_pass "daemon starts"
 check "create 3 guests" 0 "3" bash -c "'$sim' create 3 | wc -l"
 check "a node before" 0 "" xenstore-write /vm/a 1 /vm/b 2
+sleep 0.2	# flush-ms: durable
+before=$(xenstore-read /tool/xsconsoled/stats/generation)
 # Guest 2 watches its home; the watch is a durable record too.
 mkfifo "$xs_tmp/in"
 "$sim" xs --timeout 30000 2 <"$xs_tmp/in" >"$xs_tmp/out" 2>&1 &
@@ -110,6 +112,13 @@ tree >"$xs_tmp/before"
     grep -v '/console/tty = ' >"$xs_tmp/hist"
 check "the history rebuilds the store as it is" 0 "" \
 	diff "$xs_tmp/before" "$xs_tmp/hist"
+
+check "xsc-history --at inside the gap says so" 1 "" bash -c \
+	"'$XSC_HISTORY' --db '$db' --at $((before + 1)) / 2>&1 >/dev/null |
+	 grep -q 'is in a gap of the history: commits $((before + 1)) to' ||
+	 exit 9; exit 1"
+check "and the tree before the gap is there" 0 "/vm/a = \"1\"" bash -c \
+	"'$XSC_HISTORY' --db '$db' --at $before /vm | grep '^/vm/a '"
 
 kill9
 start || xs_fail "restart after kill -9"

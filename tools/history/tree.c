@@ -126,6 +126,7 @@ tree_show(struct hist *h, uint64_t gen)
 	size_t			 i;
 	struct db_hinfo		 info;
 	char			 when[64];
+	uint64_t		 gap_lo, gap_hi;
 	int			 error;
 
 	memset(&t, 0, sizeof t);
@@ -139,6 +140,13 @@ tree_show(struct hist *h, uint64_t gen)
 		    "%" PRIu64 " (%s); older ones were thinned out",
 		    info.first_gen, when);
 	}
+	if (error == -ENODATA &&
+	    db_history_gap(h->db, gen, &gap_lo, &gap_hi) == 0)
+		tool_exit(HIST_EXIT_NOTFOUND, "generation %" PRIu64 " is in a "
+		    "gap of the history: commits %" PRIu64 " to %" PRIu64
+		    " were given up while the database could not be written "
+		    "(the tree is known at %" PRIu64 " and from %" PRIu64 ")",
+		    gen, gap_lo + 1, gap_hi - 1, gap_lo, gap_hi);
 	if (error != 0)
 		hist_db_fail(h, error);
 	tree_link(&t);
