@@ -85,6 +85,7 @@ enum db_stmt {
 	ST_NAMED,
 	ST_HNAME_NEXT,
 	ST_HGAP_AT,
+	ST_HGAP_ALL,
 	DB_NSTMT
 };
 

@@ -292,6 +292,7 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " AND gen > ?2 ORDER BY gen LIMIT 1",
 	[ST_HGAP_AT] = "SELECT lo, hi FROM hgap WHERE lo < ?1 AND ?1 < hi"
 	    " ORDER BY lo LIMIT 1",
+	[ST_HGAP_ALL] = "SELECT lo, hi FROM hgap ORDER BY lo",
 };
 
 /* Format an error message for the caller's buffer (which may be NULL). */

@@ -297,5 +297,7 @@ int		 db_domids_named(struct db *, const char *name,
 		    uint32_t **domids, uint64_t **last_ns, size_t *n);
 int		 db_history_gap(struct db *, uint64_t gen, uint64_t *lo,
 		    uint64_t *hi);
+int		 db_history_gaps(struct db *, uint64_t **lo, uint64_t **hi,
+		    size_t *n);
 
 #endif

@@ -695,6 +695,43 @@ db_history_gap(struct db *db, uint64_t gen, uint64_t *lo, uint64_t *hi)
 	return (rc == SQLITE_DONE ? -ENOENT : hreader_fail(db, rc));
 }
 
+/* Every gap of the history, oldest first (malloc'd arrays the caller
+ * frees; none for a version 3 file). 0 or -errno. */
+int
+db_history_gaps(struct db *db, uint64_t **lo, uint64_t **hi, size_t *n)
+{
+	sqlite3_stmt	*st;
+	size_t		 cap = 0;
+	int		 rc, error;
+
+	*lo = *hi = NULL;
+	*n = 0;
+	if ((error = hreader_check(db)) != 0)
+		return (error);
+	if (db->version < 4)
+		return (0);
+	if ((st = db_stmt(db, ST_HGAP_ALL)) == NULL)
+		return (-EIO);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap == 0 ? 4 : cap * 2;
+			*lo = xrealloc(*lo, cap * sizeof **lo);
+			*hi = xrealloc(*hi, cap * sizeof **hi);
+		}
+		(*lo)[*n] = (uint64_t)sqlite3_column_int64(st, 0);
+		(*hi)[(*n)++] = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		free(*lo);
+		free(*hi);
+		*lo = *hi = NULL;
+		*n = 0;
+		return (hreader_fail(db, rc));
+	}
+	return (0);
+}
+
 /*
  * The tree below path as it was just after commit gen, in creation
  * order: the newest snapshot at or before gen, and the kept changes

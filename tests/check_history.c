@@ -1055,7 +1055,7 @@ START_TEST(test_resync)
 	sqlite3			*sql;
 	char			 value[512];
 	uint32_t		*ids;
-	uint64_t		*ns, gen, g, lo, hi;
+	uint64_t		*ns, *los, *his, gen, g, lo, hi;
 	size_t			 n;
 
 	db_config_defaults(&cfg);
@@ -1140,6 +1140,12 @@ START_TEST(test_resync)
 	ck_assert_int_eq(db_history_gap(rd, 39, &lo, &hi), 0);
 	ck_assert_int_eq(db_history_gap(rd, 6, &lo, &hi), -ENOENT);
 	ck_assert_int_eq(db_history_gap(rd, 40, &lo, &hi), -ENOENT);
+	ck_assert_int_eq(db_history_gaps(rd, &los, &his, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(los[0], 6);
+	ck_assert_uint_eq(his[0], 40);
+	free(los);
+	free(his);
 	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
 	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
 	ck_assert_int_eq(db_domids_named(rd, "nine", &ids, &ns, &n), 0);
@@ -1158,7 +1164,8 @@ START_TEST(test_v3)
 	struct db	*db = open_default(), *rd;
 	struct lines	 l;
 	sqlite3		*sql;
-	uint64_t	 lo, hi;
+	uint64_t	 lo, hi, *los, *his;
+	size_t		 n;
 	int		 rows = 0;
 
 	script(db);
@@ -1171,6 +1178,8 @@ START_TEST(test_v3)
 	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
 	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
 	ck_assert_int_eq(db_history_gap(rd, 3, &lo, &hi), -ENOENT);
+	ck_assert_int_eq(db_history_gaps(rd, &los, &his, &n), 0);
+	ck_assert_uint_eq(n, 0);
 	db_close(rd);
 	db = open_default();
 	db_close(db);

@@ -119,6 +119,10 @@ check "xsc-history --at inside the gap says so" 1 "" bash -c \
 	 exit 9; exit 1"
 check "and the tree before the gap is there" 0 "/vm/a = \"1\"" bash -c \
 	"'$XSC_HISTORY' --db '$db' --at $before /vm | grep '^/vm/a '"
+check "a listing marks the gap between the changes around it" 0 \
+	"-- commits $((before + 1)) to" bash -c \
+	"'$XSC_HISTORY' --db '$db' -o cat /vm | grep -A1 '/vm/b = ' |
+	 sed -n 2p | cut -d' ' -f1-4"
 
 kill9
 start || xs_fail "restart after kill -9"

@@ -176,16 +176,46 @@ changes_json(struct hist *h, const struct db_hchange *c)
 	esc_adds(&h->out, "}\n");
 }
 
+/* Between the last change shown and c, a line for each gap of the
+ * history (commits given up while the database could not be written),
+ * as journalctl marks a reboot. Not in JSON, where a line is a change. */
+static void
+changes_gaps(struct hist *h, const struct db_hchange *c)
+{
+	uint64_t	a = h->last_gen, b = c->gen, t;
+	size_t		i;
+	char		line[160];
+
+	if (h->shown == 0 || h->format == HIST_JSON)
+		return;
+	if (a > b) {
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (i = 0; i < h->ngaps; i++) {
+		if (h->gap_lo[i] < a || h->gap_hi[i] > b)
+			continue;
+		snprintf(line, sizeof line, "-- commits %" PRIu64 " to %"
+		    PRIu64 " were given up while the database could not be "
+		    "written --\n", h->gap_lo[i] + 1, h->gap_hi[i] - 1);
+		esc_adds(&h->out, line);
+		hist_flush(h);
+	}
+}
+
 /* Print a change in the output format. */
 static void
 changes_print(struct hist *h, const struct db_hchange *c)
 {
+	changes_gaps(h, c);
 	if (h->format == HIST_JSON)
 		changes_json(h, c);
 	else
 		changes_line(h, c);
 	hist_flush(h);
 	h->shown++;
+	h->last_gen = c->gen;
 }
 
 /* Print a change as it comes; a db_hchange_cb. */
@@ -257,6 +287,9 @@ changes_show(struct hist *h)
 	q.ns_min = h->since_ns;
 	q.ns_max = h->until_ns;
 	q.with_old = true;
+	if ((error = db_history_gaps(h->db, &h->gap_lo, &h->gap_hi,
+	    &h->ngaps)) != 0)
+		hist_db_fail(h, error);
 	if (h->limit == 0) {
 		q.newest_first = h->reverse;
 		if ((error = db_history(h->db, &q, changes_stream, h)) != 0)
@@ -275,6 +308,8 @@ changes_show(struct hist *h)
 			changes_free(&l.v[i]);
 		free(l.v);
 	}
+	free(h->gap_lo);
+	free(h->gap_hi);
 	if (h->shown == 0)
 		fprintf(stderr, "xsc-history: no changes%s%s found\n",
 		    strcmp(h->path, "/") != 0 ? " to " : "",

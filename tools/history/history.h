@@ -53,6 +53,9 @@ struct hist {
 
 	struct esc_buf		 out;		/* the line being made */
 	uint64_t		 shown;
+	uint64_t		 last_gen;	/* of the last change shown */
+	uint64_t		*gap_lo, *gap_hi;	/* db_history_gaps */
+	size_t			 ngaps;
 };
 
 /* main.c */
