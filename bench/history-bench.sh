@@ -16,7 +16,11 @@
 #   3. restart time with N nodes (default 1.5 million, filled with
 #      xsbench --fill as a real host lays them out): a clean stop, then a
 #      kill -9, each followed by a start timed until the socket answers,
-#      and the tree checked (node count) after.
+#      and the tree checked (node count) after;
+#   4. the whole store written again with those N nodes, after another
+#      process held the database's lock past db/store-backlog: the event
+#      loop's walk and the writer's transaction, timed from the daemon's
+#      log, and the node count after a kill -9 and a restart.
 #
 # usage: bench/history-bench.sh [-b] [-n] [-r reps] [-d secs] [-c clients]
 #                               [-N nodes] [-M commits]
@@ -245,6 +249,62 @@ say "restart: clean ${t_clean}s ($nodes_clean nodes), after kill -9" \
     "${t_kill}s ($nodes_kill nodes); before: $nodes_before"
 db_bytes=$(du -b --apparent-size "$dir/x.db" | cut -f1)
 
+# --- 4. the whole store written again, with N nodes -------------------------
+#
+# Another process holds the database's lock for 2 s while 40 writes of
+# 3 KB go past db/store-backlog; once it lets go, the daemon writes the
+# whole store again. Timed from the daemon's log: the event loop's walk
+# (its warning gives it) and the writer's transaction (from that warning
+# to the writer's line saying it is done); then a kill -9 and a restart
+# must give every node back.
+start "$dir" --db "$dir/x.db" --set db/busy-ms=20 \
+    --set db/store-backlog=65536 >/dev/null || die "no restart"
+python3 - "$dir/x.db" "$WORK/locked" <<'PY' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(2)
+c.execute("ROLLBACK")
+PY
+locker=$!
+for i in $(seq 1 200); do [ -f "$WORK/locked" ] && break; sleep 0.05; done
+big=$(head -c 3000 /dev/zero | tr '\0' v)
+for i in $(seq 1 40); do
+	XENSTORED_PATH=$dir/socket xenstore-write "/bench/resync/$i" "$big" ||
+	    die "write $i"
+done
+wait "$locker"
+XENSTORED_PATH=$dir/socket xenstore-write /bench/resync/after 1 ||
+    die "write after"
+for i in $(seq 1 1200); do
+	grep -q "the store written whole again" "$dir/log" && break
+	sleep 0.05
+done
+grep -q "the store written whole again" "$dir/log" ||
+    die "the store was not written again"
+t_walk=$(sed -n 's/.*written again at generation .* (\([0-9.]*\) s).*/\1/p' \
+    "$dir/log" | tail -n 1)
+t_writer=$(python3 - "$dir/log" <<'PY'
+import re, sys
+from datetime import datetime
+def at(pat):
+    for line in open(sys.argv[1]):
+        if pat in line:
+            return datetime.strptime(line.split()[0], "%Y-%m-%dT%H:%M:%S.%fZ")
+a, b = at("is written again at generation"), at("the store written whole again")
+print("%.3f" % (b - a).total_seconds())
+PY
+)
+nodes_resync=$(count)
+kill -9 "$(cat "$dir/job")"
+sleep 0.2
+start "$dir" --db "$dir/x.db" >/dev/null || die "no restart after the rewrite"
+nodes_after=$(count)
+stop "$dir"
+say "rewrite: the loop's walk ${t_walk}s, the writer's transaction" \
+    "${t_writer}s; nodes $nodes_resync, after kill -9 $nodes_after"
+
 report() {
 	echo
 	echo "## Store history and restart ($(date -u '+%Y-%m-%d %H:%M UTC'))"
@@ -262,6 +322,10 @@ report() {
 	fi
 	echo "- Database growth: $growth MiB per million single-node commits" \
 	    "($done_ops commits measured)."
+	echo "- The whole store written again after records were given up" \
+	    "($nodes_resync nodes): the event loop's walk ${t_walk} s, the" \
+	    "writer's transaction ${t_writer} s (from the daemon's log);" \
+	    "after a kill -9, $nodes_after nodes."
 	echo "- Restart with $nodes_before nodes (database $db_bytes bytes):" \
 	    "${t_clean} s after a clean stop, ${t_kill} s after kill -9" \
 	    "(start to socket ready; nodes after: $nodes_clean, $nodes_kill)."

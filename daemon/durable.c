@@ -192,8 +192,8 @@ restore_meta(const char *key, const char *value, void *arg)
 /*
  * Once a second: a durable store that fell behind (its writer gave up
  * records while the disk failed, and can write again) is written whole,
- * as the store is now. It blocks the loop for the walk (about a second
- * per million nodes), once per failure.
+ * as the store is now. It blocks the loop for the walk (0.17 s for 1.5
+ * million nodes), once per failure.
  */
 static void
 durable_check(evutil_socket_t fd, short what, void *arg)
