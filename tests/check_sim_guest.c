@@ -784,7 +784,7 @@ START_TEST(test_guest_agent)
 {
 	static char	 out[65536], errout[65536], want[20000], report[4096];
 	char		 rpath[PATH_MAX], ipath[PATH_MAX], buf[PATH_MAX + 16];
-	char		*argv[] = { "xsc-sim", "guest", "--console-bytes",
+	char		*p, *argv[] = { "xsc-sim", "guest", "--console-bytes",
 			    "10000", "--console-chunk", "300", "--boot",
 			    "--rtt", "5", "--report", rpath, "--console-input",
 			    ipath, "5", NULL };
@@ -802,7 +802,11 @@ START_TEST(test_guest_agent)
 	congen_fill(5, 0, want + 6, 10000);
 	ck_assert_uint_eq(fk.conlen, 10006);
 	ck_assert_mem_eq(fk.console, want, 10006);
-	ck_assert_int_gt(fk.cons_events, 10000 / 300);
+	/* Sent a chunk at a time, each notified: the notifications are
+	 * hints and coalesce when the daemon's queue is full (10 datagrams
+	 * here: net.unix.max_dgram_qlen), so count the chunks the guest
+	 * wrote, and events that came. */
+	ck_assert_int_gt(fk.cons_events, 0);
 
 	snprintf(buf, sizeof buf, "%s.5", ipath);
 	ck_assert_uint_eq(read_file(buf, report, sizeof report), 6);
@@ -813,6 +817,9 @@ START_TEST(test_guest_agent)
 	ck_assert_msg(strstr(report, "errors 0\n") != NULL, "%s", report);
 	ck_assert_msg(strstr(report, "timeouts 0\n") != NULL, "%s", report);
 	ck_assert_msg(strstr(report, "tx_retries 1\n") != NULL, "%s", report);
+	p = strstr(report, "console_writes ");
+	ck_assert_msg(p != NULL, "%s", report);
+	ck_assert_int_ge(atoi(p + 15), 10000 / 300 + 1);
 	ck_assert_msg(strstr(report, "boots 1\n") != NULL, "%s", report);
 	ck_assert_msg(strstr(report, "watch_events 1\n") != NULL, "%s",
 	    report);

@@ -156,6 +156,7 @@ struct gworld {
 	uint64_t	 watch_events;
 	uint64_t	 stale;
 	uint64_t	 con_bytes;
+	uint64_t	 con_writes;	/* chunks of text put in rings */
 	uint64_t	 in_bytes;
 	bool		 broken;
 };
@@ -495,6 +496,7 @@ guest_output(struct gworld *w, struct guest *g, uint64_t now)
 				goto broken;
 			g->con_off += (uint64_t)n;
 			w->con_bytes += (uint64_t)n;
+			w->con_writes++;
 		}
 		if (simdom_notify(&g->sd, SIM_CONS_PORT) != 0)
 			g->cons_kick = true;
@@ -665,6 +667,7 @@ guest_report(struct gworld *w, uint64_t elapsed)
 		free(boots);
 	}
 	fprintf(f, "console_bytes %" PRIu64 "\n", w->con_bytes);
+	fprintf(f, "console_writes %" PRIu64 "\n", w->con_writes);
 	fprintf(f, "console_input_bytes %" PRIu64 "\n", w->in_bytes);
 	if (fclose(f) != 0) {
 		fprintf(stderr, "xsc-sim guest: %s: %s\n", w->o.report,
