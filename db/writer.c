@@ -109,13 +109,17 @@ writer_finish(struct db_writer *w, int committed, int error,
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* When the writer must next act on its own: the earliest due chunk. */
+/* When the writer must next act on its own: the earliest due chunk.
+ * Never while the whole store is being queued (db_store_resync): nothing
+ * is committed before its end comes, and records coming wake it. */
 static uint64_t
 writer_due(struct db_writer *w)
 {
 	uint64_t	due = TIME_NEVER, half = w->flush_ns / 2;
 	struct winc	*wi;
 
+	if (w->resync_open)
+		return (TIME_NEVER);
 	if ((wi = TAILQ_FIRST(&w->pending)) != NULL)
 		due = wi->cur->start + half;
 	if (!TAILQ_EMPTY(&w->ready) && w->ready_start + half < due)
@@ -187,23 +191,6 @@ writer_take_limits(struct db_writer *w)
 	log_debug("%s: new limits taken", w->db->path);
 }
 
-/* Wait a little for more records (a db_store_resync being queued). */
-static void
-writer_wait_more(struct db_writer *w)
-{
-	struct timespec	ts;
-	uint64_t	t;
-
-	pthread_mutex_lock(&w->lock);
-	if (w->q.head == NULL && !w->stop) {
-		t = writer_now() + 2 * NS_PER_MS;
-		ts.tv_sec = (time_t)(t / NS_PER_S);
-		ts.tv_nsec = (long)(t % NS_PER_S);
-		pthread_cond_timedwait(&w->work, &w->lock, &ts);
-	}
-	pthread_mutex_unlock(&w->lock);
-}
-
 /* The writer thread. */
 static void *
 writer_main(void *arg)
@@ -247,12 +234,8 @@ writer_main(void *arg)
 			blk->next = w->used_blocks;
 			w->used_blocks = blk;
 		}
-		if (w->resync_open && !stop) {
-			/* The whole store is being queued: it goes in with
-			 * its beginning, in one transaction. */
-			writer_wait_more(w);
-			continue;
-		}
+		if (w->resync_open && !stop)
+			continue;	/* the whole store goes in at once */
 
 		/* Cut what is due now or within the next F/4. */
 		all = stop || flush_want != w->flush_done;
