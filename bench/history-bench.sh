@@ -259,14 +259,7 @@ db_bytes=$(du -b --apparent-size "$dir/x.db" | cut -f1)
 # must give every node back.
 start "$dir" --db "$dir/x.db" --set db/busy-ms=20 \
     --set db/store-backlog=65536 >/dev/null || die "no restart"
-python3 - "$dir/x.db" "$WORK/locked" <<'PY' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-c.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(2)
-c.execute("ROLLBACK")
-PY
+python3 "$top/tests/hold-db-lock.py" "$dir/x.db" "$WORK/locked" 2 &
 locker=$!
 for i in $(seq 1 200); do [ -f "$WORK/locked" ] && break; sleep 0.05; done
 big=$(head -c 3000 /dev/zero | tr '\0' v)

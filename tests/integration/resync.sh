@@ -72,14 +72,7 @@ echo "watch data tok" >&3
 echo "event 5000" >&3
 
 # Another process holds the write lock for 3 s.
-python3 - "$db" "$xs_tmp/locked" <<'EOF' &
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-c.execute("BEGIN IMMEDIATE")
-open(sys.argv[2], "w").close()
-time.sleep(3)
-c.execute("ROLLBACK")
-EOF
+python3 "$here/../hold-db-lock.py" "$db" "$xs_tmp/locked" 3 &
 locker=$!
 for i in $(seq 1 100); do [ -f "$xs_tmp/locked" ] && break; sleep 0.05; done
 check "the database is locked by another process" 0 "yes" bash -c \
