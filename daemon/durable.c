@@ -304,5 +304,8 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 			    (unsigned long long)r.bad);
 		xsd_restore_done(xsd);
 	}
+	/* A durable store the daemon before left behind (the database
+	 * says so at its opening) is written whole now, as loaded. */
+	durable_check(-1, 0, d);
 	return (0);
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hmap.h"
 #include "hstore.h"
@@ -241,6 +242,8 @@ history_take(struct db_writer *w, const struct wrec *r,
 
 	if (r->type == WREC_COMMIT && r->ns > w->clock_ns)
 		w->clock_ns = r->ns;
+	if (r->type == WREC_COMMIT && r->gen > w->taken_gen)
+		w->taken_gen = r->gen;
 	if (r->type == WREC_RESYNC)
 		w->resync_open = 1;
 	else if (r->type == WREC_RESYNC_END)
@@ -1028,6 +1031,118 @@ history_maintain(struct db_writer *w)
 	return (changed ? history_save(w) : 0);
 }
 
+/*
+ * The file beside the database that says its durable store is behind:
+ * "LO HI", the last generation it has and the newest given up. It is
+ * made before records are first given up, kept up to date while they
+ * are, and removed once the store is written whole again; a daemon
+ * killed (or stopped) before that finds it at its restart
+ * (history_start). It is not in the database because the database is
+ * what cannot be written then.
+ */
+static char *
+history_marker(const struct db *db)
+{
+	char	*path;
+
+	xasprintf(&path, "%s-behind", db->path);
+	return (path);
+}
+
+/* Note in the file how far the records given up go (a failure is said
+ * once: the disk may be full). */
+static void
+history_mark(struct db_writer *w)
+{
+	char	*path, *tmp;
+	FILE	*f;
+	int	 ok;
+
+	if (w->taken_gen <= w->marked_gen)
+		return;
+	path = history_marker(w->db);
+	xasprintf(&tmp, "%s.tmp", path);
+	ok = (f = fopen(tmp, "w")) != NULL;
+	if (ok) {
+		ok = fprintf(f, "%llu %llu\n", (unsigned long long)w->h.last_gen,
+		    (unsigned long long)w->taken_gen) > 0;
+		ok = fclose(f) == 0 && ok;
+	}
+	if (ok && rename(tmp, path) == 0) {
+		w->marked_gen = w->taken_gen;
+		w->mark_failed = 0;
+	} else {
+		if (!w->mark_failed)
+			log_error("%s: cannot note that the durable store is "
+			    "behind: %s", path, strerror(errno));
+		w->mark_failed = 1;
+		unlink(tmp);
+	}
+	free(tmp);
+	free(path);
+}
+
+/* The store is written whole again: nothing is behind. */
+static void
+history_unmark(struct db_writer *w)
+{
+	char	*path = history_marker(w->db);
+
+	if (unlink(path) != 0 && errno != ENOENT)
+		log_error("%s: %s", path, strerror(errno));
+	w->marked_gen = 0;
+	free(path);
+}
+
+/*
+ * At the start: a file left by a daemon whose durable store was behind
+ * when it stopped. What it gave up is lost: the writer is behind (the
+ * daemon writes the store whole again, as loaded), and generations go on
+ * after the newest given up, which the history marks as a gap.
+ */
+static void
+history_check_marker(struct db_writer *w)
+{
+	char			*path = history_marker(w->db);
+	unsigned long long	 lo = 0, hi = 0;
+	FILE			*f;
+	int			 n = 0;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		free(path);
+		return;
+	}
+	n = fscanf(f, "%llu %llu", &lo, &hi);
+	fclose(f);
+	if (n == 2 && hi <= w->h.last_gen) {
+		/* Written whole again before the file went: stale. */
+		log_info("%s: left from before generation %llu; removed",
+		    path, (unsigned long long)w->h.last_gen);
+		unlink(path);
+		free(path);
+		return;
+	}
+	if (n != 2) {
+		log_error("%s: the durable store was behind when the daemon "
+		    "stopped (which commits were lost cannot be read): the "
+		    "store restarts as it was at generation %llu, and is "
+		    "written whole again", w->db->path,
+		    (unsigned long long)w->h.last_gen);
+		hi = 0;
+	} else
+		log_error("%s: the durable store was behind when the daemon "
+		    "stopped: commits %llu to %llu were given up and are "
+		    "lost; the store restarts as it was at generation %llu, "
+		    "numbered on from %llu, and is written whole again",
+		    w->db->path, (unsigned long long)w->h.last_gen + 1, hi,
+		    (unsigned long long)w->h.last_gen, hi + 1);
+	w->behind = 1;
+	w->want_resync = 1;
+	w->taken_gen = w->marked_gen = hi;
+	w->restart_gen = hi;
+	free(path);
+}
+
 /* After a transaction: its store records are done, or kept for the
  * next one (a failure; not beyond store_backlog_max, and not before half
  * a flush_ms, so a failing disk is not hammered). */
@@ -1050,11 +1165,13 @@ history_done(struct db_writer *w, int error, uint64_t now)
 			w->behind = 0;
 			w->given_up = 0;
 			w->resynced = 0;
+			history_unmark(w);
 			pthread_mutex_lock(&w->lock);
 			w->resync_queued = 0;
 			pthread_mutex_unlock(&w->lock);
 		} else if (w->behind) {
 			/* Commits work again: the loop may write it all. */
+			history_mark(w);	/* the records skipped */
 			pthread_mutex_lock(&w->lock);
 			w->want_resync = !w->resync_queued;
 			pthread_mutex_unlock(&w->lock);
@@ -1071,6 +1188,7 @@ history_done(struct db_writer *w, int error, uint64_t now)
 		log_error("%s: %zu bytes of store records given up: the "
 		    "durable store is behind until it can be written whole "
 		    "again", w->db->path, w->hq.len);
+		history_mark(w);
 		w->given_up += w->hq.len;
 		w->hq.len = 0;
 		w->behind = 1;
@@ -1081,6 +1199,9 @@ history_done(struct db_writer *w, int error, uint64_t now)
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
+	/* Kept for the next try, but they will be given up too. */
+	if (w->behind)
+		history_mark(w);
 	w->hq.start = now;
 }
 
@@ -1130,6 +1251,7 @@ history_start(struct db_writer *w, char *err, size_t errlen)
 		    db->path, sqlite3_errmsg(db->sql));
 		return (-EIO);
 	}
+	history_check_marker(w);
 	return (0);
 }
 
@@ -1360,5 +1482,8 @@ db_store_load(struct db *db, const struct db_load_ops *ops, void *arg,
 		    " ORDER BY key", history_load_meta, ops, arg);
 	sqlite3_exec(rd->sql, "COMMIT", NULL, NULL, NULL);
 	db_close_common(rd);
+	/* Generations given up before a restart are not used again. */
+	if (db->w->restart_gen > *gen)
+		*gen = db->w->restart_gen;
 	return (ret);
 }

@@ -250,6 +250,12 @@ struct db_writer {
 	uint64_t		 resync_gen;	/* ... at this generation */
 	int			 want_resync;	/* under lock: db_store_behind */
 	int			 resync_queued;	/* under lock */
+	uint64_t		 taken_gen;	/* the newest commit taken */
+	uint64_t		 marked_gen;	/* ... noted in <db>-behind */
+	uint64_t		 restart_gen;	/* that file's at the start:
+						   db_store_load goes on from
+						   it (set before the thread) */
+	int			 mark_failed;	/* said once */
 };
 
 struct hmap;

@@ -355,6 +355,24 @@ struct loaded {
 	struct lines	 nodes, rest;
 };
 
+/* The text of the file saying the durable store is behind, or NULL. */
+static const char *
+marker(void)
+{
+	static char	 text[128];
+	char		 mpath[160];
+	FILE		*f;
+	size_t		 n;
+
+	snprintf(mpath, sizeof mpath, "%s-behind", path);
+	if ((f = fopen(mpath, "r")) == NULL)
+		return (NULL);
+	n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	return (text);
+}
+
 /* db_store_load callbacks. */
 static int
 load_node(const char *p, const void *v, uint32_t vlen, const char *perms,
@@ -1092,6 +1110,8 @@ START_TEST(test_resync)
 	COMMIT(db, 32, T0 + 32 * S, false, NEW("/vm/y", "lost", "n0"));
 	db_flush(db);
 	ck_assert(db_store_behind(db));
+	/* The file beside the database says so, for a restart. */
+	ck_assert_str_eq(marker(), "6 32\n");
 
 	/* The whole store, as the daemon has it at generation 40; its
 	 * first commit fails (the lock again) and is retried whole. */
@@ -1121,6 +1141,7 @@ START_TEST(test_resync)
 	COMMIT(db, 41, T0 + 41 * S, false, SET("/vm/x", "after", "n0"));
 	db_flush(db);
 	ck_assert(!db_store_behind(db));
+	ck_assert_ptr_null(marker());
 	db_close(db);
 
 	db = open_default();
@@ -1164,6 +1185,95 @@ START_TEST(test_resync)
 	free(ids);
 	free(ns);
 	db_close(rd);
+}
+END_TEST
+
+/*
+ * A writer stopped while its durable store is behind: the next one
+ * learns it from the file beside the database, says the store is behind
+ * at once, goes on numbering after the commits given up, and once the
+ * store is written whole again the history has the gap and the file is
+ * gone.
+ */
+START_TEST(test_behind_restart)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct loaded		 ld;
+	struct lines		 l;
+	sqlite3			*sql;
+	uint64_t		 gen, g, lo, hi;
+
+	db_config_defaults(&cfg);
+	cfg.flush_ms = 10;
+	cfg.busy_ms = 10;
+	cfg.store_backlog_max = 64;
+	db = open_writer(&cfg);
+	script(db);
+	db_flush(db);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	for (g = 7; g <= 20; g++) {
+		COMMIT(db, g, T0 + g * S, false, SET("/vm/x", "gone", "n0"));
+		db_flush(db);
+	}
+	ck_assert_str_eq(marker(), "6 20\n");
+	db_close(db);		/* its last commit fails too */
+	ck_assert_int_eq(sqlite3_exec(sql, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+	ck_assert_str_eq(marker(), "6 20\n");
+
+	db = open_writer(&cfg);
+	ck_assert(db_store_behind(db));
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 20);	/* not 6: 7 to 20 were handed out */
+	ck_assert_ptr_nonnull(strstr(ld.nodes.buf, "/vm/x=y n5,r5\n"));
+	/* A record before the store is written whole is given up. */
+	COMMIT(db, 21, T0 + 21 * S, false, SET("/vm/x", "early", "n0"));
+	db_flush(db);
+	ck_assert(db_store_behind(db));
+	ck_assert_str_eq(marker(), "6 21\n");
+	db_store_resync(db, 21);
+	COMMIT(db, 21, T0 + 21 * S, false, NEW("/vm", "", "n0"),
+	    NEW("/vm/x", "early", "n0"));
+	db_store_resync_end(db);
+	db_flush(db);
+	ck_assert(!db_store_behind(db));
+	ck_assert_ptr_null(marker());
+	COMMIT(db, 22, T0 + 22 * S, false, SET("/vm/x", "on", "n0"));
+	db_close(db);
+
+	rd = open_reader();
+	ck_assert_int_eq(db_history_gap(rd, 7, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 6);
+	ck_assert_uint_eq(hi, 21);
+	ck_assert_int_eq(tree_at(rd, 6, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=y n5,r5\n");
+	ck_assert_int_eq(tree_at(rd, 22, "/vm", &l), 0);
+	ck_assert_str_eq(l.buf, "/vm= n0\n/vm/x=on n0\n");
+	db_close(rd);
+
+	/* A file left from before the store was written whole (a daemon
+	 * killed between the two) is stale: removed, nothing behind. */
+	{
+		char	mpath[160];
+		FILE	*f;
+
+		snprintf(mpath, sizeof mpath, "%s-behind", path);
+		ck_assert_ptr_nonnull(f = fopen(mpath, "w"));
+		fprintf(f, "6 21\n");
+		fclose(f);
+	}
+	db = open_writer(&cfg);
+	ck_assert(!db_store_behind(db));
+	ck_assert_ptr_null(marker());
+	memset(&ld, 0, sizeof ld);
+	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
+	ck_assert_uint_eq(gen, 22);
+	db_close(db);
 }
 END_TEST
 
@@ -1224,6 +1334,7 @@ history_suite(void)
 	tcase_add_test(tc, test_thin_straddle);
 	tcase_add_test(tc, test_migrate_v2);
 	tcase_add_test(tc, test_resync);
+	tcase_add_test(tc, test_behind_restart);
 	tcase_add_test(tc, test_v3);
 	suite_add_tcase(s, tc);
 	return (s);

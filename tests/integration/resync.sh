@@ -125,6 +125,56 @@ check "after kill -9, the store is as it was (given up records included)" \
 check "/vm/a stays removed" 1 "" xenstore-read /vm/a
 check "guest 2's watch survived" 0 "EVENT data tok" bash -c \
 	"echo 'event 5000' >&3; sleep 1; tail -n 1 '$xs_tmp/out'"
+
+# Killed while behind: the lock held again, records given up, kill -9
+# before the store can be written whole. The restart says what was lost,
+# restarts from the durable store (as it was before the lock), numbers on
+# after the lost commits, and writes the store whole; the history has the
+# gap.
+tree >"$xs_tmp/before2"
+last=$(xenstore-read /tool/xsconsoled/stats/generation)
+python3 "$here/../hold-db-lock.py" "$db" "$xs_tmp/locked2" 60 &
+locker=$!
+for i in $(seq 1 100); do [ -f "$xs_tmp/locked2" ] && break; sleep 0.05; done
+for i in $(seq 1 32); do
+	xenstore-write "/vm/lost/$i" "$big" || xs_fail "write lost $i"
+done
+check "given up again" 0 "" bash -c "$waitlog" "store records given up" \
+	"$xs_tmp/d/log"
+lost=$(xenstore-read /tool/xsconsoled/stats/generation)
+check "the file beside the database says the store is behind" 0 "yes" \
+	bash -c "for i in \$(seq 1 100); do
+	    [ \"\$(cut -d' ' -f2 '$db-behind' 2>/dev/null)\" = $lost ] &&
+	    echo yes && exit 0; sleep 0.05; done; cat '$db-behind'"
+kill9
+kill "$locker"
+wait "$locker" 2>/dev/null
+locker=
+: >"$xs_tmp/d/log"
+start || xs_fail "restart after kill -9 while behind"
+check "the restart says which commits were lost" 0 "" bash -c "$waitlog" \
+	"was behind when the daemon stopped: commits $((last + 1)) to $lost were given up" \
+	"$xs_tmp/d/log"
+tree >"$xs_tmp/after2"
+check "the store restarts as it was before the lock" 0 "" \
+	diff "$xs_tmp/before2" "$xs_tmp/after2"
+check "generations go on after the lost ones" 0 "yes" bash -c \
+	"[ \$(xenstore-read /tool/xsconsoled/stats/generation) -ge $lost ] &&
+	 echo yes"
+check "the store written whole again at once" 0 "" bash -c "$waitlog" \
+	"the store written whole again" "$xs_tmp/d/log"
+check "the file is gone" 1 "" test -e "$db-behind"
+check "a write after the restart" 0 "" xenstore-write /vm/e 5
+sleep 0.3	# flush-ms
+check "xsc-history --at a lost commit says it is in a gap" 1 "" bash -c \
+	"'$XSC_HISTORY' --db '$db' --at $((last + 1)) / 2>&1 >/dev/null |
+	 grep -q 'is in a gap of the history: commits $((last + 1)) to' ||
+	 exit 9; exit 1"
+tree >"$xs_tmp/now"
+"$XSC_HISTORY" --db "$db" -p --at now / | live_form | grep -v '^/tool' |
+    grep -v '/console/tty = ' >"$xs_tmp/hist2"
+check "the history rebuilds the store after the restart" 0 "" \
+	diff "$xs_tmp/now" "$xs_tmp/hist2"
 exec 3>&-
 xs_stop "$xs_tmp/d"
 xs_summary
