@@ -116,6 +116,25 @@ check "a listing marks the gap between the changes around it" 0 \
 	"-- commits $((before + 1)) to" bash -c \
 	"'$XSC_HISTORY' --db '$db' -o cat /vm | grep -A1 '/vm/b = ' |
 	 sed -n 2p | cut -d' ' -f1-4"
+# /vm/d was written after the rewrite: what happened to it in the gap is
+# not known, which its listing says first (last when newest first), and
+# JSON says too; its last change alone has no gap before it.
+gapline="-- commits $((before + 1)) to $(($(xenstore-read \
+    /tool/xsconsoled/stats/generation) - 2)) were given up"
+check "a listing whose changes all follow a gap starts with it" 0 \
+	"$gapline|/vm/d = \"4\"" bash -c \
+	"'$XSC_HISTORY' --db '$db' -o cat -x /vm/d | sed 's|^[0-9].* /vm|/vm|' |
+	 cut -d' ' -f1-8 | paste -sd'|'"
+check "newest first, the gap comes after" 0 "/vm/d = \"4\"|$gapline" \
+	bash -c "'$XSC_HISTORY' --db '$db' -o cat -r -x /vm/d |
+	 sed 's|^[0-9].* /vm|/vm|' | cut -d' ' -f1-8 | paste -sd'|'"
+check "JSON has the gap as an object of its own" 0 \
+	"{\"gap\":{\"first\":$((before + 1))" bash -c \
+	"'$XSC_HISTORY' --db '$db' -o json -x /vm/d | head -n 1 |
+	 cut -d, -f1"
+check "the last change alone has no gap before it" 0 "/vm/d = \"4\"" \
+	bash -c "'$XSC_HISTORY' --db '$db' -o cat -n 1 -x /vm/d |
+	 sed 's|^[0-9].* /vm|/vm|'"
 
 kill9
 start || xs_fail "restart after kill -9"

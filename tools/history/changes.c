@@ -176,31 +176,47 @@ changes_json(struct hist *h, const struct db_hchange *c)
 	esc_adds(&h->out, "}\n");
 }
 
-/* Between the last change shown and c, a line for each gap of the
- * history (commits given up while the database could not be written),
- * as journalctl marks a reboot. Not in JSON, where a line is a change. */
+/* Print gap i of the history: a line, as journalctl marks a reboot, or
+ * in JSON an object of its own (no "gen": not a change). */
 static void
-changes_gaps(struct hist *h, const struct db_hchange *c)
+changes_gap(struct hist *h, size_t i)
 {
-	uint64_t	a = h->last_gen, b = c->gen, t;
-	size_t		i;
+	uint64_t	first = h->gap_lo[i] + 1, last = h->gap_hi[i] - 1;
 	char		line[160];
 
-	if (h->shown == 0 || h->format == HIST_JSON)
-		return;
-	if (a > b) {
-		t = a;
-		a = b;
-		b = t;
-	}
-	for (i = 0; i < h->ngaps; i++) {
-		if (h->gap_lo[i] < a || h->gap_hi[i] > b)
-			continue;
+	if (h->format == HIST_JSON)
+		snprintf(line, sizeof line, "{\"gap\":{\"first\":%" PRIu64
+		    ",\"last\":%" PRIu64 "}}\n", first, last);
+	else
 		snprintf(line, sizeof line, "-- commits %" PRIu64 " to %"
 		    PRIu64 " were given up while the database could not be "
-		    "written --\n", h->gap_lo[i] + 1, h->gap_hi[i] - 1);
-		esc_adds(&h->out, line);
-		hist_flush(h);
+		    "written --\n", first, last);
+	esc_adds(&h->out, line);
+	hist_flush(h);
+}
+
+/*
+ * The gaps of the history (commits given up while the database could
+ * not be written) in the generations asked for and strictly between
+ * generations a and b (0: no bound that side), each once, in the order
+ * shown. A listing marks them between the changes around them, and
+ * before its first change and after its last, so that a change missing
+ * from it for a gap is never silent.
+ */
+static void
+changes_gaps(struct hist *h, uint64_t a, uint64_t b)
+{
+	size_t	i, k;
+
+	for (k = 0; k < h->ngaps; k++) {
+		i = h->reverse ? h->ngaps - 1 - k : k;
+		if (h->gap_hi[i] - 1 < h->win_lo ||
+		    h->gap_lo[i] + 1 > h->win_hi)
+			continue;		/* outside what was asked */
+		if ((a != 0 && h->gap_lo[i] < a) ||
+		    (b != 0 && h->gap_hi[i] > b))
+			continue;
+		changes_gap(h, i);
 	}
 }
 
@@ -208,7 +224,13 @@ changes_gaps(struct hist *h, const struct db_hchange *c)
 static void
 changes_print(struct hist *h, const struct db_hchange *c)
 {
-	changes_gaps(h, c);
+	uint64_t	a = h->shown == 0 ? 0 : h->last_gen;
+
+	/* The gaps since the last change shown, or before the first. */
+	if (h->reverse)
+		changes_gaps(h, c->gen, a);
+	else
+		changes_gaps(h, a, c->gen);
 	if (h->format == HIST_JSON)
 		changes_json(h, c);
 	else
@@ -265,6 +287,28 @@ changes_free(struct db_hchange *k)
 	free((void *)k->old_perms);
 }
 
+/* The generations asked for (-g, and --since and --until through the
+ * commits' times), for the gaps to mark. */
+static void
+changes_window(struct hist *h)
+{
+	uint64_t	g;
+
+	h->win_lo = h->gen_from;
+	h->win_hi = h->gen_to != 0 ? h->gen_to : UINT64_MAX;
+	if (h->ngaps == 0)
+		return;
+	if (h->since_ns != 0 && db_gen_at(h->db, h->since_ns, &g) == 0 &&
+	    g > h->win_lo)
+		h->win_lo = g;
+	if (h->until_ns != 0) {
+		if (db_gen_at(h->db, h->until_ns, &g) != 0)
+			g = 0;		/* before the history */
+		if (g < h->win_hi)
+			h->win_hi = g;
+	}
+}
+
 /* Print the changes the options select. */
 void
 changes_show(struct hist *h)
@@ -290,6 +334,7 @@ changes_show(struct hist *h)
 	if ((error = db_history_gaps(h->db, &h->gap_lo, &h->gap_hi,
 	    &h->ngaps)) != 0)
 		hist_db_fail(h, error);
+	changes_window(h);
 	if (h->limit == 0) {
 		q.newest_first = h->reverse;
 		if ((error = db_history(h->db, &q, changes_stream, h)) != 0)
@@ -302,12 +347,22 @@ changes_show(struct hist *h)
 		error = db_history(h->db, &q, changes_keep, &l);
 		if (error < 0)
 			hist_db_fail(h, error);
+		/* The last N: gaps before them are not asked for. */
+		if (l.n == h->limit && l.v[l.n - 1].gen > h->win_lo)
+			h->win_lo = l.v[l.n - 1].gen;
 		for (i = 0; i < l.n; i++)
 			changes_print(h, &l.v[h->reverse ? i : l.n - 1 - i]);
 		for (i = 0; i < l.n; i++)
 			changes_free(&l.v[i]);
 		free(l.v);
 	}
+	/* The gaps after the last change shown (all of them if none was). */
+	if (h->shown == 0)
+		changes_gaps(h, 0, 0);
+	else if (h->reverse)
+		changes_gaps(h, 0, h->last_gen);
+	else
+		changes_gaps(h, h->last_gen, 0);
 	free(h->gap_lo);
 	free(h->gap_hi);
 	if (h->shown == 0)

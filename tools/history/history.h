@@ -56,6 +56,8 @@ struct hist {
 	uint64_t		 last_gen;	/* of the last change shown */
 	uint64_t		*gap_lo, *gap_hi;	/* db_history_gaps */
 	size_t			 ngaps;
+	uint64_t		 win_lo, win_hi;	/* the generations
+						   asked for */
 };
 
 /* main.c */
