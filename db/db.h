@@ -284,6 +284,8 @@ typedef int	 db_tree_cb(const char *path, const void *value,
  * history is whole; in thinned history, exact at the end of each kept
  * period. -ERANGE when gen is older than anything kept. db_gen_at: the
  * last commit at or before a time (-ERANGE: before the history).
+ * db_commit_time: the time of commit gen, or of the first kept after it
+ * (-ERANGE: none).
  * db_domids_named: the domids whose /local/domain/<id>/name was ever
  * the name, most recent first, with when it last was (malloc'd arrays).
  */
@@ -291,6 +293,7 @@ int		 db_history(struct db *, const struct db_hquery *,
 		    db_hchange_cb *, void *);
 int		 db_history_info(struct db *, struct db_hinfo *);
 int		 db_gen_at(struct db *, uint64_t ns, uint64_t *gen);
+int		 db_commit_time(struct db *, uint64_t gen, uint64_t *ns);
 int		 db_tree_at(struct db *, uint64_t gen, const char *path,
 		    db_tree_cb *, void *);
 int		 db_domids_named(struct db *, const char *name,

@@ -602,6 +602,23 @@ db_gen_at(struct db *db, uint64_t ns, uint64_t *gen)
 	return (found ? 0 : -ERANGE);
 }
 
+/* The time of commit gen, or of the first kept after it; -ERANGE:
+ * none. */
+int
+db_commit_time(struct db *db, uint64_t gen, uint64_t *ns)
+{
+	uint64_t	g;
+	bool		found;
+	int		error;
+
+	*ns = 0;
+	if ((error = hreader_check(db)) != 0)
+		return (error);
+	if ((error = hist_first_at(db, gen, &g, ns, &found)) < 0)
+		return (error);
+	return (found ? 0 : -ERANGE);
+}
+
 /* What a snapshot's nodes go to: a tree, and the subtree wanted. */
 struct hsnap {
 	struct htree	*t;

@@ -8,7 +8,8 @@
 # restarted store is the store before the kill, and the history has it
 # from the rewrite on.
 #
-#   XSCONSOLED=... XSC_SIM=... XSC_HISTORY=... tests/integration/resync.sh
+#   XSCONSOLED=... XSC_SIM=... XSC_HISTORY=... XSC_TAIL=... \
+#       tests/integration/resync.sh
 
 [ -n "$BASH_VERSION" ] || exec bash "$0" "$@"
 
@@ -17,6 +18,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 b=${top_builddir:-$PWD}
 : "${XSC_SIM:=$b/xsc-sim}"
 : "${XSC_HISTORY:=$b/xsc-history}"
+: "${XSC_TAIL:=$b/xsconsole-tail}"
 for c in xenstore-ls xenstore-read xenstore-write xenstore-rm \
     xenstore-chmod python3; do
 	command -v "$c" >/dev/null || { echo "SKIP: $c not found"; exit 77; }
@@ -132,6 +134,15 @@ check "JSON has the gap as an object of its own" 0 \
 	"{\"gap\":{\"first\":$((before + 1))" bash -c \
 	"'$XSC_HISTORY' --db '$db' -o json -x /vm/d | head -n 1 |
 	 cut -d, -f1"
+# Guest 1's permissions changed in the gap: --store says its changes
+# there are not known, where they fall among its own.
+check "xsconsole-tail --store marks the gap among the guest's changes" 0 \
+	"-- store commits $((before + 1)) to" bash -c \
+	"'$XSC_TAIL' --db '$db' --store -n +1 1 | grep -- '^-- store' |
+	 cut -d' ' -f1-5"
+check "in JSON too" 0 "1" bash -c \
+	"'$XSC_TAIL' --db '$db' --store -n +1 -o json 1 |
+	 grep -c '\"type\":\"gap\".*\"first\":$((before + 1)),'"
 check "the last change alone has no gap before it" 0 "/vm/d = \"4\"" \
 	bash -c "'$XSC_HISTORY' --db '$db' -o cat -n 1 -x /vm/d |
 	 sed 's|^[0-9].* /vm|/vm|'"

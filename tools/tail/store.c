@@ -27,6 +27,8 @@ struct store_change {
 	char		*old_value, *old_perms;
 	uint32_t	 old_vlen;
 	bool		 ripe;			/* fetched a poll ago */
+	uint64_t	 gap_last;		/* not 0: a gap of the history,
+						   commits gen to gap_last */
 };
 
 /* The changes of the incarnation being shown, oldest first. */
@@ -36,9 +38,13 @@ struct store {
 	uint64_t		 gen_next;	/* fetch from here */
 	struct store_change	*v;
 	size_t			 n, cap, head;	/* printed: before head */
+	uint64_t		 win_lo, win_hi;	/* the generations of
+						   the window shown */
+	uint64_t		 gaps_to;	/* gaps up to here are in v */
 };
 
 static void	 store_print(struct tail *, const struct store_change *);
+static struct store_change *store_grow(struct store *);
 
 /* Keep one change; a db_hchange_cb. */
 static int
@@ -53,11 +59,7 @@ store_keep(const struct db_hchange *h, void *arg)
 	 * change to show (xsc-history -a shows them). */
 	if (tool_change_noop(h))
 		return (0);
-	if (s->n == s->cap) {
-		s->cap = s->cap == 0 ? 64 : s->cap * 2;
-		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
-	}
-	c = &s->v[s->n++];
+	c = store_grow(s);
 	memset(c, 0, sizeof *c);
 	c->gen = h->gen;
 	c->ns = h->time_ns;
@@ -77,6 +79,74 @@ store_keep(const struct db_hchange *h, void *arg)
 	c->old_perms = h->old_perms != NULL ? tool_dup(h->old_perms,
 	    strlen(h->old_perms)) : NULL;
 	return (0);
+}
+
+/* Make room for one more change in v. */
+static struct store_change *
+store_grow(struct store *s)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap == 0 ? 64 : s->cap * 2;
+		s->v = xrealloc(s->v, s->cap * sizeof *s->v);
+	}
+	return (&s->v[s->n++]);
+}
+
+/*
+ * The gaps of the history (store commits given up while the database
+ * could not be written) in the window and not yet in v, each put among
+ * the changes where it falls: after commit lo, before any line captured
+ * after it. What the guest's nodes did then is not known, which the
+ * output says rather than be silent.
+ */
+static void
+store_gaps(struct tail *t)
+{
+	struct store		*s = t->hist;
+	struct store_change	*c;
+	uint64_t		*lo, *hi;
+	size_t			 n, i, at;
+
+	if (db_history_gaps(t->db, &lo, &hi, &n) != 0)
+		return;			/* the changes still show */
+	for (i = 0; i < n; i++) {
+		if (hi[i] <= s->gaps_to || hi[i] - 1 < s->win_lo ||
+		    lo[i] + 1 > s->win_hi)
+			continue;
+		s->gaps_to = hi[i];
+		for (at = s->head; at < s->n && s->v[at].gen <= lo[i]; at++)
+			;
+		(void)store_grow(s);
+		memmove(&s->v[at + 1], &s->v[at], (s->n - 1 - at) *
+		    sizeof *s->v);
+		c = &s->v[at];
+		memset(c, 0, sizeof *c);
+		c->gen = lo[i] + 1;
+		c->gap_last = hi[i] - 1;
+		if (db_commit_time(t->db, lo[i], &c->ns) != 0)
+			c->ns = t->incs[s->inc].first_ns;
+	}
+	free(lo);
+	free(hi);
+}
+
+/* The generations of the incarnation's time and the --since/--until
+ * window, for the gaps to show. */
+static void
+store_window(struct tail *t)
+{
+	struct store			*s = t->hist;
+	const struct db_incarnation	*inc = &t->incs[s->inc];
+	uint64_t			 ns, g;
+
+	ns = inc->first_ns > t->since_ns ? inc->first_ns : t->since_ns;
+	s->win_lo = db_gen_at(t->db, ns, &g) == 0 ? g : 0;
+	ns = inc->gone_ns;
+	if (t->until_ns != 0 && (ns == 0 || t->until_ns < ns))
+		ns = t->until_ns;
+	s->win_hi = UINT64_MAX;
+	if (ns != 0)
+		s->win_hi = db_gen_at(t->db, ns, &g) == 0 ? g : 0;
 }
 
 /* Fetch the changes from gen_next on, within the incarnation's time
@@ -101,6 +171,7 @@ store_fetch(struct tail *t)
 		q.ns_max = t->until_ns;
 	if ((error = db_history(t->db, &q, store_keep, s)) != 0)
 		tail_db_fail(t, error);
+	store_gaps(t);
 }
 
 /* Start on the changes of incarnation i, from generation gen_min. */
@@ -113,6 +184,10 @@ store_begin(struct tail *t, size_t i, uint64_t gen_min)
 	s->inc = i;
 	s->begun = true;
 	s->gen_next = gen_min;
+	s->gaps_to = 0;
+	store_window(t);
+	if (gen_min > s->win_lo)
+		s->win_lo = gen_min;
 	store_fetch(t);
 }
 
@@ -306,9 +381,23 @@ static void
 store_print(struct tail *t, const struct store_change *c)
 {
 	const struct db_incarnation	*inc = &t->incs[t->hist->inc];
-	char				*text, buf[128];
+	char				*text, buf[160];
 	size_t				 len;
 
+	if (c->gap_last != 0) {		/* shown whatever -g says */
+		if (t->format == TAIL_JSON) {
+			render_json_head("gap", inc, c->ns);
+			snprintf(buf, sizeof buf, ",\"first\":%" PRIu64
+			    ",\"last\":%" PRIu64 "}\n", c->gen, c->gap_last);
+		} else {
+			render_end_line(t);
+			snprintf(buf, sizeof buf, "-- store commits %" PRIu64
+			    " to %" PRIu64 " were given up while the database "
+			    "could not be written --\n", c->gen, c->gap_last);
+		}
+		render_write(buf, strlen(buf));
+		return;
+	}
 	text = store_text(inc, c, &len);
 	if (!show_match(t, text, len)) {
 		free(text);
