@@ -341,6 +341,29 @@ commit_reload(struct db_writer *w)
 		sqlite3_reset(st);
 }
 
+/* A flush or a close: the snapshot being taken on the side (hsnap.c),
+ * waited for and stored in a transaction of its own. */
+void
+commit_snapshot(struct db_writer *w)
+{
+	int	error;
+
+	if (w->snap == NULL)
+		return;
+	if ((error = commit_txn(w, ST_BEGIN)) != 0)
+		return;			/* the next transaction has it */
+	if ((error = hsnap_collect(w, true)) == 0 && w->hchanged &&
+	    (error = history_save(w)) == 0)
+		w->hchanged = 0;
+	if (error == 0)
+		error = commit_txn(w, ST_COMMIT);
+	if (error != 0) {
+		commit_txn(w, ST_ROLLBACK);
+		history_reload(w);
+	}
+	hsnap_done(w, error);
+}
+
 /* Commit the store's records, the ready chunks, the ends, a begin,
  * retention and the history's upkeep in one transaction; 0 or -errno (everything in it is then lost). */
 int

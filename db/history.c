@@ -913,53 +913,26 @@ history_apply(struct db_writer *w)
 static int
 history_snapshot(struct db_writer *w)
 {
-	struct db		*db = w->db;
 	struct snapshot_enc	 e;
 	sqlite3_stmt		*st;
-	const char		*path, *perms;
-	int			 rc, error;
+	int			 error;
 
 	if ((error = snapshot_enc_init(&e, w->cfg.level)) != 0)
 		return (error);
-	if ((st = db_stmt(db, ST_NODE_ALL)) == NULL) {
-		snapshot_enc_free(&e);
-		return (-EIO);
-	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		path = (const char *)sqlite3_column_text(st, 0);
-		perms = (const char *)sqlite3_column_text(st, 2);
-		snapshot_enc_add(&e, path, (size_t)sqlite3_column_bytes(st, 0),
-		    sqlite3_column_blob(st, 1),
-		    (uint32_t)sqlite3_column_bytes(st, 1), perms,
-		    (size_t)sqlite3_column_bytes(st, 2),
-		    (uint64_t)sqlite3_column_int64(st, 3));
-	}
-	sqlite3_reset(st);
-	error = rc != SQLITE_DONE ? -db_errno(rc) : snapshot_enc_finish(&e);
-	if (error == 0 && (st = db_stmt(db, ST_SNAP_INSERT)) == NULL)
+	if ((st = db_stmt(w->db, ST_NODE_ALL)) == NULL)
 		error = -EIO;
-	if (error == 0) {
-		sqlite3_bind_int64(st, 1, (int64_t)w->h.last_gen);
-		sqlite3_bind_int64(st, 2, (int64_t)w->clock_ns);
-		sqlite3_bind_int64(st, 3, (int64_t)e.nodes);
-		sqlite3_bind_int64(st, 4, (int64_t)e.raw);
-		sqlite3_bind_blob(st, 5, e.out, (int)e.outlen, SQLITE_STATIC);
-		error = db_step_done(db, ST_SNAP_INSERT);
+	else {
+		error = hsnap_encode(st, sqlite3_step(st), &e, NULL);
+		sqlite3_reset(st);
 	}
-	if (error == 0) {
-		w->h.snapshots++;
-		w->h.bytes += HSNAPSHOT_BYTES + e.outlen;
-		w->h.snapshot_gen = w->h.last_gen;
-		log_debug("%s: snapshot at generation %llu: %llu nodes, %zu "
-		    "bytes", db->path, (unsigned long long)w->h.last_gen,
-		    (unsigned long long)e.nodes, e.outlen);
-	}
+	if (error == 0)
+		error = hsnap_store(w, w->h.last_gen, w->clock_ns, &e);
 	snapshot_enc_free(&e);
 	return (error);
 }
 
 /* Write the running totals and marks (in the open transaction). */
-static int
+int
 history_save(struct db_writer *w)
 {
 	const struct hstate	*h = &w->h;
@@ -997,9 +970,13 @@ history_maintain(struct db_writer *w)
 	/* The durable tree's updates first, when what follows needs them
 	 * (a snapshot reads the tree; thinning and the budget rewrite the
 	 * history db_store_load would replay). */
+	/* A snapshot taken on the side since the last transaction. */
+	if ((error = hsnap_collect(w, w->snap_wait)) != 0)
+		return (error);
 	thin = w->thinned_at == 0 || w->clock_ns >= w->thinned_at +
 	    HIST_THIN_NS;
-	snap = w->h.snapshot_ns != 0 && w->clock_ns >= w->h.snapshot_ns + ival;
+	snap = w->snap_want || (w->h.snapshot_ns != 0 &&
+	    w->clock_ns >= w->h.snapshot_ns + ival);
 	budget = w->h.bytes > w->cfg.history_max_bytes;
 	if ((thin || snap || budget || w->flush_all || w->npending == 0 ||
 	    w->npending >= HIST_PEND_MAX) &&
@@ -1011,9 +988,9 @@ history_maintain(struct db_writer *w)
 	if (w->h.snapshot_ns == 0)	/* a new history: its interval */
 		w->h.snapshot_ns = w->clock_ns;
 	else if (w->clock_ns >= w->h.snapshot_ns + ival) {
-		if (w->h.last_gen != w->h.snapshot_gen &&
-		    (error = history_snapshot(w)) != 0)
-			return (error);
+		/* Taken once this transaction commits (hsnap.c). */
+		if (w->h.last_gen != w->h.snapshot_gen && w->snap == NULL)
+			w->snap_want = 1;
 		w->h.snapshot_ns = w->clock_ns;
 		changed = 1;
 	}
@@ -1149,7 +1126,16 @@ history_check_marker(struct db_writer *w)
 void
 history_done(struct db_writer *w, int error, uint64_t now)
 {
+	hsnap_done(w, error);
 	history_pend_done(w, error);
+	/* A snapshot wanted: table node is now the tree at last_gen (every
+	 * update written) and stays so for a read transaction begun now. */
+	if (error == 0 && w->snap_want && w->snap == NULL &&
+	    w->npending == 0 && w->h.node_gen == w->h.last_gen) {
+		if (w->h.last_gen == w->h.snapshot_gen ||
+		    hsnap_start(w, w->h.last_gen, w->clock_ns) == 0)
+			w->snap_want = 0;
+	}
 	if (w->hq_defer) {	/* its records were not taken */
 		w->hq_defer = 0;
 		return;
@@ -1262,6 +1248,7 @@ history_stop(struct db_writer *w)
 	if (w->hq.len > 0)
 		log_error("%s: %zu bytes of store records not committed",
 		    w->db->path, w->hq.len);
+	hsnap_stop(w);
 	free(w->hq.buf);
 	free(w->forget);
 	history_pend_free(w);

@@ -242,7 +242,7 @@ writer_main(void *arg)
 		now = writer_now();
 		window = now + w->flush_ns / 4;
 		commit = all || w->begin != NULL || w->nends > 0 ||
-		    w->ready_raw >= WRITER_BATCH_BYTES ||
+		    w->ready_raw >= WRITER_BATCH_BYTES || hsnap_ready(w) ||
 		    (!TAILQ_EMPTY(&w->ready) &&
 		    w->ready_start + w->flush_ns / 2 <= window) ||
 		    (w->hq.len > 0 && w->hq.start + w->flush_ns / 2 <= window);
@@ -258,8 +258,10 @@ writer_main(void *arg)
 		w->hq_defer = pend_now && !commit;
 		w->flush_all = all || pend_now;
 		commit = commit || pend_now;
+		w->snap_wait = all;
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
-		    w->begin != NULL || w->hq.len > 0 ||
+		    w->begin != NULL || w->hq.len > 0 || hsnap_ready(w) ||
+		    (all && w->snap != NULL) ||
 		    (w->flush_all && history_pending(w)));
 		error = 0;
 		if (txn) {
@@ -270,6 +272,10 @@ writer_main(void *arg)
 				    strerror(-error), w->ready_raw);
 			w->failing = error != 0;
 			history_done(w, error, now);
+			/* A snapshot that commit started, stored before a
+			 * flush or a close returns. */
+			if (error == 0 && all)
+				commit_snapshot(w);
 		}
 		if (commit || w->discarded > 0)
 			writer_finish(w, txn, error, flush_want);

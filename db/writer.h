@@ -252,6 +252,12 @@ struct db_writer {
 	int			 resync_queued;	/* under lock */
 	uint64_t		 taken_gen;	/* the newest commit taken */
 	uint64_t		 marked_gen;	/* ... noted in <db>-behind */
+	struct hsnap		*snap;		/* a snapshot being taken on
+						   the side (hsnap.c) */
+	int			 snap_want;	/* one is due: taken after the
+						   next commit */
+	int			 snap_wait;	/* this transaction waits for it
+						   (a flush, a close) */
 	uint64_t		 restart_gen;	/* that file's at the start:
 						   db_store_load goes on from
 						   it (set before the thread) */
@@ -275,6 +281,7 @@ void		 wchunk_free(struct wchunk *);
 
 /* commit.c */
 int		 commit_batch(struct db_writer *);
+void		 commit_snapshot(struct db_writer *);
 
 /* writer.c */
 unsigned char	*writer_queue_rec(struct db_writer *, const struct wrec *,
@@ -290,7 +297,20 @@ int		 history_apply(struct db_writer *);
 int		 history_maintain(struct db_writer *);
 void		 history_done(struct db_writer *, int, uint64_t);
 int		 history_reload(struct db_writer *);
+int		 history_save(struct db_writer *);
 bool		 history_pending(const struct db_writer *);
+
+/* hsnap.c */
+struct snapshot_enc;
+int		 hsnap_encode(sqlite3_stmt *, int, struct snapshot_enc *,
+		    const int *);
+int		 hsnap_store(struct db_writer *, uint64_t, uint64_t,
+		    const struct snapshot_enc *);
+int		 hsnap_start(struct db_writer *, uint64_t, uint64_t);
+bool		 hsnap_ready(struct db_writer *);
+int		 hsnap_collect(struct db_writer *, bool);
+void		 hsnap_done(struct db_writer *, int);
+void		 hsnap_stop(struct db_writer *);
 
 /* hthin.c: thinning and the byte budget. */
 int		 hthin_run(struct db_writer *);

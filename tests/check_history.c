@@ -9,6 +9,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -704,6 +705,72 @@ START_TEST(test_snapshot)
 }
 END_TEST
 
+/*
+ * A periodic snapshot is read on a thread of its own, from a read
+ * transaction begun right after the commit it copies: commits the writer
+ * makes meanwhile (here, while 200,000 nodes are read) are not in it.
+ */
+START_TEST(test_snapshot_aside)
+{
+	struct db_config	 cfg;
+	struct db		*db, *rd;
+	struct db_hinfo		 info;
+	struct lines		 l;
+	char			 p[32];
+	uint64_t		 i;
+
+	db_config_defaults(&cfg);
+	cfg.snapshot_interval_s = 10;
+	cfg.flush_ms = 1;
+	db = open_writer(&cfg);
+	for (i = 0; i < 200000; i++) {
+		struct db_change	c = { p, false, true, "v", 1, "n0" };
+
+		snprintf(p, sizeof p, "/n%" PRIu64, i);
+		db_commit(db, 1, T0 + S, 0, false, &c, 1);
+	}
+	COMMIT(db, 2, T0 + 2 * S, false, NEW("/z", "old", "n0"));
+	db_flush(db);
+	/* Due: taken after the commit of 3, while 4 and 5 go on. */
+	COMMIT(db, 3, T0 + 100 * S, false, SET("/z", "three", "n0"));
+	usleep(20000);
+	COMMIT(db, 4, T0 + 101 * S, false, SET("/z", "four", "n0"));
+	COMMIT(db, 5, T0 + 102 * S, false, DEL("/n199999"));
+	db_flush(db);
+	rd = open_reader();
+	ck_assert_int_eq(db_history_info(rd, &info), 0);
+	ck_assert_uint_eq(info.snapshots, 2);	/* the empty one, and 3 */
+	db_close(rd);
+	db_close(db);
+
+	rd = open_reader();
+	ck_assert_int_eq(tree_at(rd, 3, "/z", &l), 0);
+	ck_assert_str_eq(l.buf, "/z=three n0\n");
+	ck_assert_int_eq(tree_at(rd, 3, "/n199999", &l), 0);
+	ck_assert_str_eq(l.buf, "/n199999=v n0\n");
+	ck_assert_int_eq(tree_at(rd, 5, "/z", &l), 0);
+	ck_assert_str_eq(l.buf, "/z=four n0\n");
+	ck_assert_int_eq(tree_at(rd, 5, "/n199999", &l), 0);
+	ck_assert_int_eq(l.n, 0);
+	/* The snapshot is the one at 3, with its nodes. */
+	{
+		sqlite3		*sql;
+		sqlite3_stmt	*st;
+
+		ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_prepare_v2(sql, "SELECT gen, nodes"
+		    " FROM snapshot WHERE gen > 0", -1, &st, NULL), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		ck_assert_int_eq(sqlite3_column_int64(st, 0), 3);
+		ck_assert_int_eq(sqlite3_column_int64(st, 1), 200001);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_finalize(st);
+		sqlite3_close(sql);
+	}
+	db_close(rd);
+}
+END_TEST
+
 static void	noise(char *, size_t, uint64_t);
 
 /* The byte budget holds; what is left is the newest, whole. */
@@ -1328,6 +1395,7 @@ history_suite(void)
 	tcase_add_test(tc, test_subject);
 	tcase_add_test(tc, test_thin_bands);
 	tcase_add_test(tc, test_snapshot);
+	tcase_add_test(tc, test_snapshot_aside);
 	tcase_add_test(tc, test_budget);
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_batches);
