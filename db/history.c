@@ -12,6 +12,7 @@
  * and the rules are in docs/console-db.md.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1026,24 +1027,26 @@ history_marker(const struct db *db)
 	return (path);
 }
 
-/* Note in the file how far the records given up go (a failure is said
- * once: the disk may be full). */
+/* Note in the file how far the records not written go (a failure is
+ * said once: the disk may be full). */
 static void
 history_mark(struct db_writer *w)
 {
-	char	*path, *tmp;
-	FILE	*f;
-	int	 ok;
+	char	*path, *tmp, text[64];
+	int	 fd, len, ok;
 
 	if (w->taken_gen <= w->marked_gen)
 		return;
 	path = history_marker(w->db);
 	xasprintf(&tmp, "%s.tmp", path);
-	ok = (f = fopen(tmp, "w")) != NULL;
+	len = snprintf(text, sizeof text, "%llu %llu\n",
+	    (unsigned long long)w->h.last_gen,
+	    (unsigned long long)w->taken_gen);
+	ok = (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) >= 0;
 	if (ok) {
-		ok = fprintf(f, "%llu %llu\n", (unsigned long long)w->h.last_gen,
-		    (unsigned long long)w->taken_gen) > 0;
-		ok = fclose(f) == 0 && ok;
+		ok = write(fd, text, (size_t)len) == len && fdatasync(fd) == 0;
+		ok = close(fd) == 0 && ok;
 	}
 	if (ok && rename(tmp, path) == 0) {
 		w->marked_gen = w->taken_gen;
@@ -1109,14 +1112,15 @@ history_check_marker(struct db_writer *w)
 	} else
 		log_error("%s: the durable store was behind when the daemon "
 		    "stopped: commits %llu to %llu were given up and are "
-		    "lost; the store restarts as it was at generation %llu, "
-		    "numbered on from %llu, and is written whole again",
+		    "lost; the store restarts as it was at generation %llu "
+		    "and is written whole again as generation %llu",
 		    w->db->path, (unsigned long long)w->h.last_gen + 1, hi,
 		    (unsigned long long)w->h.last_gen, hi + 1);
 	w->behind = 1;
 	w->want_resync = 1;
 	w->taken_gen = w->marked_gen = hi;
-	w->restart_gen = hi;
+	/* A generation nobody was given: the rewrite's, after the gap. */
+	w->restart_gen = hi != 0 ? hi + 1 : 0;
 	free(path);
 }
 
@@ -1132,9 +1136,11 @@ history_done(struct db_writer *w, int error, uint64_t now)
 	 * update written) and stays so for a read transaction begun now. */
 	if (error == 0 && w->snap_want && w->snap == NULL &&
 	    w->npending == 0 && w->h.node_gen == w->h.last_gen) {
-		if (w->h.last_gen == w->h.snapshot_gen ||
-		    hsnap_start(w, w->h.last_gen, w->clock_ns) == 0)
-			w->snap_want = 0;
+		/* One that cannot start (logged) waits for the next
+		 * interval. */
+		if (w->h.last_gen != w->h.snapshot_gen)
+			(void)hsnap_start(w, w->h.last_gen, w->clock_ns);
+		w->snap_want = 0;
 	}
 	if (w->hq_defer) {	/* its records were not taken */
 		w->hq_defer = 0;
@@ -1161,7 +1167,8 @@ history_done(struct db_writer *w, int error, uint64_t now)
 			pthread_mutex_lock(&w->lock);
 			w->want_resync = !w->resync_queued;
 			pthread_mutex_unlock(&w->lock);
-		}
+		} else if (w->marked_gen != 0)
+			history_unmark(w);	/* the retry committed them */
 		return;
 	}
 	w->resynced = 0;
@@ -1185,8 +1192,10 @@ history_done(struct db_writer *w, int error, uint64_t now)
 		pthread_mutex_unlock(&w->lock);
 		return;
 	}
-	/* Kept for the next try, but they will be given up too. */
-	if (w->behind)
+	/* Kept for the next try (given up too if behind): a daemon killed
+	 * before they are written learns at its restart that they are
+	 * lost. */
+	if (w->hq.len > 0 || w->behind)
 		history_mark(w);
 	w->hq.start = now;
 }

@@ -43,7 +43,11 @@ struct hsnap {
 	int			 cancel;	/* atomic */
 	int			 joined;
 	int			 stored;	/* in the open transaction */
+	int			 failures;	/* transactions that failed
+						   with it */
 };
+
+#define HSNAP_TRIES	3	/* then it is given up */
 
 /* Add the rows left in st (the last step gave rc) to e; -errno. */
 int
@@ -221,6 +225,13 @@ hsnap_collect(struct db_writer *w, bool wait)
 		w->snap = NULL;
 		return (0);
 	}
+	if (s->gen <= w->h.snapshot_gen) {
+		/* One as new was stored meanwhile (the store written whole
+		 * again): this one adds nothing. */
+		hsnap_free(s);
+		w->snap = NULL;
+		return (0);
+	}
 	if ((error = hsnap_store(w, s->gen, s->ns, &s->e)) != 0)
 		return (error);
 	s->stored = 1;
@@ -232,7 +243,8 @@ hsnap_collect(struct db_writer *w, bool wait)
 }
 
 /* The writer's transaction ended: a snapshot stored in it is done with;
- * if it failed, the snapshot is stored again in the next. */
+ * if it failed, the snapshot is stored again in the next (up to
+ * HSNAP_TRIES transactions: a snapshot cannot hold the writer back). */
 void
 hsnap_done(struct db_writer *w, int error)
 {
@@ -240,10 +252,14 @@ hsnap_done(struct db_writer *w, int error)
 
 	if (s == NULL || !s->stored)
 		return;
-	if (error != 0) {
+	if (error != 0 && ++s->failures < HSNAP_TRIES) {
 		s->stored = 0;
 		return;
 	}
+	if (error != 0)
+		log_error("%s: the snapshot at generation %llu is given up "
+		    "after %d transactions failed with it", w->db->path,
+		    (unsigned long long)s->gen, s->failures);
 	hsnap_free(s);
 	w->snap = NULL;
 }

@@ -301,9 +301,10 @@ changes_window(struct hist *h)
 	if (h->since_ns != 0 && db_gen_at(h->db, h->since_ns, &g) == 0 &&
 	    g > h->win_lo)
 		h->win_lo = g;
+	/* The commits of a gap right after the last one before --until
+	 * have no time: they may be before it. */
 	if (h->until_ns != 0) {
-		if (db_gen_at(h->db, h->until_ns, &g) != 0)
-			g = 0;		/* before the history */
+		g = db_gen_at(h->db, h->until_ns, &g) == 0 ? g + 1 : 0;
 		if (g < h->win_hi)
 			h->win_hi = g;
 	}

@@ -97,7 +97,9 @@ store_grow(struct store *s)
  * could not be written) in the window and not yet in v, each put among
  * the changes where it falls: after commit lo, before any line captured
  * after it. What the guest's nodes did then is not known, which the
- * output says rather than be silent.
+ * output says rather than be silent. With -f a gap is known only once
+ * the store is written whole again, so it comes after the lines
+ * captured while it was behind.
  */
 static void
 store_gaps(struct tail *t)
@@ -144,9 +146,12 @@ store_window(struct tail *t)
 	ns = inc->gone_ns;
 	if (t->until_ns != 0 && (ns == 0 || t->until_ns < ns))
 		ns = t->until_ns;
+	/* The commits of a gap right after the last one before the end
+	 * have no time: they may be before it (a guest gone while the
+	 * store was behind). */
 	s->win_hi = UINT64_MAX;
 	if (ns != 0)
-		s->win_hi = db_gen_at(t->db, ns, &g) == 0 ? g : 0;
+		s->win_hi = db_gen_at(t->db, ns, &g) == 0 ? g + 1 : 0;
 }
 
 /* Fetch the changes from gen_next on, within the incarnation's time
