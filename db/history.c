@@ -1011,44 +1011,87 @@ history_maintain(struct db_writer *w)
 
 /*
  * The file beside the database that says its durable store is behind:
- * "LO HI", the last generation it has and the newest given up. It is
- * made before records are first given up, kept up to date while they
- * are, and removed once the store is written whole again; a daemon
- * killed (or stopped) before that finds it at its restart
- * (history_start). It is not in the database because the database is
- * what cannot be written then.
+ * "LO HI", the last generation it has and the newest not written. It is
+ * there while store records are not written (a failed transaction
+ * keeps them for a retry, or they were given up), and goes once they
+ * are, or once the store is written whole again; a daemon killed (or
+ * stopped) before that finds it at its restart (history_start). It is
+ * not in the database because the database is what cannot be written
+ * then; and as a full disk is the likeliest cause, the file never needs
+ * a block when it is made: a spare one of its size (<db>-behind.spare,
+ * made at the start) is written in place and renamed, and renamed back
+ * when the file goes.
  */
+#define HMARK_LEN	64		/* the file's size: padded text */
+
 static char *
-history_marker(const struct db *db)
+history_marker(const struct db *db, const char *suffix)
 {
 	char	*path;
 
-	xasprintf(&path, "%s-behind", db->path);
+	xasprintf(&path, "%s-behind%s", db->path, suffix);
 	return (path);
 }
 
+/* Write the file's text in place (a file of HMARK_LEN bytes, so no
+ * block is needed) and sync it; 0 or -1 with errno set. */
+static int
+history_mark_write(const char *path, const char *text, int flags)
+{
+	char	buf[HMARK_LEN];
+	size_t	len = strlen(text);
+	int	fd, ok;
+
+	memset(buf, ' ', sizeof buf);
+	memcpy(buf, text, len < sizeof buf ? len : sizeof buf - 1);
+	buf[sizeof buf - 1] = '\n';
+	if ((fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644)) < 0)
+		return (-1);
+	ok = pwrite(fd, buf, sizeof buf, 0) == (ssize_t)sizeof buf &&
+	    fdatasync(fd) == 0;
+	ok = close(fd) == 0 && ok;
+	return (ok ? 0 : -1);
+}
+
+/* At the start: the spare file, for a disk full later. */
+static void
+history_mark_spare(struct db_writer *w)
+{
+	char	*spare = history_marker(w->db, ".spare");
+
+	if (access(spare, F_OK) != 0 &&
+	    history_mark_write(spare, "", O_CREAT) != 0)
+		log_warn("%s: %s (the file saying the durable store is behind "
+		    "will need room when made)", spare, strerror(errno));
+	free(spare);
+}
+
 /* Note in the file how far the records not written go (a failure is
- * said once: the disk may be full). */
+ * said once). */
 static void
 history_mark(struct db_writer *w)
 {
-	char	*path, *tmp, text[64];
-	int	 fd, len, ok;
+	char	*path, *spare, text[HMARK_LEN];
+	int	 ok;
 
 	if (w->taken_gen <= w->marked_gen)
 		return;
-	path = history_marker(w->db);
-	xasprintf(&tmp, "%s.tmp", path);
-	len = snprintf(text, sizeof text, "%llu %llu\n",
+	path = history_marker(w->db, "");
+	spare = history_marker(w->db, ".spare");
+	snprintf(text, sizeof text, "%llu %llu",
 	    (unsigned long long)w->h.last_gen,
 	    (unsigned long long)w->taken_gen);
-	ok = (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) >= 0;
+	/* There already: in place. Else the spare, renamed; else a new
+	 * one (a file of its own until the rename: never half written). */
+	if (access(path, F_OK) == 0)
+		ok = history_mark_write(path, text, 0) == 0;
+	else if (access(spare, F_OK) == 0)
+		ok = history_mark_write(spare, text, 0) == 0 &&
+		    rename(spare, path) == 0;
+	else
+		ok = history_mark_write(spare, text, O_CREAT) == 0 &&
+		    rename(spare, path) == 0;
 	if (ok) {
-		ok = write(fd, text, (size_t)len) == len && fdatasync(fd) == 0;
-		ok = close(fd) == 0 && ok;
-	}
-	if (ok && rename(tmp, path) == 0) {
 		w->marked_gen = w->taken_gen;
 		w->mark_failed = 0;
 	} else {
@@ -1056,21 +1099,24 @@ history_mark(struct db_writer *w)
 			log_error("%s: cannot note that the durable store is "
 			    "behind: %s", path, strerror(errno));
 		w->mark_failed = 1;
-		unlink(tmp);
 	}
-	free(tmp);
+	free(spare);
 	free(path);
 }
 
-/* The store is written whole again: nothing is behind. */
+/* The records are written, or the store whole again: nothing is
+ * behind. The file becomes the spare again. */
 static void
 history_unmark(struct db_writer *w)
 {
-	char	*path = history_marker(w->db);
+	char	*path = history_marker(w->db, "");
+	char	*spare = history_marker(w->db, ".spare");
 
-	if (unlink(path) != 0 && errno != ENOENT)
+	if (rename(path, spare) != 0 && errno != ENOENT &&
+	    unlink(path) != 0)
 		log_error("%s: %s", path, strerror(errno));
 	w->marked_gen = 0;
+	free(spare);
 	free(path);
 }
 
@@ -1083,7 +1129,7 @@ history_unmark(struct db_writer *w)
 static void
 history_check_marker(struct db_writer *w)
 {
-	char			*path = history_marker(w->db);
+	char			*path = history_marker(w->db, "");
 	unsigned long long	 lo = 0, hi = 0;
 	FILE			*f;
 	int			 n = 0;
@@ -1098,8 +1144,8 @@ history_check_marker(struct db_writer *w)
 		/* Written whole again before the file went: stale. */
 		log_info("%s: left from before generation %llu; removed",
 		    path, (unsigned long long)w->h.last_gen);
-		unlink(path);
 		free(path);
+		history_unmark(w);
 		return;
 	}
 	if (n != 2) {
@@ -1247,6 +1293,7 @@ history_start(struct db_writer *w, char *err, size_t errlen)
 		return (-EIO);
 	}
 	history_check_marker(w);
+	history_mark_spare(w);
 	return (0);
 }
 

@@ -356,22 +356,38 @@ struct loaded {
 	struct lines	 nodes, rest;
 };
 
-/* The text of the file saying the durable store is behind, or NULL. */
+/* The file saying the durable store is behind, as "LO HI\n" (it is
+ * padded to 64 bytes, a newline last), or NULL. */
 static const char *
 marker(void)
 {
-	static char	 text[128];
-	char		 mpath[160];
-	FILE		*f;
-	size_t		 n;
+	static char		 text[128];
+	char			 mpath[160];
+	unsigned long long	 lo, hi;
+	FILE			*f;
+	size_t			 n;
 
 	snprintf(mpath, sizeof mpath, "%s-behind", path);
 	if ((f = fopen(mpath, "r")) == NULL)
 		return (NULL);
 	n = fread(text, 1, sizeof text - 1, f);
 	fclose(f);
+	ck_assert_uint_eq(n, 64);
+	ck_assert_int_eq(text[63], '\n');
 	text[n] = '\0';
+	ck_assert_int_eq(sscanf(text, "%llu %llu", &lo, &hi), 2);
+	snprintf(text, sizeof text, "%llu %llu\n", lo, hi);
 	return (text);
+}
+
+/* Whether the spare of that file is there. */
+static bool
+marker_spare(void)
+{
+	char	mpath[160];
+
+	snprintf(mpath, sizeof mpath, "%s-behind.spare", path);
+	return (access(mpath, F_OK) == 0);
 }
 
 /* db_store_load callbacks. */
@@ -1300,19 +1316,23 @@ START_TEST(test_behind_restart)
 	script(db);
 	db_flush(db);
 	ck_assert_ptr_null(marker());
+	ck_assert(marker_spare());	/* made at the start, for a full disk */
 	/* A commit that fails is kept for a retry (under the backlog): the
-	 * file says it is not written yet, until the retry writes it. */
+	 * file says it is not written yet, until the retry writes it. The
+	 * spare becomes the file, and the file the spare again. */
 	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
 	    NULL), SQLITE_OK);
 	COMMIT(db, 7, T0 + 7 * S, false, SET("/vm/x", "seven", "n0"));
 	db_flush(db);
 	ck_assert_str_eq(marker(), "6 7\n");
+	ck_assert(!marker_spare());
 	ck_assert(!db_store_behind(db));
 	ck_assert_int_eq(sqlite3_exec(sql, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
 	db_flush(db);
 	ck_assert_ptr_null(marker());
+	ck_assert(marker_spare());
 	db_close(db);
 
 	/* Past the backlog: given up, the store behind. */
