@@ -653,6 +653,18 @@ stat_db_lost_bytes(void *arg)
 }
 
 static uint64_t
+stat_store_durable_gen(void *arg)
+{
+	struct engines	*en = arg;
+	struct db_stats	 st;
+
+	if (en->db == NULL)
+		return (0);
+	db_stats(en->db, &st);
+	return (st.durable_gen);
+}
+
+static uint64_t
 stat_store_resyncs(void *arg)
 {
 	struct engines	*en = arg;
@@ -695,6 +707,8 @@ settings_register_stats(struct settings *s, struct engines *en)
 	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);
 	settings_add_stat(s, "db-lost-bytes", stat_db_lost_bytes, en);
 	settings_add_stat(s, "store-resyncs", stat_store_resyncs, en);
+	settings_add_stat(s, "store-durable-generation",
+	    stat_store_durable_gen, en);
 	settings_add_stat(s, "memory-rss", stat_memory_rss, en);
 	settings_add_stat(s, "uptime-seconds", stat_uptime, en);
 }

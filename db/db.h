@@ -105,6 +105,8 @@ struct db_stats {
 	uint64_t	 kept;			/* stored bytes now kept, all
 						   incarnations */
 	uint64_t	 writer_cpu_ns;		/* the writer thread's CPU */
+	uint64_t	 durable_gen;		/* the newest store commit
+						   the database has */
 };
 
 void		 db_config_defaults(struct db_config *);

@@ -97,6 +97,7 @@ writer_finish(struct db_writer *w, int committed, int error,
 	} else
 		w->stats.lost += raw;
 	w->stats.kept = w->total;
+	w->stats.durable_gen = w->h.last_gen;
 	w->stats.writer_cpu_ns = (uint64_t)ts.tv_sec * NS_PER_S +
 	    (uint64_t)ts.tv_nsec;
 	if (w->begin != NULL) {
@@ -352,6 +353,7 @@ writer_start(struct db *db, const struct db_config *cfg, char *err,
 		free(w);
 		return (error);
 	}
+	w->stats.durable_gen = w->h.last_gen;
 
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);

@@ -1303,6 +1303,7 @@ END_TEST
 START_TEST(test_behind_restart)
 {
 	struct db_config	 cfg;
+	struct db_stats		 stats;
 	struct db		*db, *rd;
 	struct loaded		 ld;
 	struct lines		 l;
@@ -1328,11 +1329,15 @@ START_TEST(test_behind_restart)
 	ck_assert_str_eq(marker(), "6 7\n");
 	ck_assert(!marker_spare());
 	ck_assert(!db_store_behind(db));
+	db_stats(db, &stats);
+	ck_assert_uint_eq(stats.durable_gen, 6);	/* 7 not written */
 	ck_assert_int_eq(sqlite3_exec(sql, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
 	db_flush(db);
 	ck_assert_ptr_null(marker());
 	ck_assert(marker_spare());
+	db_stats(db, &stats);
+	ck_assert_uint_eq(stats.durable_gen, 7);
 	db_close(db);
 
 	/* Past the backlog: given up, the store behind. */
@@ -1356,6 +1361,8 @@ START_TEST(test_behind_restart)
 	 * does (durable_start), at that generation. */
 	db = open_writer(&cfg);
 	ck_assert(db_store_behind(db));
+	db_stats(db, &stats);
+	ck_assert_uint_eq(stats.durable_gen, 7);	/* as opened */
 	memset(&ld, 0, sizeof ld);
 	ck_assert_int_eq(db_store_load(db, &load_ops, &ld, &gen), 0);
 	ck_assert_uint_eq(gen, 21);

@@ -172,6 +172,8 @@ done
 check "given up again" 0 "" bash -c "$waitlog" "store records given up" \
 	"$xs_tmp/d/log"
 lost=$(xenstore-read /tool/xsconsoled/stats/generation)
+check "the durable generation stays where the lock began" 0 "$last" \
+	xenstore-read /tool/xsconsoled/stats/store-durable-generation
 check "the file beside the database says the store is behind" 0 "yes" \
 	bash -c "for i in \$(seq 1 100); do
 	    [ \"\$(cut -d' ' -f2 '$db-behind' 2>/dev/null)\" = $lost ] &&
@@ -196,6 +198,9 @@ check "the store written whole again at once" 0 "" bash -c "$waitlog" \
 check "the file is gone" 1 "" test -e "$db-behind"
 check "a write after the restart" 0 "" xenstore-write /vm/e 5
 sleep 0.3	# flush-ms
+check "the durable generation caught up" 0 \
+	"$(xenstore-read /tool/xsconsoled/stats/generation)" \
+	xenstore-read /tool/xsconsoled/stats/store-durable-generation
 check "xsc-history --at a lost commit says it is in a gap" 1 "" bash -c \
 	"'$XSC_HISTORY' --db '$db' --at $((last + 1)) / 2>&1 >/dev/null |
 	 grep -q 'is in a gap of the history: commits $((last + 1)) to' ||
