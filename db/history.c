@@ -968,12 +968,12 @@ history_maintain(struct db_writer *w)
 	int		error, changed = w->hq.len > 0, thin, snap;
 	bool		budget;
 
-	/* The durable tree's updates first, when what follows needs them
-	 * (a snapshot reads the tree; thinning and the budget rewrite the
-	 * history db_store_load would replay). */
 	/* A snapshot taken on the side since the last transaction. */
 	if ((error = hsnap_collect(w, w->snap_wait)) != 0)
 		return (error);
+	/* The durable tree's updates first, when what follows needs them
+	 * (a snapshot reads the tree; thinning and the budget rewrite the
+	 * history db_store_load would replay). */
 	thin = w->thinned_at == 0 || w->clock_ns >= w->thinned_at +
 	    HIST_THIN_NS;
 	snap = w->snap_want || (w->h.snapshot_ns != 0 &&
@@ -1081,13 +1081,10 @@ history_mark(struct db_writer *w)
 	snprintf(text, sizeof text, "%llu %llu",
 	    (unsigned long long)w->h.last_gen,
 	    (unsigned long long)w->taken_gen);
-	/* There already: in place. Else the spare, renamed; else a new
-	 * one (a file of its own until the rename: never half written). */
+	/* There already: in place. Else the spare (made now if it is not
+	 * there), renamed: never seen half written. */
 	if (access(path, F_OK) == 0)
 		ok = history_mark_write(path, text, 0) == 0;
-	else if (access(spare, F_OK) == 0)
-		ok = history_mark_write(spare, text, 0) == 0 &&
-		    rename(spare, path) == 0;
 	else
 		ok = history_mark_write(spare, text, O_CREAT) == 0 &&
 		    rename(spare, path) == 0;

@@ -135,6 +135,14 @@ hsnap_free(struct hsnap *s)
 	free(s);
 }
 
+/* Done with the writer's snapshot job. */
+static void
+hsnap_drop(struct db_writer *w)
+{
+	hsnap_free(w->snap);
+	w->snap = NULL;
+}
+
 /*
  * Right after a commit that left table node the tree at generation gen
  * (the writer thread, between transactions): take a snapshot of it on a
@@ -211,25 +219,19 @@ hsnap_collect(struct db_writer *w, bool wait)
 	struct hsnap	*s = w->snap;
 	int		 error;
 
-	if (s == NULL || s->stored || (!s->joined && !wait &&
-	    !hsnap_ready(w)))
+	if (s == NULL || s->stored || (!wait && !hsnap_ready(w)))
 		return (0);
 	if (!s->joined)
 		pthread_join(s->thread, NULL);
 	s->joined = 1;
-	if (s->error != 0) {
-		log_error("%s: a snapshot at generation %llu failed: %s",
-		    w->db->path, (unsigned long long)s->gen,
-		    strerror(-s->error));
-		hsnap_free(s);
-		w->snap = NULL;
-		return (0);
-	}
-	if (s->gen <= w->h.snapshot_gen) {
-		/* One as new was stored meanwhile (the store written whole
-		 * again): this one adds nothing. */
-		hsnap_free(s);
-		w->snap = NULL;
+	/* Failed; or one as new was stored meanwhile (the store written
+	 * whole again), and this one adds nothing. */
+	if (s->error != 0 || s->gen <= w->h.snapshot_gen) {
+		if (s->error != 0)
+			log_error("%s: a snapshot at generation %llu failed: "
+			    "%s", w->db->path, (unsigned long long)s->gen,
+			    strerror(-s->error));
+		hsnap_drop(w);
 		return (0);
 	}
 	if ((error = hsnap_store(w, s->gen, s->ns, &s->e)) != 0)
@@ -260,8 +262,7 @@ hsnap_done(struct db_writer *w, int error)
 		log_error("%s: the snapshot at generation %llu is given up "
 		    "after %d transactions failed with it", w->db->path,
 		    (unsigned long long)s->gen, s->failures);
-	hsnap_free(s);
-	w->snap = NULL;
+	hsnap_drop(w);
 }
 
 /* The writer is closing: a snapshot still being taken is given up. */
@@ -276,6 +277,5 @@ hsnap_stop(struct db_writer *w)
 		__atomic_store_n(&s->cancel, 1, __ATOMIC_RELAXED);
 		pthread_join(s->thread, NULL);
 	}
-	hsnap_free(s);
-	w->snap = NULL;
+	hsnap_drop(w);
 }

@@ -91,3 +91,32 @@ tool_change_noop(const struct db_hchange *c)
 	return (!c->deleted && !c->created && c->old_known &&
 	    c->old_exists && !tool_value_differs(c) && !tool_perms_differ(c));
 }
+
+/*
+ * The generations of a time window (0: no bound that side): from the
+ * last commit at or before since_ns, to the one after the last at or
+ * before until_ns, since the commits of a gap right after it have no
+ * time and may be before until_ns (0 when until_ns is before the
+ * history).
+ */
+void
+tool_gen_window(struct db *db, uint64_t since_ns, uint64_t until_ns,
+    uint64_t *lo, uint64_t *hi)
+{
+	uint64_t	g;
+
+	*lo = 0;
+	if (since_ns != 0 && db_gen_at(db, since_ns, &g) == 0)
+		*lo = g;
+	*hi = UINT64_MAX;
+	if (until_ns != 0)
+		*hi = db_gen_at(db, until_ns, &g) == 0 ? g + 1 : 0;
+}
+
+/* Whether the gap between commits lo and hi (lo + 1 to hi - 1 given
+ * up) has commits in the generations win_lo to win_hi. */
+bool
+tool_gap_within(uint64_t lo, uint64_t hi, uint64_t win_lo, uint64_t win_hi)
+{
+	return (hi - 1 >= win_lo && lo + 1 <= win_hi);
+}

@@ -31,4 +31,11 @@ bool	 tool_value_differs(const struct db_hchange *);
 bool	 tool_perms_differ(const struct db_hchange *);
 bool	 tool_change_noop(const struct db_hchange *);
 
+/* The gaps of the history (db_history_gaps) a time window concerns:
+ * the window's generations, and whether a gap has commits in them. */
+void	 tool_gen_window(struct db *, uint64_t since_ns, uint64_t until_ns,
+	    uint64_t *lo, uint64_t *hi);
+bool	 tool_gap_within(uint64_t lo, uint64_t hi, uint64_t win_lo,
+	    uint64_t win_hi);
+
 #endif

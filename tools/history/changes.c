@@ -210,8 +210,8 @@ changes_gaps(struct hist *h, uint64_t a, uint64_t b)
 
 	for (k = 0; k < h->ngaps; k++) {
 		i = h->reverse ? h->ngaps - 1 - k : k;
-		if (h->gap_hi[i] - 1 < h->win_lo ||
-		    h->gap_lo[i] + 1 > h->win_hi)
+		if (!tool_gap_within(h->gap_lo[i], h->gap_hi[i], h->win_lo,
+		    h->win_hi))
 			continue;		/* outside what was asked */
 		if ((a != 0 && h->gap_lo[i] < a) ||
 		    (b != 0 && h->gap_hi[i] > b))
@@ -292,22 +292,17 @@ changes_free(struct db_hchange *k)
 static void
 changes_window(struct hist *h)
 {
-	uint64_t	g;
+	uint64_t	lo, hi;
 
 	h->win_lo = h->gen_from;
 	h->win_hi = h->gen_to != 0 ? h->gen_to : UINT64_MAX;
 	if (h->ngaps == 0)
 		return;
-	if (h->since_ns != 0 && db_gen_at(h->db, h->since_ns, &g) == 0 &&
-	    g > h->win_lo)
-		h->win_lo = g;
-	/* The commits of a gap right after the last one before --until
-	 * have no time: they may be before it. */
-	if (h->until_ns != 0) {
-		g = db_gen_at(h->db, h->until_ns, &g) == 0 ? g + 1 : 0;
-		if (g < h->win_hi)
-			h->win_hi = g;
-	}
+	tool_gen_window(h->db, h->since_ns, h->until_ns, &lo, &hi);
+	if (lo > h->win_lo)
+		h->win_lo = lo;
+	if (hi < h->win_hi)
+		h->win_hi = hi;
 }
 
 /* Print the changes the options select. */

@@ -112,8 +112,8 @@ store_gaps(struct tail *t)
 	if (db_history_gaps(t->db, &lo, &hi, &n) != 0)
 		return;			/* the changes still show */
 	for (i = 0; i < n; i++) {
-		if (hi[i] <= s->gaps_to || hi[i] - 1 < s->win_lo ||
-		    lo[i] + 1 > s->win_hi)
+		if (hi[i] <= s->gaps_to ||
+		    !tool_gap_within(lo[i], hi[i], s->win_lo, s->win_hi))
 			continue;
 		s->gaps_to = hi[i];
 		for (at = s->head; at < s->n && s->v[at].gen <= lo[i]; at++)
@@ -139,19 +139,14 @@ store_window(struct tail *t)
 {
 	struct store			*s = t->hist;
 	const struct db_incarnation	*inc = &t->incs[s->inc];
-	uint64_t			 ns, g;
+	uint64_t			 until = inc->gone_ns;
 
-	ns = inc->first_ns > t->since_ns ? inc->first_ns : t->since_ns;
-	s->win_lo = db_gen_at(t->db, ns, &g) == 0 ? g : 0;
-	ns = inc->gone_ns;
-	if (t->until_ns != 0 && (ns == 0 || t->until_ns < ns))
-		ns = t->until_ns;
-	/* The commits of a gap right after the last one before the end
-	 * have no time: they may be before it (a guest gone while the
-	 * store was behind). */
-	s->win_hi = UINT64_MAX;
-	if (ns != 0)
-		s->win_hi = db_gen_at(t->db, ns, &g) == 0 ? g + 1 : 0;
+	if (t->until_ns != 0 && (until == 0 || t->until_ns < until))
+		until = t->until_ns;
+	/* A guest gone while the store was behind: the gap right after
+	 * its last commit is in the window (tool_gen_window). */
+	tool_gen_window(t->db, inc->first_ns > t->since_ns ? inc->first_ns :
+	    t->since_ns, until, &s->win_lo, &s->win_hi);
 }
 
 /* Fetch the changes from gen_next on, within the incarnation's time
