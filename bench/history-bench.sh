@@ -17,15 +17,19 @@
 #      xsbench --fill as a real host lays them out): a clean stop, then a
 #      kill -9, each followed by a start timed until the socket answers,
 #      and the tree checked (node count) after;
+#   With -p, phase 1 runs with the daemon pinned to CPU 0 and xsbench to
+#   CPU 1: a dom0 whose daemon has a CPU of its own and whose clients run
+#   elsewhere, rather than the scheduler's choice of where each goes.
 #   4. the whole store written again with those N nodes, after another
 #      process held the database's lock past db/store-backlog: the event
 #      loop's walk and the writer's transaction, timed from the daemon's
 #      log, and the node count after a kill -9 and a restart.
 #
-# usage: bench/history-bench.sh [-b] [-n] [-r reps] [-d secs] [-c clients]
+# usage: bench/history-bench.sh [-b] [-n] [-p] [-r reps] [-d secs] [-c clients]
 #                               [-N nodes] [-M commits]
 #   -b  also run the CPU-burner control (2b)
 #   -n  print only, do not append to bench/RESULTS.md
+#   -p  phase 1 pinned: the daemon on CPU 0, xsbench on CPU 1
 #   -r  repetitions of the throughput phases (default 5)
 #   -d  seconds per measurement (default 3)
 #   -c  client counts (default 1,8,64)
@@ -39,10 +43,10 @@ top=$(cd "$here/.." && pwd)
 RESULTS=$here/RESULTS.md
 CC=${CC:-gcc}
 XSCONSOLED=${XSCONSOLED:-$top/xsconsoled}
-REPS=5 SECS=3 CLIENTS=1,8,64 NODES=1500000 COMMITS=1000000 APPEND=1 BURN=0
+REPS=5 SECS=3 CLIENTS=1,8,64 NODES=1500000 COMMITS=1000000 APPEND=1 BURN=0 PIN=0
 ARGS="$*"
 
-while getopts "bc:d:M:N:nr:" opt; do
+while getopts "bc:d:M:N:npr:" opt; do
 	case "$opt" in
 	b) BURN=1 ;;
 	c) CLIENTS=$OPTARG ;;
@@ -50,6 +54,7 @@ while getopts "bc:d:M:N:nr:" opt; do
 	M) COMMITS=$OPTARG ;;
 	N) NODES=$OPTARG ;;
 	n) APPEND=0 ;;
+	p) PIN=1 ;;
 	r) REPS=$OPTARG ;;
 	*) sed -n '/^# usage/,/^# Environment/p' "$0" >&2; exit 2 ;;
 	esac
@@ -68,15 +73,23 @@ XSB=$WORK/xsbench
 "$CC" -O2 -Wall -Wextra -Werror -o "$WORK/cpuburn" "$here/cpuburn.c" ||
 	die "cannot build cpuburn"
 
-# start DIR [args...]: the daemon in DIR, on DIR/socket; waits until the
-# socket is there, prints the seconds it took.
+# With -p, phase 1's daemon and xsbench each on a CPU of their own.
+DPIN=() XPIN=()
+if [ "$PIN" = 1 ]; then
+	[ "$(nproc)" -ge 2 ] || die "-p needs 2 CPUs"
+	DPIN=(taskset -c 0) XPIN=(taskset -c 1)
+fi
+
+# start DIR [args...]: the daemon in DIR, on DIR/socket (pinned as
+# $DPIN says); waits until the socket is there, prints the seconds it
+# took.
 start() {
 	local dir=$1 t0 i
 	shift
 	mkdir -p "$dir"
 	rm -f "$dir/socket"
 	t0=$(date +%s.%N)
-	"$WORK/xsconsoled" -F --socket "$dir/socket" --pid-file "$dir/pid" \
+	"${DPIN[@]}" "$WORK/xsconsoled" -F --socket "$dir/socket" --pid-file "$dir/pid" \
 	    --log-file "$dir/log" --log-level info "$@" </dev/null \
 	    >>"$dir/stdio" 2>&1 &
 	echo $! >"$dir/job"
@@ -151,7 +164,8 @@ for rep in $(seq 1 "$REPS"); do
 		say "repetition $rep/$REPS, ${job%%:*} with ${job#*:}" \
 		    "clients, history $mode"
 		t0=$(date +%s%N)
-		"$XSB" -s "$dir/socket" -t "$mode" -c "${job#*:}" -d "$SECS" \
+		"${XPIN[@]}" "$XSB" -s "$dir/socket" -t "$mode" \
+		    -c "${job#*:}" -d "$SECS" \
 		    -o "${job%%:*}" -p "$(cat "$dir/job")" 2>/dev/null |
 		    grep '^RESULT' | tee -a "$RAW" >&2
 		if [ "$mode" = on ]; then
@@ -202,6 +216,7 @@ ratio() { echo "scale=3; $1 / $2" | bc 2>/dev/null; }
 } >"$table"
 
 cat "$table"
+DPIN=() XPIN=()		# the other phases as the scheduler places them
 
 # --- 2. growth per million commits -----------------------------------------
 
@@ -303,7 +318,9 @@ report() {
 	echo "## Store history and restart ($(date -u '+%Y-%m-%d %H:%M UTC'))"
 	echo
 	echo "\`bench/history-bench.sh $ARGS\` (medians of $REPS repetitions," \
-	    "history off and on alternating; a shared 2-core VM):"
+	    "history off and on alternating; a shared 2-core VM$([ "$PIN" = 1 ] &&
+	    echo "; the throughput with the daemon pinned to CPU 0 and" \
+	    "xsbench to CPU 1")):"
 	echo
 	cat "$table"
 	echo
