@@ -11,36 +11,46 @@
 #include "xmalloc.h"
 
 #define CODEC_OUT_FIRST	(64u << 10)	/* the decoder's first buffer */
+#define CODEC_VARINT_MAX 10		/* bytes of a 64-bit varint */
 
-/* Append bytes to a growing buffer. */
-void
-codec_put(unsigned char **buf, size_t *len, size_t *cap, const void *p,
-    size_t n)
+/* Make room for n more bytes in a growing buffer. */
+static void
+codec_room(unsigned char **buf, size_t *len, size_t *cap, size_t n)
 {
 	if (*len + n > *cap) {
 		while (*len + n > *cap)
 			*cap = *cap * 2 + 64;
 		*buf = xrealloc(*buf, *cap);
 	}
+}
+
+/* Append bytes to a growing buffer. */
+void
+codec_put(unsigned char **buf, size_t *len, size_t *cap, const void *p,
+    size_t n)
+{
+	codec_room(buf, len, cap, n);
 	if (n > 0)
 		memcpy(*buf + *len, p, n);
 	*len += n;
 }
 
-/* Append a varint to a growing buffer. */
+/* Append a varint to a growing buffer, in place (the writer puts
+ * several per store change). */
 void
 codec_put_varint(unsigned char **buf, size_t *len, size_t *cap,
     uint64_t v)
 {
-	unsigned char	b[10];
-	size_t		n = 0;
+	unsigned char	*p;
 
+	codec_room(buf, len, cap, CODEC_VARINT_MAX);
+	p = *buf + *len;
 	while (v >= 0x80) {
-		b[n++] = (unsigned char)(v | 0x80);
+		*p++ = (unsigned char)(v | 0x80);
 		v >>= 7;
 	}
-	b[n++] = (unsigned char)v;
-	codec_put(buf, len, cap, b, n);
+	*p++ = (unsigned char)v;
+	*len = (size_t)(p - *buf);
 }
 
 /* Read a varint as the encoder writes it; false past the end, beyond

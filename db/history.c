@@ -723,11 +723,11 @@ history_commit(struct db_writer *w, const struct wrec *r,
 			return (error);
 		if (!hist)
 			continue;
-		hsink_change(&w->sink, h.flags & (HBLOB_DELETED |
-		    HBLOB_CREATED), path, value, h.vlen, perms, listed);
-		if ((subject = hist_subject(path, &is_name)) >= 0 && is_name &&
-		    (error = history_name(w, r->gen, r->ns, subject, &h,
-		    value)) != 0)
+		subject = hsink_change(&w->sink, h.flags & (HBLOB_DELETED |
+		    HBLOB_CREATED), path, value, h.vlen, perms, listed,
+		    &is_name);
+		if (subject >= 0 && is_name && (error = history_name(w, r->gen,
+		    r->ns, subject, &h, value)) != 0)
 			return (error);
 	}
 	/* Not in the history: nothing to replay it from. */

@@ -216,21 +216,23 @@ hsink_commit(struct hsink *s, uint64_t gen, uint64_t ns, uint32_t origin,
  * Add a change to the open commit, and its path to the batch's list.
  * listed: HSINK_LISTED if the caller knows the path is in the list
  * already, HSINK_NEW if it knows it is not, HSINK_LOOK to look (a path
- * listed twice is harmless: a list is only searched).
+ * listed twice is harmless: a list is only searched). The domid the
+ * path concerns (hist_subject), with *is_name, if is_name is not NULL.
  */
-void
+int64_t
 hsink_change(struct hsink *s, uint32_t flags, const char *path,
-    const void *value, uint32_t vlen, const char *perms, int listed)
+    const void *value, uint32_t vlen, const char *perms, int listed,
+    bool *is_name)
 {
 	int64_t		 subj;
-	bool		 is_name;
+	bool		 name;
 
 	hblob_enc_change(&s->enc, flags, path, value, vlen, perms);
 	if (listed == HSINK_LOOK)
 		hstrset_add(&s->paths, path, strlen(path));
 	else if (listed == HSINK_NEW)
 		hstrset_append(&s->paths, path, strlen(path));
-	subj = hist_subject(path, &is_name);
+	subj = hist_subject(path, &name);
 	if (subj >= 0 && (s->nsubj == 0 || s->subj[s->nsubj - 1] != subj)) {
 		if (s->nsubj == s->capsubj) {
 			s->capsubj = s->capsubj == 0 ? 64 : s->capsubj * 2;
@@ -239,6 +241,9 @@ hsink_change(struct hsink *s, uint32_t flags, const char *path,
 		}
 		s->subj[s->nsubj++] = subj;
 	}
+	if (is_name != NULL)
+		*is_name = name;
+	return (subj);
 }
 
 /* Order for the subject list. */
@@ -764,7 +769,7 @@ hstore_migrate(struct db *db)
 		hsink_change(&s, (uint32_t)flags,
 		    (const char *)sqlite3_column_text(st, 4),
 		    v != NULL ? v : "", (uint32_t)sqlite3_column_bytes(st, 6),
-		    perms != NULL ? perms : "", HSINK_LOOK);
+		    perms != NULL ? perms : "", HSINK_LOOK, NULL);
 	}
 	if (error == 0 && rc != SQLITE_DONE) {
 		log_error("%s: %s", db->path, sqlite3_errmsg(db->sql));

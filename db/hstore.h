@@ -102,8 +102,9 @@ void	 hsink_commit(struct hsink *, uint64_t gen, uint64_t ns,
 #define HSINK_LOOK	0
 #define HSINK_NEW	1
 #define HSINK_LISTED	2
-void	 hsink_change(struct hsink *, uint32_t flags, const char *path,
-	    const void *, uint32_t, const char *perms, int listed);
+int64_t	 hsink_change(struct hsink *, uint32_t flags, const char *path,
+	    const void *, uint32_t, const char *perms, int listed,
+	    bool *is_name);
 int	 hsink_flush(struct db *, struct hsink *);
 int	 hsink_maybe_flush(struct db *, struct hsink *);
 void	 hsink_discard(struct hsink *);

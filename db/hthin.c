@@ -237,7 +237,7 @@ hthin_copy(struct hsink *s, const struct hblob *b, size_t ci, bool thin,
 		if (thin && hthin_in(p->made, p->nmade, mi, c->gen, j))
 			flags |= HBLOB_CREATED;
 		hsink_change(s, flags, ch->path, ch->value, ch->vlen,
-		    ch->perms, HSINK_LOOK);
+		    ch->perms, HSINK_LOOK, NULL);
 	}
 }
 
