@@ -177,6 +177,14 @@ for rep in $(seq 1 "$REPS"); do
 			share[$job]=$s
 			echo "SHARE $job $s" >>"$RAW"
 			say "the writer took $s per mille of a CPU"
+			# and its CPU per commit: the durable generation
+			# once the last commits are in (flush_ms)
+			sleep 0.5
+			gen=$(XENSTORED_PATH=$dir/socket xenstore-read \
+			    /tool/xsconsoled/stats/store-durable-generation)
+			[ "${gen:-0}" -gt 0 ] && echo "PERCOMMIT $(echo "scale=3;" \
+			    "$(ticks "$(cat "$dir/job")") * 1000000 /" \
+			    "$(getconf CLK_TCK) / $gen" | bc)" >>"$RAW"
 		fi
 		[ -n "$burner" ] && kill "$burner" && wait "$burner" 2>/dev/null
 		stop "$dir"
@@ -330,6 +338,10 @@ report() {
 		    "run (median); the burner took as much, in 7 ms" \
 		    "periods, beside the daemon without a database."
 	fi
+	echo "- The writer thread's CPU per commit: $(sed -n \
+	    's/^PERCOMMIT //p' "$RAW" | sort -n | awk '{ v[NR] = $1 } END {
+	    print v[int((NR + 1) / 2)] }') µs (median over the daemons with" \
+	    "history on; its ticks over \`store-durable-generation\`)."
 	echo "- Database growth: $growth MiB per million single-node commits" \
 	    "($done_ops commits measured)."
 	echo "- The whole store written again after records were given up" \
