@@ -86,6 +86,9 @@ enum db_stmt {
 	ST_HNAME_NEXT,
 	ST_HGAP_AT,
 	ST_HGAP_ALL,
+	ST_HGAP_AFTER,
+	ST_SNAP_TIME,
+	ST_SNAP_LAST,
 	DB_NSTMT
 };
 

@@ -293,6 +293,11 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_HGAP_AT] = "SELECT lo, hi FROM hgap WHERE lo < ?1 AND ?1 < hi"
 	    " ORDER BY lo LIMIT 1",
 	[ST_HGAP_ALL] = "SELECT lo, hi FROM hgap ORDER BY lo",
+	[ST_HGAP_AFTER] = "SELECT lo, hi FROM hgap WHERE hi > ?1"
+	    " ORDER BY lo LIMIT 1",
+	[ST_SNAP_TIME] = "SELECT time_ns FROM snapshot WHERE gen = ?1",
+	[ST_SNAP_LAST] = "SELECT gen, time_ns FROM snapshot"
+	    " ORDER BY gen DESC LIMIT 1",
 };
 
 /* Format an error message for the caller's buffer (which may be NULL). */

@@ -582,9 +582,63 @@ db_history_info(struct db *db, struct db_hinfo *info)
 	sqlite3_reset(db->stmt[ST_HBATCH_LAST]);
 	if (error < 0)
 		return (error);
+	/* The store written whole again after a gap, and nothing since:
+	 * its snapshot is the last generation. */
+	if ((st = db_stmt(db, ST_SNAP_LAST)) == NULL)
+		return (-EIO);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (uint64_t)sqlite3_column_int64(st, 0) > info->last_gen) {
+		info->last_gen = (uint64_t)sqlite3_column_int64(st, 0);
+		info->last_ns = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (hreader_fail(db, rc));
 	info->full_from_gen = thin_min > info->first_gen ? thin_min :
 	    info->first_gen;
 	return (0);
+}
+
+/*
+ * The last commit at or before ns is *gen; if a gap follows it, the
+ * store was written whole again at the gap's end, at a time the
+ * snapshot taken then gives: at or after that time the tree is that
+ * generation's; before it, the commits given up may or may not have
+ * come, so ns is in the gap (*gen its first generation, which
+ * db_tree_at refuses). 0 or -errno.
+ */
+static int
+hreader_gap_at(struct db *db, uint64_t ns, uint64_t *gen)
+{
+	sqlite3_stmt	*st;
+	uint64_t	 lo, hi;
+	int		 rc;
+
+	if (db->version < 4)
+		return (0);
+	if ((st = db_stmt(db, ST_HGAP_AFTER)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, hreader_i64(*gen));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return (rc == SQLITE_DONE ? 0 : hreader_fail(db, rc));
+	}
+	lo = (uint64_t)sqlite3_column_int64(st, 0);
+	hi = (uint64_t)sqlite3_column_int64(st, 1);
+	sqlite3_reset(st);
+	if (lo > *gen)
+		return (0);	/* commits kept before it are later than ns */
+	if ((st = db_stmt(db, ST_SNAP_TIME)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, hreader_i64(hi));
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	    (uint64_t)sqlite3_column_int64(st, 0) <= ns)
+		*gen = hi;
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*gen = lo + 1;
+	sqlite3_reset(st);
+	return (rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 :
+	    hreader_fail(db, rc));
 }
 
 /* The last commit at or before ns; -ERANGE before the history. */
@@ -599,7 +653,9 @@ db_gen_at(struct db *db, uint64_t ns, uint64_t *gen)
 		return (error);
 	if ((error = hist_gen_at(db, ns, gen, &found)) < 0)
 		return (error);
-	return (found ? 0 : -ERANGE);
+	if (!found)
+		return (-ERANGE);
+	return (hreader_gap_at(db, ns, gen));
 }
 
 /* The time of commit gen, or of the first kept after it; -ERANGE:

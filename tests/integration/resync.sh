@@ -92,6 +92,10 @@ check "change a guest's permissions meanwhile" 0 "" \
 check "records given up, said in the log" 0 "" \
 	bash -c "$waitlog" "store records given up" "$xs_tmp/d/log"
 check "the store goes on serving" 0 "2" xenstore-read /vm/b
+# A time while commits are given up (a second after the last durable
+# one, whole seconds as @EPOCH takes them).
+sleep 1
+tgap=$(date +%s)
 
 wait "$locker"
 locker=
@@ -100,6 +104,28 @@ check "the whole store written again" 0 "" \
 	bash -c "$waitlog" "the store written whole again" "$xs_tmp/d/log"
 check "counted in the statistics" 0 "1" \
 	xenstore-read /tool/xsconsoled/stats/store-resyncs
+# Nothing committed since the rewrite: the history's last generation is
+# the rewrite's, whose snapshot has the tree as it is now.
+rewrite=$(xenstore-read /tool/xsconsoled/stats/generation)
+check "--info: the last generation is the rewrite's" 0 \
+	"last: generation $rewrite" bash -c \
+	"'$XSC_HISTORY' --db '$db' --info | awk '/^last:/ { print \$1, \$2, \$3 }'"
+check "--info names the gap" 0 "gap:        generations $((before + 1)) to \
+$((rewrite - 1)) given up (the store written whole again at $rewrite)" \
+	bash -c "'$XSC_HISTORY' --db '$db' --info | grep '^gap:'"
+check "--info -o json lists it" 0 \
+	"[{\"first\":$((before + 1)),\"last\":$((rewrite - 1))}]" bash -c \
+	"'$XSC_HISTORY' --db '$db' --info -o json | sed 's/.*\"gaps\"://; s/}\$//'"
+check "--at now is the tree as rewritten" 0 "/vm/b = \"2\"|/vm/c = \"3\"" \
+	bash -c "'$XSC_HISTORY' --db '$db' --at now /vm | grep '^/vm/[a-d] ' |
+	 paste -sd'|'"
+check "--at the rewrite's generation too" 0 "/vm/b = \"2\"|/vm/c = \"3\"" \
+	bash -c "'$XSC_HISTORY' --db '$db' --at $rewrite /vm |
+	 grep '^/vm/[a-d] ' | paste -sd'|'"
+check "--at a time while commits were given up says it is in the gap" 1 "" \
+	bash -c "'$XSC_HISTORY' --db '$db' --at @$tgap / 2>&1 >/dev/null |
+	 grep -q 'is in a gap of the history: commits $((before + 1)) to' ||
+	 exit 9; exit 1"
 check "a write after it" 0 "" xenstore-write /vm/d 4
 sleep 0.3	# flush-ms
 tree >"$xs_tmp/before"

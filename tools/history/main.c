@@ -242,9 +242,13 @@ hist_info(struct hist *h)
 {
 	struct db_hinfo	i;
 	char		first[64], last[64];
+	uint64_t	*lo, *hi;
+	size_t		 n, k;
 	int		error;
 
 	if ((error = db_history_info(h->db, &i)) != 0)
+		hist_db_fail(h, error);
+	if ((error = db_history_gaps(h->db, &lo, &hi, &n)) != 0)
 		hist_db_fail(h, error);
 	if (h->format == HIST_JSON) {
 		when_iso_utc_us(i.first_ns, first, sizeof first);
@@ -254,10 +258,16 @@ hist_info(struct hist *h)
 		    ",\"last_time\":%" PRIu64 ",\"last_iso\":\"%s\","
 		    "\"whole_from_gen\":%" PRIu64 ",\"commits\":%" PRIu64
 		    ",\"changes\":%" PRIu64 ",\"snapshots\":%" PRIu64
-		    ",\"bytes\":%" PRIu64 "}\n", i.first_gen,
+		    ",\"bytes\":%" PRIu64 ",\"gaps\":[", i.first_gen,
 		    i.first_ns / 1000, first, i.last_gen, i.last_ns / 1000,
 		    last, i.full_from_gen, i.commits, i.changes, i.snapshots,
 		    i.bytes);
+		for (k = 0; k < n; k++)
+			esc_addf(&h->out, "%s{\"first\":%" PRIu64 ",\"last\":%"
+			    PRIu64 "}", k > 0 ? "," : "", lo[k] + 1, hi[k] - 1);
+		esc_adds(&h->out, "]}\n");
+		free(lo);
+		free(hi);
 		hist_flush(h);
 		return;
 	}
@@ -273,9 +283,15 @@ hist_info(struct hist *h)
 		    i.full_from_gen > i.first_gen ? " (older ones thinned)" :
 		    "");
 	}
+	for (k = 0; k < n; k++)
+		esc_addf(&h->out, "gap:        generations %" PRIu64 " to %"
+		    PRIu64 " given up (the store written whole again at %"
+		    PRIu64 ")\n", lo[k] + 1, hi[k] - 1, hi[k]);
 	esc_addf(&h->out, "commits:    %" PRIu64 "\nchanges:    %" PRIu64
 	    "\nsnapshots:  %" PRIu64 "\nbytes:      %" PRIu64 "\n", i.commits,
 	    i.changes, i.snapshots, i.bytes);
+	free(lo);
+	free(hi);
 	hist_flush(h);
 }
 
