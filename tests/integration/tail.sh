@@ -487,6 +487,14 @@ fast 5
 -- incarnation 2 of domain 3 (follow2) began at 2023-11-14T22:13:23.999+00:00 --
 new life
 " cat "$xs_tmp/follow.out"
+# A reader that goes away ends -f on a quiet log at once, like tail -f:
+# head takes the last line and exits, nothing more is ever written.
+t0=$(date +%s%N)
+check "-f | head -1 ends with head" 0 "new life" \
+	timeout 10 bash -c "'$TAIL' --db '$live' -f -n 1 3 | head -n 1"
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check "-f sees its reader gone within 1 s (took $ms ms)" 0 "" \
+	test "$ms" -lt 1000
 exec 3>&-
 wait "$tool_pid"
 check "live writer exits cleanly" 0 "" test $? -eq 0

@@ -7,10 +7,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "tail.h"
 #include "xmalloc.h"
@@ -316,6 +319,23 @@ show_next(struct tail *t)
 	return (true);
 }
 
+/*
+ * -f on a quiet log: whether the reader of the output is gone (the other
+ * end of a pipe closed, as "| head -1" does once it has its line); it
+ * ends the follow at once, as the next write would (SIGPIPE), not at the
+ * guest's next line, which may never come.
+ */
+static void
+show_check_reader(void)
+{
+	struct pollfd	pfd = { .fd = STDOUT_FILENO, .events = 0 };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & (POLLERR | POLLHUP))) {
+		raise(SIGPIPE);
+		tool_exit(TAIL_EXIT_WRITE, "write: %s", strerror(EPIPE));
+	}
+}
+
 /* Follow the log: print what is committed, then the next incarnation. */
 void
 show_follow(struct tail *t)
@@ -340,6 +360,7 @@ show_follow(struct tail *t)
 		if (!force && (error = db_changed(t->db)) <= 0) {
 			if (error < 0)
 				tail_db_fail(t, error);
+			show_check_reader();
 			nanosleep(&ts, NULL);
 			continue;
 		}
