@@ -618,7 +618,40 @@ store
 console
 store" bash -c '"$0" --db "$1" --store -n 1000 -o json 5 | jq -r .type' \
 	"$TAIL" "$hist"
+check "--store -o json: who committed, as xsc-history says it" 0 \
+	"dom0 0 null" bash -c '"$0" --db "$1" --store -n 1000 -o json 5 |
+	 jq -r "select(.type == \"store\") | \"\\(.origin) \\(.origin_domid) \\(.origin_conn)\"" |
+	 head -n 1' "$TAIL" "$hist"
 check "a name the incarnation table lost, from the store history" 0 \
 	"running" bash -c '"$0" --db "$1" -n 1 store-guest' "$TAIL" "$hist"
+
+# Lines in chunks of their own (a flush after each), so that -n 1 skips
+# chunks; a guest that never prints; one still running.
+hist2=$xs_tmp/hist2.db
+"$TOOL" "$hist2" >"$xs_tmp/hist2.out" 2>&1 <<EOF
+commit 1 ${T1} /local/domain/9/name new = chunky
+begin 9 99999999-0000-0000-0000-000000000009 chunky $T1
+append 1 ${T1} 1 pre\n
+flush
+append 1 ${T1} 1 more\n
+flush
+commit 2 ${T2} /local/domain/9/data/k1 new = val
+append 1 ${T2} 2 next line\n
+flush
+end 1 $T2
+commit 3 ${T3} /local/domain/10/name new = quiet
+begin 10 10101010-0000-0000-0000-000000000010 quiet $T3
+commit 4 ${T3} /local/domain/10/data/x new = 1
+EOF
+check "--store -n 1 past skipped chunks: the changes that led to the line" \
+	0 "gen 2  data/k1 (new) = val  perms n0
+next line" "$TAIL" --db "$hist2" --store -n 1 9
+check "--store on a guest that never printed: its changes" 0 \
+	"gen 3  name (new) = quiet  perms n0
+gen 4  data/x (new) = 1  perms n0" "$TAIL" --db "$hist2" --store 10
+check "--store -n 0: nothing" 0 "" "$TAIL" --db "$hist2" --store -n 0 10
+check "--store -f -n 0: nothing from before" 0 "" \
+	bash -c 'timeout 1 "$0" --db "$1" --store -f -n 0 10; true' "$TAIL" \
+	"$hist2"
 
 xs_summary

@@ -92,6 +92,16 @@ tool_change_noop(const struct db_hchange *c)
 	    c->old_exists && !tool_value_differs(c) && !tool_perms_differ(c));
 }
 
+/* Who committed a change: "dom5" or "sock#12". */
+void
+tool_origin(uint32_t origin, char *buf, size_t size)
+{
+	if (origin & DB_ORIGIN_SOCKET)
+		snprintf(buf, size, "sock#%u", origin & ~DB_ORIGIN_SOCKET);
+	else
+		snprintf(buf, size, "dom%u", origin);
+}
+
 /*
  * The generations of a time window (0: no bound that side): from the
  * last commit at or before since_ns, to the one after the last at or

@@ -30,6 +30,8 @@ void	*tool_dup(const void *, size_t);
 bool	 tool_value_differs(const struct db_hchange *);
 bool	 tool_perms_differ(const struct db_hchange *);
 bool	 tool_change_noop(const struct db_hchange *);
+/* Who committed a change: "dom5" or "sock#12". */
+void	 tool_origin(uint32_t origin, char *buf, size_t size);
 
 /* The gaps of the history (db_history_gaps) a time window concerns:
  * the window's generations, and whether a gap has commits in them. */

@@ -58,16 +58,6 @@ changes_visible(const struct hist *h, const struct db_hchange *c)
 	return (h->all || changes_op(c) != CHANGES_UNCHANGED);
 }
 
-/* Who committed: "dom5" or "sock#12". */
-static void
-changes_who(uint32_t origin, char *buf, size_t size)
-{
-	if (origin & DB_ORIGIN_SOCKET)
-		snprintf(buf, size, "sock#%u", origin & ~DB_ORIGIN_SOCKET);
-	else
-		snprintf(buf, size, "dom%u", origin);
-}
-
 /* Add a quoted value to the line. */
 static void
 changes_quoted(struct hist *h, const void *v, size_t len)
@@ -100,7 +90,7 @@ changes_line(struct hist *h, const struct db_hchange *c)
 	default:
 		break;
 	}
-	changes_who(c->origin, who, sizeof who);
+	tool_origin(c->origin, who, sizeof who);
 	esc_addf(&h->out, "%-8s %s %c ", who, c->in_txn ? "txn" : "   ",
 	    ops[op]);
 	hist_value(h, c->path, strlen(c->path), false);
@@ -147,7 +137,7 @@ changes_json(struct hist *h, const struct db_hchange *c)
 	char			 iso[64], who[32];
 
 	when_iso_utc_us(c->time_ns, iso, sizeof iso);
-	changes_who(c->origin, who, sizeof who);
+	tool_origin(c->origin, who, sizeof who);
 	esc_addf(&h->out, "{\"gen\":%" PRIu64 ",\"time\":%" PRIu64
 	    ",\"iso\":\"%s\",\"origin\":\"%s\",", c->gen, c->time_ns / 1000,
 	    iso, who);

@@ -170,15 +170,33 @@ show_start(struct tail *t, size_t i, uint64_t gen_min)
 		store_begin(t, i, gen_min);
 }
 
+/*
+ * The generation the changes of incarnation i start from, as far as
+ * lines left out go: those after the last line left out (-n N), all if
+ * none was; when which line is not known (-n 0 reads none), those
+ * from now on.
+ */
+static uint64_t
+show_gen_min(struct tail *t, size_t i)
+{
+	struct db_hinfo	info;
+	int		error;
+
+	if (!t->cut || t->cut_inc != i)
+		return (0);
+	if (t->cut_gen != UINT64_MAX)
+		return (t->cut_gen + 1);
+	if ((error = db_history_info(t->db, &info)) != 0)
+		tail_db_fail(t, error);
+	return (info.last_gen + 1);
+}
+
 /* Print a line that passed the filters. */
 static void
 show_emit(struct tail *t, const struct tail_line *l)
 {
-	/* Only with -n N: the changes since the last line left out (since
-	 * the first line shown when which is not known), or all. */
 	if (l->inc != t->shown_inc)
-		show_start(t, l->inc, !t->cut || t->cut_inc != l->inc ? 0 :
-		    t->cut_gen != 0 ? t->cut_gen + 1 : l->gen + 1);
+		show_start(t, l->inc, show_gen_min(t, l->inc));
 	if (t->hist != NULL)
 		store_until(t, l->gen);
 	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
@@ -201,17 +219,22 @@ show_all(struct tail *t)
 	for (t->cur = 0; t->cur < t->nincs; t->cur++) {
 		from = 0;
 		if (limited && !filtered) {
-			from = db_tail_seq(t->db, t->incs[t->cur].id, t->lines);
+			/* With --store, a line more: the ring leaves it out
+			 * and so knows the generation the changes shown
+			 * start after (those that led to the first line). */
+			from = db_tail_seq(t->db, t->incs[t->cur].id,
+			    t->lines + (t->hist != NULL && t->lines > 0));
 			if (from < 0)
 				tail_db_fail(t, (int)from);
 		}
 		t->seq = from;
-		if (from != 0) {
-			/* Chunks before were skipped: their lines were left
-			 * out, the last one's generation unknown. */
+		if (from != 0 || (limited && t->lines == 0)) {
+			/* Chunks before were skipped (-n 0: all, if any):
+			 * their lines were left out, the last one's
+			 * generation unknown. */
 			t->cut = true;
 			t->cut_inc = t->cur;
-			t->cut_gen = 0;
+			t->cut_gen = UINT64_MAX;
 		}
 		if (!limited)
 			show_start(t, t->cur, 0);
@@ -233,6 +256,12 @@ show_all(struct tail *t)
 	free(t->ring);
 	t->ring = NULL;
 	t->ring_len = t->ring_cap = t->ring_start = 0;
+	/* No line shown (a guest that never printed): the changes all the
+	 * same, those after the last line left out, if any was; -n 0 asks
+	 * for none (with -f, only what comes). */
+	if (t->hist != NULL && t->shown_inc == SIZE_MAX && t->nincs > 0 &&
+	    t->lines != 0)
+		show_start(t, t->cur, show_gen_min(t, t->cur));
 	/* -f goes on with the changes of the last incarnation. */
 	if (t->hist != NULL && !t->follow && t->shown_inc != SIZE_MAX)
 		store_end(t);
@@ -351,7 +380,7 @@ show_follow(struct tail *t)
 	t->from_line = 0;
 	if (t->hist != NULL && t->shown_inc != t->cur) {
 		t->shown_inc = t->cur;
-		store_begin(t, t->cur, 0);
+		store_begin(t, t->cur, show_gen_min(t, t->cur));
 	}
 	for (;;) {
 		if (fflush(stdout) != 0)

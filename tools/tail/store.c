@@ -381,7 +381,7 @@ static void
 store_print(struct tail *t, const struct store_change *c)
 {
 	const struct db_incarnation	*inc = &t->incs[t->hist->inc];
-	char				*text, buf[160];
+	char				*text, buf[160], who[32];
 	size_t				 len;
 
 	if (c->gap_last != 0) {		/* shown whatever -g says */
@@ -405,9 +405,11 @@ store_print(struct tail *t, const struct store_change *c)
 	}
 	if (t->format == TAIL_JSON) {
 		render_json_head("store", inc, c->ns);
-		snprintf(buf, sizeof buf, ",\"gen\":%" PRIu64 ",\"origin\":%"
-		    PRIu32 ",\"in_txn\":%s", c->gen, c->origin,
-		    c->in_txn ? "true" : "false");
+		tool_origin(c->origin, who, sizeof who);
+		snprintf(buf, sizeof buf, ",\"gen\":%" PRIu64 ",\"origin\":"
+		    "\"%s\",\"origin_%s\":%" PRIu32 ",\"in_txn\":%s", c->gen,
+		    who, c->origin & DB_ORIGIN_SOCKET ? "conn" : "domid",
+		    c->origin & ~DB_ORIGIN_SOCKET, c->in_txn ? "true" : "false");
 		render_write(buf, strlen(buf));
 		render_json_field("path", c->path, strlen(c->path));
 		snprintf(buf, sizeof buf, ",\"deleted\":%s,\"created\":%s",

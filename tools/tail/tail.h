@@ -92,8 +92,8 @@ struct tail {
 	size_t			 ring_len, ring_cap, ring_start;
 	bool			 cut;		/* -n left lines of cut_inc out */
 	size_t			 cut_inc;
-	uint64_t		 cut_gen;	/* the last one's generation (0:
-						   unknown: chunks skipped) */
+	uint64_t		 cut_gen;	/* the last one's generation
+						   (UINT64_MAX: not known) */
 	struct store		*hist;		/* --store; NULL otherwise */
 };
 
