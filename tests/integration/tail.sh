@@ -337,10 +337,13 @@ check "not our database: 5" 5 \
 	bash -c '"$0" --db "$1" 7 2>&1' "$TAIL" "$xs_tmp/junk.db"
 for args in "" "-n x 7" "-n -3 7" "--since nonsense 7" "--until 25:00 7" \
     "-o xml 7" "-g ( 7" "--all -i 2 9" "-f --until now 7" "--bogus 7" \
-    "7 9" "--case-sensitive=maybe -g x 7" "-S @1700000003 -U @1700000002 7"; do
+    "7 9" "--case-sensitive=maybe -g x 7" "-S @1700000003 -U @1700000002 7" \
+    "--until 2026-02-30 7" "--since 2026-04-31T10:00 7"; do
 	check_exact "usage error: 2 (${args:-no domain})" 2 "" \
 		bash -c '"$0" --db "$1" $2 2>/dev/null' "$TAIL" "$db" "$args"
 done
+check_exact "usage error: 2 (an empty time)" 2 "" \
+	bash -c '"$0" --db "$1" --since "" 7 2>/dev/null' "$TAIL" "$db"
 check "a usage error says why" 2 "xsconsole-tail: -o: unknown format 'xml' (cat, short, short-precise, json)
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" -o xml 7 2>&1' "$TAIL" "$db"
 check "a bad time says why" 2 "xsconsole-tail: --since: not a time: 'soon' (e.g. \"2026-11-23 20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", yesterday)

@@ -53,6 +53,8 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 
 	while (isspace((unsigned char)*s))
 		s++;
+	if (*s == '\0')
+		return (-EINVAL);
 	if (strcmp(s, "now") == 0) {
 		*out = now;
 		return (0);
@@ -183,6 +185,17 @@ when_span(const char *s, uint64_t *out)
 	return (0);
 }
 
+/* The days of month mo (1 to 12) of year y. */
+static int
+when_month_days(int y, int mo)
+{
+	static const int	days[12] = { 31, 28, 31, 30, 31, 30, 31, 31,
+				    30, 31, 30, 31 };
+
+	return (days[mo - 1] + (mo == 2 && y % 4 == 0 &&
+	    (y % 100 != 0 || y % 400 == 0)));
+}
+
 /* Exactly n digits at *p, advancing it: 0 and *v, or -EINVAL. */
 static int
 when_digits(const char **p, int n, int *v)
@@ -221,7 +234,7 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 		    when_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
 		    when_digits(&p, 2, &d) != 0)
 			return (-EINVAL);
-		if (mo < 1 || mo > 12 || d < 1 || d > 31)
+		if (mo < 1 || mo > 12 || d < 1 || d > when_month_days(y, mo))
 			return (-EINVAL);
 		tm.tm_year = y - 1900;
 		tm.tm_mon = mo - 1;
