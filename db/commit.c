@@ -310,8 +310,18 @@ commit_begin(struct db_writer *w, const struct wbegin *b)
 static int
 commit_txn(struct db_writer *w, enum db_stmt which)
 {
-	if (db_stmt(w->db, which) == NULL)
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if ((st = db_stmt(w->db, which)) == NULL)
 		return (-EIO);
+	/* While commits fail, the retries' BEGIN is not logged each time
+	 * (the writer logged the first failure, and logs the recovery). */
+	if (which == ST_BEGIN && w->failing) {
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		return (rc == SQLITE_DONE ? 0 : -db_errno(rc));
+	}
 	return (db_step_done(w->db, which));
 }
 

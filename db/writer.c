@@ -48,8 +48,56 @@ writer_now(void)
 	return ((uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec);
 }
 
+/*
+ * A transaction failed (disk full, the lock held past db/busy-ms): its
+ * chunks and incarnation ends stay for the next one, so a failure that
+ * passes loses nothing. Up to WRITER_RETAIN_BYTES: beyond, the oldest
+ * chunks go (a disk that stays full must not stall every console), as
+ * do those of an incarnation whose row vanished (they could never be
+ * written); their bytes (raw) are lost, their accounting (acct) given
+ * back.
+ */
+static void
+writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
+{
+	struct wchunk	*c, *next;
+	struct winc	*wi;
+	size_t		 i;
+
+	for (i = 0; i < w->nhash; i++) {
+		struct winc	*wnext;
+
+		LIST_FOREACH_SAFE(wi, &w->hash[i], hash_entry, wnext) {
+			if (wi->ended && wi->cur == NULL && winc_load(w, wi) ==
+			    -ENOENT)
+				winc_forget(w, wi);
+		}
+	}
+	w->ready_raw = 0;
+	TAILQ_FOREACH_SAFE(c, &w->ready, entry, next) {
+		if (winc_find(w, c->inc) != NULL) {
+			w->ready_raw += c->len;
+			continue;
+		}
+		TAILQ_REMOVE(&w->ready, c, entry);
+		*acct += c->acct;
+		*raw += c->len;
+		wchunk_free(c);
+	}
+	while (w->ready_raw > WRITER_RETAIN_BYTES &&
+	    (c = TAILQ_FIRST(&w->ready)) != NULL) {
+		TAILQ_REMOVE(&w->ready, c, entry);
+		w->ready_raw -= c->len;
+		*acct += c->acct;
+		*raw += c->len;
+		wchunk_free(c);
+	}
+	w->ready_start = writer_now();
+	w->retry_at = w->ready_start + w->flush_ns / 2;
+}
+
 /* Finish a batch (committed, failed with error, or nothing to commit):
- * account for it, wake the callers, free it. */
+ * account for it, wake the callers, free it (or keep it for a retry). */
 static void
 writer_finish(struct db_writer *w, int committed, int error,
     uint64_t flush_want)
@@ -57,35 +105,28 @@ writer_finish(struct db_writer *w, int committed, int error,
 	struct wchunk	*c;
 	struct winc	*wi;
 	struct timespec	 ts;
-	uint64_t	 acct = w->discarded, raw = 0, chunks = 0;
+	uint64_t	 acct = w->discarded, raw = 0, chunks = 0, lost = 0;
 	size_t		 i;
 
-	while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
-		TAILQ_REMOVE(&w->ready, c, entry);
-		acct += c->acct;
-		raw += c->len;
-		chunks++;
-		wchunk_free(c);
-	}
-	w->ready_raw = 0;
-	w->discarded = 0;
-	for (i = 0; i < w->nends; i++) {
-		wi = winc_find(w, w->ends[i].id);
-		if (wi != NULL && wi->cur == NULL)
-			winc_forget(w, wi);
-	}
-	w->nends = 0;
-	if (error != 0) {
-		/* Incarnations whose rows vanished are forgotten. */
-		for (i = 0; i < w->nhash; i++) {
-			struct winc	*next;
-
-			LIST_FOREACH_SAFE(wi, &w->hash[i], hash_entry, next) {
-				if (wi->ended && wi->cur == NULL)
-					winc_forget(w, wi);
-			}
+	if (committed && error != 0)
+		writer_retain(w, &acct, &lost);
+	else if (committed) {
+		while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
+			TAILQ_REMOVE(&w->ready, c, entry);
+			acct += c->acct;
+			raw += c->len;
+			chunks++;
+			wchunk_free(c);
 		}
+		w->ready_raw = 0;
+		for (i = 0; i < w->nends; i++) {
+			wi = winc_find(w, w->ends[i].id);
+			if (wi != NULL && wi->cur == NULL)
+				winc_forget(w, wi);
+		}
+		w->nends = 0;
 	}
+	w->discarded = 0;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 
 	pthread_mutex_lock(&w->lock);
@@ -94,8 +135,8 @@ writer_finish(struct db_writer *w, int committed, int error,
 		w->stats.committed += raw;
 		w->stats.chunks += chunks;
 		w->stats.commits++;
-	} else
-		w->stats.lost += raw;
+	}
+	w->stats.lost += lost;
 	w->stats.kept = w->total;
 	w->stats.durable_gen = w->h.last_gen;
 	w->stats.writer_cpu_ns = (uint64_t)ts.tv_sec * NS_PER_S +
@@ -129,6 +170,8 @@ writer_due(struct db_writer *w)
 		due = w->hq.start + half;
 	if (history_pending(w) && w->pend_due < due)
 		due = w->pend_due;
+	if (w->failing && due < w->retry_at)
+		due = w->retry_at;
 	return (due);
 }
 
@@ -252,6 +295,10 @@ writer_main(void *arg)
 			winc_cut(w, wi);
 			commit = 1;
 		}
+		/* After a failure, the next try comes half a flush_ms later
+		 * (a full disk is not hammered), but for a flush or a close. */
+		if (w->failing && !all && now < w->retry_at)
+			commit = 0;
 		/* Node updates waiting a second (a store gone quiet) are
 		 * written on their own: the store's records queued since
 		 * wait for their own time (flush_ms). */
@@ -268,9 +315,13 @@ writer_main(void *arg)
 		if (txn) {
 			error = commit_batch(w);
 			if (error != 0 && !w->failing)
-				log_error("%s: commit failed (%s): %zu bytes of "
-				    "console output lost", w->db->path,
-				    strerror(-error), w->ready_raw);
+				log_error("%s: commit failed (%s), %zu bytes of "
+				    "console output waiting: console output kept "
+				    "for a retry (up to %u MiB, the oldest lost "
+				    "beyond)", w->db->path, strerror(-error),
+				    w->ready_raw, WRITER_RETAIN_BYTES >> 20);
+			else if (error == 0 && w->failing)
+				log_info("%s: commits work again", w->db->path);
 			w->failing = error != 0;
 			history_done(w, error, now);
 			/* A snapshot that commit started, stored before a

@@ -18,6 +18,10 @@
 #define TIME_NEVER		UINT64_MAX
 #define WRITER_WAKE_BYTES	(256u << 10)	/* queued: start work now */
 #define WRITER_BATCH_BYTES	(4u << 20)	/* cut and waiting: commit now */
+#define WRITER_RETAIN_BYTES	(8u << 20)	/* console bytes kept while
+						   commits fail (under the
+						   console/backlog that
+						   pauses draining) */
 #define WRITER_EXPIRE_NS	NS_PER_S	/* dead incarnations checked */
 #define WRITER_RETAIN_ROWS	64		/* chunks per retention query */
 #define WRITER_BLOCK		(64u << 10)	/* queue block */
@@ -216,6 +220,7 @@ struct db_writer {
 	uint64_t		 expired_at;	/* clock_ns at the last check */
 	uint64_t		 total;		/* kept bytes, all incarnations */
 	int			 failing;	/* last commit failed */
+	uint64_t		 retry_at;	/* not before then again */
 
 	/* The store's side (history.c, hthin.c). */
 	struct hqueue		 hq;

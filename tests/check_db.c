@@ -634,6 +634,107 @@ START_TEST(test_queued)
 }
 END_TEST
 
+/* Console bytes whose commit fails (another process holds the write
+ * lock past busy_ms) are kept and written by a later commit, in order;
+ * the incarnation's end too; nothing counts as lost. */
+START_TEST(test_kept_while_locked)
+{
+	struct db_config	 cfg;
+	struct readback		 rb;
+	struct db_stats		 st;
+	struct db		*w, *r;
+	sqlite3			*sql;
+	struct db_incarnation	 inc;
+	int64_t			 id;
+	int			 i;
+
+	w = open_writer(64, 20);
+	db_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	cfg.busy_ms = 10;
+	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	id = db_incarnation_begin(w, 3, "u3", "three", T0);
+	ck_assert_int_gt(id, 0);
+	db_append(w, id, "before\n", 7, T0 + 1, 1);
+	db_flush(w);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	/* More than a chunk (64 bytes), a partial line, then the end. */
+	for (i = 0; i < 10; i++)
+		db_append(w, id, "while locked\n", 13, T0 + 2 + i, 2);
+	db_append(w, id, "part", 4, T0 + 20, 2);
+	db_incarnation_end(w, id, T0 + 21);
+	usleep(300 * 1000);	/* commits tried and failed meanwhile */
+	db_stats(w, &st);
+	ck_assert_uint_eq(st.lost, 0);
+	ck_assert_uint_gt(db_queued(w), 0);
+	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+	db_flush(w);
+	ck_assert_uint_eq(db_queued(w), 0);
+	db_stats(w, &st);
+	ck_assert_uint_eq(st.lost, 0);
+	db_close(w);
+	r = open_reader();
+	ck_assert_int_eq(read_back(r, id, 0, &rb), 0);
+	ck_assert_uint_eq(rb.len, 7 + 10 * 13 + 4);	/* "part": no newline */
+	ck_assert(memcmp(rb.buf, "before\nwhile locked\n", 20) == 0);
+	ck_assert(memcmp(rb.buf + rb.len - 17, "while locked\npart", 17) ==
+	    0);
+	ck_assert(rb.order_ok);
+	ck_assert_int_eq(db_incarnation_get(r, id, &inc), 0);
+	ck_assert_uint_eq(inc.gone_ns, T0 + 21);
+	readback_free(&rb);
+	db_close(r);
+}
+END_TEST
+
+/* Kept while commits fail, but not beyond 8 MiB: the oldest chunks go
+ * (counted lost), the newest are written once commits work. */
+START_TEST(test_kept_bounded)
+{
+	struct db_config	 cfg;
+	struct db_stats		 st;
+	struct db_incarnation	 inc;
+	struct db		*w, *r;
+	sqlite3			*sql;
+	static char		 piece[64 << 10];
+	int64_t			 id;
+	int			 i;
+
+	memset(piece, 'x', sizeof piece);
+	piece[sizeof piece - 1] = '\n';
+	w = open_writer(sizeof piece, 20);
+	db_config_defaults(&cfg);
+	cfg.flush_ms = 20;
+	cfg.busy_ms = 10;
+	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	id = db_incarnation_begin(w, 4, "u4", "four", T0);
+	ck_assert_int_gt(id, 0);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	for (i = 0; i < 160; i++)	/* 10 MiB */
+		db_append(w, id, piece, sizeof piece, T0 + 1 + i, 1);
+	usleep(500 * 1000);
+	db_stats(w, &st);
+	ck_assert_uint_ge(st.lost, (2u << 20) - sizeof piece);
+	ck_assert_uint_le(st.lost, (2u << 20) + sizeof piece);
+	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+	db_flush(w);
+	ck_assert_uint_eq(db_queued(w), 0);
+	db_close(w);
+	r = open_reader();
+	ck_assert_int_eq(db_incarnation_get(r, id, &inc), 0);
+	ck_assert_uint_eq(inc.bytes + st.lost, 160 * sizeof piece);
+	db_close(r);
+}
+END_TEST
+
 /* A reopened writer continues an incarnation: same id, next seq, a
  * partial line continued. */
 START_TEST(test_reopen)
@@ -823,6 +924,8 @@ db_suite(void)
 	tcase_add_test(tc, test_reader_while_writer);
 	tcase_add_test(tc, test_queued);
 	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_kept_while_locked);
+	tcase_add_test(tc, test_kept_bounded);
 	tcase_add_test(tc, test_many_incarnations);
 	tcase_add_test(tc, test_open_errors);
 	tcase_add_test(tc, test_corrupt_chunk);

@@ -92,6 +92,10 @@ check "change a guest's permissions meanwhile" 0 "" \
 check "records given up, said in the log" 0 "" \
 	bash -c "$waitlog" "store records given up" "$xs_tmp/d/log"
 check "the store goes on serving" 0 "2" xenstore-read /vm/b
+# Console output while commits fail is kept for a retry, not lost.
+printf 'printed while the log was locked\n' >"$xs_tmp/locked.txt"
+check "guest 3 prints while commits fail" 0 "" \
+	bash -c "'$sim' guest --console-file '$xs_tmp/locked.txt' 3 >/dev/null"
 # A time while commits are given up (a second after the last durable
 # one, whole seconds as @EPOCH takes them).
 sleep 1
@@ -104,6 +108,14 @@ check "the whole store written again" 0 "" \
 	bash -c "$waitlog" "the store written whole again" "$xs_tmp/d/log"
 check "counted in the statistics" 0 "1" \
 	xenstore-read /tool/xsconsoled/stats/store-resyncs
+check "the console line printed meanwhile is in the log" 0 \
+	"printed while the log was locked" bash -c \
+	"for i in \$(seq 1 100); do '$XSC_TAIL' --db '$db' -n 1 3 2>/dev/null |
+	 grep . && exit 0; sleep 0.05; done; exit 1"
+check "no console byte lost" 0 "0" \
+	xenstore-read /tool/xsconsoled/stats/db-lost-bytes
+check "the daemon said it kept them" 0 "" \
+	grep -q "console output kept for a retry" "$xs_tmp/d/log"
 # Nothing committed since the rewrite: the history's last generation is
 # the rewrite's, whose snapshot has the tree as it is now.
 rewrite=$(xenstore-read /tool/xsconsoled/stats/generation)
