@@ -75,6 +75,11 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 	}
 	w->ready_raw = 0;
 	TAILQ_FOREACH_SAFE(c, &w->ready, entry, next) {
+		/* Kept bytes no longer count in db_queued: the console
+		 * driver goes on draining (it pauses past its backlog,
+		 * which may be below what is kept). */
+		*acct += c->acct;
+		c->acct = 0;
 		if (winc_find(w, c->inc) != NULL) {
 			w->ready_raw += c->len;
 			continue;
@@ -88,19 +93,43 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 	    (c = TAILQ_FIRST(&w->ready)) != NULL) {
 		TAILQ_REMOVE(&w->ready, c, entry);
 		w->ready_raw -= c->len;
-		*acct += c->acct;
 		*raw += c->len;
 		wchunk_free(c);
 	}
+	/* The next try half a flush_ms later, then twice as long after
+	 * each failure up to a second: a full disk fails at each try,
+	 * which compresses and inserts what is kept again. */
+	w->retry_ns = w->retry_ns == 0 ? w->flush_ns / 2 : w->retry_ns * 2;
+	if (w->retry_ns > NS_PER_S)
+		w->retry_ns = NS_PER_S > w->flush_ns / 2 ? NS_PER_S :
+		    w->flush_ns / 2;
 	w->ready_start = writer_now();
-	w->retry_at = w->ready_start + w->flush_ns / 2;
+	w->retry_at = w->ready_start + w->retry_ns;
+}
+
+/* The writer stops and its last commit failed: what it kept is lost. */
+static void
+writer_drop_ready(struct db_writer *w, uint64_t *raw)
+{
+	struct wchunk	*c;
+
+	while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
+		TAILQ_REMOVE(&w->ready, c, entry);
+		*raw += c->len;
+		wchunk_free(c);
+	}
+	w->ready_raw = 0;
+	if (*raw > 0)
+		log_error("%s: %llu bytes of console output lost: the "
+		    "database could not be written before the daemon stopped",
+		    w->db->path, (unsigned long long)*raw);
 }
 
 /* Finish a batch (committed, failed with error, or nothing to commit):
  * account for it, wake the callers, free it (or keep it for a retry). */
 static void
 writer_finish(struct db_writer *w, int committed, int error,
-    uint64_t flush_want)
+    uint64_t flush_want, int stop)
 {
 	struct wchunk	*c;
 	struct winc	*wi;
@@ -108,9 +137,12 @@ writer_finish(struct db_writer *w, int committed, int error,
 	uint64_t	 acct = w->discarded, raw = 0, chunks = 0, lost = 0;
 	size_t		 i;
 
-	if (committed && error != 0)
+	if (committed && error != 0) {
 		writer_retain(w, &acct, &lost);
-	else if (committed) {
+		if (stop)
+			writer_drop_ready(w, &lost);
+	} else if (committed) {
+		w->retry_ns = 0;
 		while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
 			TAILQ_REMOVE(&w->ready, c, entry);
 			acct += c->acct;
@@ -170,7 +202,8 @@ writer_due(struct db_writer *w)
 		due = w->hq.start + half;
 	if (history_pending(w) && w->pend_due < due)
 		due = w->pend_due;
-	if (w->failing && due < w->retry_at)
+	/* After a failure, the next try then (ends kept alone too). */
+	if (w->failing && (w->nends > 0 || due < w->retry_at))
 		due = w->retry_at;
 	return (due);
 }
@@ -246,7 +279,7 @@ writer_main(void *arg)
 	struct winc		*wi;
 	uint64_t		 flush_want, now, window;
 	size_t			 at;
-	int			 stop, all, commit, txn, error, pend_now;
+	int			 stop, all, commit, txn, error, pend_now, wait;
 
 	for (;;) {
 		pthread_mutex_lock(&w->lock);
@@ -295,17 +328,17 @@ writer_main(void *arg)
 			winc_cut(w, wi);
 			commit = 1;
 		}
-		/* After a failure, the next try comes half a flush_ms later
-		 * (a full disk is not hammered), but for a flush or a close. */
-		if (w->failing && !all && now < w->retry_at)
-			commit = 0;
+		/* After a failure, the next try waits (writer_retain), but
+		 * for a flush, a close or a caller waiting to begin. */
+		wait = w->failing && !all && w->begin == NULL &&
+		    now < w->retry_at;
 		/* Node updates waiting a second (a store gone quiet) are
 		 * written on their own: the store's records queued since
 		 * wait for their own time (flush_ms). */
 		pend_now = history_pending(w) && w->pend_due <= now;
 		w->hq_defer = pend_now && !commit;
 		w->flush_all = all || pend_now;
-		commit = commit || pend_now;
+		commit = (commit || pend_now) && !wait;
 		w->snap_wait = all;
 		txn = commit && (!TAILQ_EMPTY(&w->ready) || w->nends > 0 ||
 		    w->begin != NULL || w->hq.len > 0 || hsnap_ready(w) ||
@@ -330,7 +363,7 @@ writer_main(void *arg)
 				commit_snapshot(w);
 		}
 		if (commit || w->discarded > 0)
-			writer_finish(w, txn, error, flush_want);
+			writer_finish(w, txn, error, flush_want, stop);
 		if (stop)
 			break;
 	}

@@ -19,9 +19,7 @@
 #define WRITER_WAKE_BYTES	(256u << 10)	/* queued: start work now */
 #define WRITER_BATCH_BYTES	(4u << 20)	/* cut and waiting: commit now */
 #define WRITER_RETAIN_BYTES	(8u << 20)	/* console bytes kept while
-						   commits fail (under the
-						   console/backlog that
-						   pauses draining) */
+						   commits fail */
 #define WRITER_EXPIRE_NS	NS_PER_S	/* dead incarnations checked */
 #define WRITER_RETAIN_ROWS	64		/* chunks per retention query */
 #define WRITER_BLOCK		(64u << 10)	/* queue block */
@@ -221,6 +219,7 @@ struct db_writer {
 	uint64_t		 total;		/* kept bytes, all incarnations */
 	int			 failing;	/* last commit failed */
 	uint64_t		 retry_at;	/* not before then again */
+	uint64_t		 retry_ns;	/* the wait after a failure */
 
 	/* The store's side (history.c, hthin.c). */
 	struct hqueue		 hq;

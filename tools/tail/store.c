@@ -206,7 +206,8 @@ store_drop(struct store *s)
 		free(c->old_value);
 		free(c->old_perms);
 	}
-	memmove(s->v, s->v + s->head, (s->n - s->head) * sizeof *s->v);
+	if (s->n > s->head)
+		memmove(s->v, s->v + s->head, (s->n - s->head) * sizeof *s->v);
 	s->n -= s->head;
 	s->head = 0;
 }
