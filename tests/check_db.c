@@ -634,12 +634,47 @@ START_TEST(test_queued)
 }
 END_TEST
 
+/* A writer whose commits give up after 10 ms of a lock held (busy_ms),
+ * committing every flush_ms. */
+static struct db *
+open_writer_busy(size_t chunk, unsigned flush_ms)
+{
+	struct db_config	 cfg;
+	struct db		*w = open_writer(chunk, flush_ms);
+
+	db_config_defaults(&cfg);
+	cfg.flush_ms = flush_ms;
+	cfg.busy_ms = 10;
+	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	return (w);
+}
+
+/* Another connection holding the database's write lock. */
+static sqlite3 *
+hold_lock(void)
+{
+	sqlite3	*sql;
+
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	return (sql);
+}
+
+/* Let go of it. */
+static void
+release_lock(sqlite3 *sql)
+{
+	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+}
+
 /* Console bytes whose commit fails (another process holds the write
  * lock past busy_ms) are kept and written by a later commit, in order;
  * the incarnation's end too; nothing counts as lost. */
 START_TEST(test_kept_while_locked)
 {
-	struct db_config	 cfg;
 	struct readback		 rb;
 	struct db_stats		 st;
 	struct db		*w, *r;
@@ -648,18 +683,12 @@ START_TEST(test_kept_while_locked)
 	int64_t			 id;
 	int			 i;
 
-	w = open_writer(64, 20);
-	db_config_defaults(&cfg);
-	cfg.flush_ms = 20;
-	cfg.busy_ms = 10;
-	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	w = open_writer_busy(64, 20);
 	id = db_incarnation_begin(w, 3, "u3", "three", T0);
 	ck_assert_int_gt(id, 0);
 	db_append(w, id, "before\n", 7, T0 + 1, 1);
 	db_flush(w);
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	sql = hold_lock();
 	/* More than a chunk (64 bytes), a partial line, then the end. */
 	for (i = 0; i < 10; i++)
 		db_append(w, id, "while locked\n", 13, T0 + 2 + i, 2);
@@ -670,9 +699,7 @@ START_TEST(test_kept_while_locked)
 	ck_assert_uint_eq(st.lost, 0);
 	/* Kept, not queued: the console driver does not pause for it. */
 	ck_assert_uint_eq(db_queued(w), 0);
-	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(sql);
+	release_lock(sql);
 	db_flush(w);
 	ck_assert_uint_eq(db_queued(w), 0);
 	db_stats(w, &st);
@@ -696,7 +723,6 @@ END_TEST
  * (counted lost), the newest are written once commits work. */
 START_TEST(test_kept_bounded)
 {
-	struct db_config	 cfg;
 	struct db_stats		 st;
 	struct db_incarnation	 inc;
 	struct readback		 rb;
@@ -708,25 +734,17 @@ START_TEST(test_kept_bounded)
 
 	memset(piece, 'x', sizeof piece);
 	piece[sizeof piece - 1] = '\n';
-	w = open_writer(sizeof piece, 20);
-	db_config_defaults(&cfg);
-	cfg.flush_ms = 20;
-	cfg.busy_ms = 10;
-	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	w = open_writer_busy(sizeof piece, 20);
 	id = db_incarnation_begin(w, 4, "u4", "four", T0);
 	ck_assert_int_gt(id, 0);
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	sql = hold_lock();
 	for (i = 0; i < 160; i++)	/* 10 MiB */
 		db_append(w, id, piece, sizeof piece, T0 + 1 + i, 1);
 	usleep(500 * 1000);
 	db_stats(w, &st);
 	ck_assert_uint_ge(st.lost, (2u << 20) - sizeof piece);
 	ck_assert_uint_le(st.lost, (2u << 20) + sizeof piece);
-	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(sql);
+	release_lock(sql);
 	db_flush(w);
 	ck_assert_uint_eq(db_queued(w), 0);
 	db_close(w);
@@ -749,7 +767,6 @@ END_TEST
  * alone is written once commits work, without a flush. */
 START_TEST(test_kept_retry_paths)
 {
-	struct db_config	 cfg;
 	struct db_incarnation	 inc;
 	struct timespec		 t0, t1;
 	struct db		*w, *r;
@@ -758,16 +775,10 @@ START_TEST(test_kept_retry_paths)
 	double			 ms;
 	int			 i;
 
-	w = open_writer(4096, 2000);
-	db_config_defaults(&cfg);
-	cfg.flush_ms = 2000;
-	cfg.busy_ms = 10;
-	ck_assert_int_eq(db_set_limits(w, &cfg), 0);
+	w = open_writer_busy(4096, 2000);
 	id = db_incarnation_begin(w, 6, "u6", "six", T0);
 	ck_assert_int_gt(id, 0);
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "BEGIN IMMEDIATE", NULL, NULL,
-	    NULL), SQLITE_OK);
+	sql = hold_lock();
 	db_append(w, id, "x\n", 2, T0 + 1, 0);
 	usleep(1500 * 1000);	/* due at flush/2: tried, failed */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -779,9 +790,7 @@ START_TEST(test_kept_retry_paths)
 	ck_assert_msg(ms < 500, "begin answered after %.0f ms", ms);
 	db_incarnation_end(w, id, T0 + 3);
 	usleep(100 * 1000);
-	ck_assert_int_eq(sqlite3_exec(sql, "COMMIT", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(sql);
+	release_lock(sql);
 	r = open_reader();
 	for (i = 0; i < 300; i++) {
 		ck_assert_int_eq(db_incarnation_get(r, id, &inc), 0);
