@@ -341,7 +341,7 @@ commit_reload(struct db_writer *w)
 	for (i = 0; i < w->nhash; i++) {
 		LIST_FOREACH(wi, &w->hash[i], hash_entry) {
 			if (winc_load(w, wi) != 0)
-				wi->ended = 1;	/* forgotten after this */
+				wi->ended = 1;	/* writer_retain looks again */
 		}
 	}
 	if ((st = db_stmt(w->db, ST_INC_TOTAL)) != NULL &&

@@ -48,6 +48,18 @@ writer_now(void)
 	return ((uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec);
 }
 
+/* Take a chunk off the ready list and free it, adding up its bytes
+ * (raw) and what db_queued counts of them (acct). */
+static void
+writer_free_chunk(struct db_writer *w, struct wchunk *c, uint64_t *acct,
+    uint64_t *raw)
+{
+	TAILQ_REMOVE(&w->ready, c, entry);
+	*acct += c->acct;
+	*raw += c->len;
+	wchunk_free(c);
+}
+
 /*
  * A transaction failed (disk full, the lock held past db/busy-ms): its
  * chunks and incarnation ends stay for the next one, so a failure that
@@ -80,21 +92,15 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 		 * which may be below what is kept). */
 		*acct += c->acct;
 		c->acct = 0;
-		if (winc_find(w, c->inc) != NULL) {
+		if (winc_find(w, c->inc) != NULL)
 			w->ready_raw += c->len;
-			continue;
-		}
-		TAILQ_REMOVE(&w->ready, c, entry);
-		*acct += c->acct;
-		*raw += c->len;
-		wchunk_free(c);
+		else
+			writer_free_chunk(w, c, acct, raw);
 	}
 	while (w->ready_raw > WRITER_RETAIN_BYTES &&
 	    (c = TAILQ_FIRST(&w->ready)) != NULL) {
-		TAILQ_REMOVE(&w->ready, c, entry);
 		w->ready_raw -= c->len;
-		*raw += c->len;
-		wchunk_free(c);
+		writer_free_chunk(w, c, acct, raw);
 	}
 	/* The next try half a flush_ms later, then twice as long after
 	 * each failure up to a second: a full disk fails at each try,
@@ -112,12 +118,10 @@ static void
 writer_drop_ready(struct db_writer *w, uint64_t *raw)
 {
 	struct wchunk	*c;
+	uint64_t	 acct = 0;	/* given back by writer_retain */
 
-	while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
-		TAILQ_REMOVE(&w->ready, c, entry);
-		*raw += c->len;
-		wchunk_free(c);
-	}
+	while ((c = TAILQ_FIRST(&w->ready)) != NULL)
+		writer_free_chunk(w, c, &acct, raw);
 	w->ready_raw = 0;
 	if (*raw > 0)
 		log_error("%s: %llu bytes of console output lost: the "
@@ -143,13 +147,8 @@ writer_finish(struct db_writer *w, int committed, int error,
 			writer_drop_ready(w, &lost);
 	} else if (committed) {
 		w->retry_ns = 0;
-		while ((c = TAILQ_FIRST(&w->ready)) != NULL) {
-			TAILQ_REMOVE(&w->ready, c, entry);
-			acct += c->acct;
-			raw += c->len;
-			chunks++;
-			wchunk_free(c);
-		}
+		for (; (c = TAILQ_FIRST(&w->ready)) != NULL; chunks++)
+			writer_free_chunk(w, c, &acct, &raw);
 		w->ready_raw = 0;
 		for (i = 0; i < w->nends; i++) {
 			wi = winc_find(w, w->ends[i].id);
