@@ -120,6 +120,44 @@ hmap_find(const struct hmap *m, const char *key)
 	return (m->entries[hmap_slot(m, key, hmap_hash(key))]);
 }
 
+/* Find the entry with a key whose hmap_hash the caller has. */
+void *
+hmap_find_hashed(const struct hmap *m, const char *key, uint32_t h)
+{
+	return (m->entries[hmap_slot(m, key, h)]);
+}
+
+/*
+ * Prefetching, for a caller that knows the keys it will look up next (a
+ * queue of records): a lookup in a large map waits on memory three times
+ * (the slot, the entry, the key), one after the other. Some lookups
+ * ahead, hmap_prefetch_slot asks for the slot of a key's hash; fewer
+ * ahead, once that has arrived, hmap_prefetch_entry asks for the entry
+ * the slot holds (its first 128 bytes: its key pointer, and a key stored
+ * after a small entry). Both are hints: nothing is read that
+ * could fault, and a wrong guess costs only the memory traffic.
+ */
+void
+hmap_prefetch_slot(const struct hmap *m, uint32_t h)
+{
+	size_t	i = h & (m->size - 1);
+
+	__builtin_prefetch(&m->entries[i]);
+	__builtin_prefetch(&m->hashes[i]);
+}
+
+void
+hmap_prefetch_entry(const struct hmap *m, uint32_t h)
+{
+	size_t	i = h & (m->size - 1);
+
+	if (m->entries[i] != NULL && m->hashes[i] == h) {
+		__builtin_prefetch(m->entries[i]);
+		__builtin_prefetch((const char *)m->entries[i] + 64);
+		__builtin_prefetch((const char *)m->entries[i] + 127);
+	}
+}
+
 /* Insert an entry whose key is not in the map yet. Load stays <= 3/4. */
 void
 hmap_insert(struct hmap *m, void *entry)

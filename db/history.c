@@ -423,16 +423,20 @@ history_forget_add(struct db_writer *w, uint32_t domid)
  * the history has the rest, and db_store_load replays it. Creations and
  * deletions are applied at once (they set the order of the nodes).
  */
+#define HPEND_PERMS	24		/* perms kept in the entry */
 struct hpend {
 	char			*key;		/* the path */
 	void			*value;
-	uint32_t		 vlen, vcap;
-	char			*perms;
+	char			*perms;		/* perms_in, or allocated */
 	uint64_t		 gen;
 	size_t			 at;		/* in w->pendv */
 	uint64_t		 epoch;		/* the sink's batch it is
 						   listed in, + 1 */
+	uint32_t		 vlen, vcap;
 	bool			 written;	/* in the open transaction */
+	/* Short perms and the path in the entry: what a lookup and a
+	 * rewrite read is in the lines hmap_prefetch_entry asks for. */
+	char			 perms_in[HPEND_PERMS];
 	char			 path[];	/* key points here */
 };
 
@@ -445,8 +449,91 @@ static void
 history_pend_free1(struct hpend *pe)
 {
 	free(pe->value);
-	free(pe->perms);
+	if (pe->perms != pe->perms_in)
+		free(pe->perms);
 	free(pe);
+}
+
+/* The path of the next change in hq after the lookahead's cursor, or
+ * NULL at hq's end. */
+static const char *
+history_ahead_change(struct db_writer *w)
+{
+	struct hahead		*a = &w->ahead;
+	struct hrec_change	 h;
+	struct wrec		 r;
+	const char		*path;
+
+	while (a->left == 0) {
+		if (a->at >= w->hq.len)
+			return (NULL);
+		memcpy(&r, w->hq.buf + a->at, sizeof r);
+		a->at += sizeof r;
+		if (r.type == WREC_COMMIT) {
+			memcpy(&a->left, w->hq.buf + a->at, sizeof a->left);
+			a->p = w->hq.buf + a->at + sizeof a->left;
+		}
+		a->at += history_pad(r.len);
+	}
+	memcpy(&h, a->p, sizeof h);
+	path = (const char *)a->p + sizeof h;
+	a->p += sizeof h + h.pathlen + h.vlen + h.permslen;
+	a->left--;
+	return (path);
+}
+
+/* Look one more change ahead: ask for its path's slot in w->pend, and
+ * for the entry of the change that asked HIST_AHEAD changes ago. */
+static void
+history_ahead_push(struct db_writer *w)
+{
+	struct hahead	*a = &w->ahead;
+	const char	*path;
+	unsigned	 i;
+
+	if ((path = history_ahead_change(w)) == NULL)
+		return;
+	i = (a->head + a->n++) % (2 * HIST_AHEAD);
+	a->path[i] = path;
+	a->hash[i] = hmap_hash(path);
+	if (w->pend == NULL)
+		return;
+	hmap_prefetch_slot(w->pend, a->hash[i]);
+	if (a->n > HIST_AHEAD)
+		hmap_prefetch_entry(w->pend, a->hash[(a->head + a->n - 1 -
+		    HIST_AHEAD) % (2 * HIST_AHEAD)]);
+}
+
+/* Start looking ahead from hq's first record. */
+static void
+history_ahead_start(struct db_writer *w)
+{
+	struct hahead	*a = &w->ahead;
+
+	memset(a, 0, sizeof *a);
+	while (a->n < 2 * HIST_AHEAD && a->at < w->hq.len)
+		history_ahead_push(w);
+}
+
+/* The hmap_hash of path, a change's in hq: the lookahead's, if it has
+ * it (changes it passed that were not looked up, a batch given up, go). */
+static uint32_t
+history_ahead_hash(struct db_writer *w, const char *path)
+{
+	struct hahead	*a = &w->ahead;
+	uint32_t	 h;
+	bool		 found;
+
+	while (a->n > 0 && (uintptr_t)a->path[a->head] <= (uintptr_t)path) {
+		found = a->path[a->head] == path;
+		h = a->hash[a->head];
+		a->head = (a->head + 1) % (2 * HIST_AHEAD);
+		a->n--;
+		history_ahead_push(w);
+		if (found)
+			return (h);
+	}
+	return (hmap_hash(path));
 }
 
 /*
@@ -463,7 +550,8 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 
 	if (w->pend == NULL)
 		w->pend = hmap_create();
-	if ((pe = hmap_find(w->pend, path)) == NULL) {
+	if ((pe = hmap_find_hashed(w->pend, path, history_ahead_hash(w,
+	    path))) == NULL) {
 		/* The path in the same allocation: a lookup's strcmp finds
 		 * it next to the entry. */
 		pe = xcalloc(1, sizeof *pe + strlen(path) + 1);
@@ -490,8 +578,12 @@ history_pend_add(struct db_writer *w, uint64_t gen,
 		memcpy(pe->value, value, h->vlen);
 	pe->vlen = h->vlen;
 	if (pe->perms == NULL || strcmp(pe->perms, perms) != 0) {
-		free(pe->perms);
-		pe->perms = xstrdup(perms);
+		if (pe->perms != pe->perms_in)
+			free(pe->perms);
+		if (strlen(perms) < sizeof pe->perms_in)
+			pe->perms = strcpy(pe->perms_in, perms);
+		else
+			pe->perms = xstrdup(perms);
 	}
 	if (listed != NULL) {
 		*listed = pe->epoch == w->sink.epoch + 1 ? HSINK_LISTED :
@@ -855,6 +947,7 @@ history_apply(struct db_writer *w)
 	w->resyncing = 0;
 	if (w->hq_defer)	/* a transaction for node updates only */
 		return (0);
+	history_ahead_start(w);
 	for (at = 0; at < w->hq.len && error == 0; ) {
 		memcpy(&r, w->hq.buf + at, sizeof r);
 		at += sizeof r;

@@ -179,6 +179,21 @@ struct hqueue {
 	uint64_t	 start;		/* earliest queue start in it */
 };
 
+/*
+ * The changes ahead in hq, for the node updates noted by path (w->pend):
+ * their paths hashed, the map's slots and then entries asked for from
+ * memory before the lookups come (hmap_prefetch_slot, _entry).
+ */
+#define HIST_AHEAD	8		/* changes between the two asks */
+struct hahead {
+	const char		*path[2 * HIST_AHEAD];	/* a ring */
+	uint32_t		 hash[2 * HIST_AHEAD];
+	unsigned		 head, n;
+	size_t			 at;	/* the next record of hq to look in */
+	const unsigned char	*p;	/* the next change of the one before */
+	uint64_t		 left;	/* changes left in it */
+};
+
 struct db_writer {
 	struct db		*db;
 	struct db_config	 cfg;
@@ -234,6 +249,7 @@ struct db_writer {
 						   tree (or written in the open
 						   transaction), by path: the
 						   last one per path wins */
+	struct hahead		 ahead;		/* their lookups to come */
 	struct hpend		**pendv;	/* ... in the order first seen */
 	size_t			 npend, cappend;
 	size_t			 npending;	/* of them, not written */

@@ -528,6 +528,89 @@ START_TEST(test_replay)
 }
 END_TEST
 
+/* sqlite3_exec callback: a node row as a line "path=value perms gen". */
+static int
+node_row(void *arg, int n, char **v, char **names)
+{
+	(void)n;
+	(void)names;
+	lines_add(arg, "%s=%s %s %s", v[0], v[1], v[2], v[3]);
+	return (0);
+}
+
+#define PEND_PATHS	200
+#define PEND_GENS	600
+/* Perms too long to be kept in a noted update's entry. */
+#define PEND_LONG	"n0,r1,r2,r3,r4,r5,r6,r7,r8,r9,r10,r11"
+
+/*
+ * Many updates of many paths in one batch, as the writer notes them for
+ * the tree (a lookup per change, with the lookahead's prefetching):
+ * perms short and long in turn, deletions and re-creations between
+ * them. After a close, the node table has each path's last value,
+ * perms and generation, against a model kept here.
+ */
+START_TEST(test_pend_many)
+{
+	struct db_change	 c[3];
+	struct lines		 got, want;
+	struct db		*db = open_default();
+	sqlite3			*sql;
+	char			 paths[PEND_PATHS][16], vals[3][32];
+	char			 mval[PEND_PATHS][32];
+	const char		*mperms[PEND_PATHS];
+	uint64_t		 mgen[PEND_PATHS];
+	bool			 live[PEND_PATHS];
+	unsigned		 g, k, i, n;
+
+	memset(&got, 0, sizeof got);
+	memset(&want, 0, sizeof want);
+	COMMIT(db, 1, T0, false, NEW("/t", "", "n0"));
+	for (i = 0; i < PEND_PATHS; i++) {
+		snprintf(paths[i], sizeof paths[i], "/t/p%03u", i);
+		live[i] = false;
+	}
+	for (g = 2; g <= PEND_GENS; g++) {
+		for (k = n = 0; k < 3; k++) {
+			i = (g * 7 + k * 67) % PEND_PATHS;
+			memset(&c[n], 0, sizeof c[n]);
+			c[n].path = paths[i];
+			if (live[i] && g % 11 == 0 && k == 0) {
+				c[n].deleted = true;
+				live[i] = false;
+				n++;
+				continue;
+			}
+			snprintf(vals[n], sizeof vals[n], "v%u.%u", g, k);
+			c[n].created = !live[i];
+			c[n].value = vals[n];
+			c[n].vlen = (uint32_t)strlen(vals[n]);
+			c[n].perms = (g + k) % 3 == 0 ? PEND_LONG : "n0,r1";
+			live[i] = true;
+			strcpy(mval[i], vals[n]);
+			mperms[i] = c[n].perms;
+			mgen[i] = g;
+			n++;
+		}
+		db_commit(db, g, T0 + g, 0, false, c, n);
+	}
+	db_close(db);
+
+	for (i = 0; i < PEND_PATHS; i++) {
+		if (live[i])
+			lines_add(&want, "%s=%s %s %" PRIu64, paths[i], mval[i],
+			    mperms[i], mgen[i]);
+	}
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "SELECT path, CAST(value AS TEXT),"
+	    " perms, gen FROM node WHERE path LIKE '/t/%' ORDER BY path",
+	    node_row, &got, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	ck_assert_int_gt(want.n, PEND_PATHS / 2);
+	ck_assert_str_eq(got.buf, want.buf);
+}
+END_TEST
+
 /* perms_forget: every list naming the domid edited, its ownership
  * given to 0; a domid reused later in the same batch keeps its new
  * entries. */
@@ -1459,6 +1542,7 @@ history_suite(void)
 	tcase_add_test(tc, test_script);
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_replay);
+	tcase_add_test(tc, test_pend_many);
 	tcase_add_test(tc, test_perms_forget);
 	tcase_add_test(tc, test_subject);
 	tcase_add_test(tc, test_thin_bands);

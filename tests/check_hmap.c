@@ -105,6 +105,37 @@ START_TEST(test_random_against_model)
 }
 END_TEST
 
+/* A lookup with the caller's hash finds what hmap_find does; the
+ * prefetch hints, for present and absent keys, change nothing. */
+START_TEST(test_hashed)
+{
+	enum { N = 1000 };
+	struct entry	*es = calloc(N, sizeof *es);
+	struct hmap	*m = hmap_create();
+	char		 key[32];
+	int		 i;
+
+	hmap_prefetch_slot(m, hmap_hash("/x"));
+	hmap_prefetch_entry(m, hmap_hash("/x"));
+	for (i = 0; i < N; i += 2) {
+		entry_init(&es[i], i);
+		hmap_insert(m, &es[i]);
+	}
+	for (i = 0; i < N; i++) {
+		snprintf(key, sizeof key, "/local/domain/%d/x", i);
+		hmap_prefetch_slot(m, hmap_hash(key));
+		hmap_prefetch_entry(m, hmap_hash(key));
+		ck_assert_ptr_eq(hmap_find_hashed(m, key, hmap_hash(key)),
+		    i % 2 == 0 ? &es[i] : NULL);
+		ck_assert_ptr_eq(hmap_find(m, key), i % 2 == 0 ? &es[i] :
+		    NULL);
+	}
+	ck_assert_uint_eq(hmap_count(m), N / 2);
+	hmap_free(m);
+	free(es);
+}
+END_TEST
+
 /* The table shrinks back when emptied, so memory follows the data. */
 START_TEST(test_shrinks)
 {
@@ -139,6 +170,7 @@ hmap_suite(void)
 	tcase_add_test(tc, test_empty_key);
 	tcase_add_test(tc, test_random_against_model);
 	tcase_add_test(tc, test_shrinks);
+	tcase_add_test(tc, test_hashed);
 	tcase_set_timeout(tc, 60);
 	suite_add_tcase(s, tc);
 	return (s);
