@@ -22,8 +22,11 @@ struct sqlite3_stmt;
 
 #define HBATCH_LEVEL	1		/* zstd: the writer's CPU is what
 					   history costs the store */
-#define HBATCH_RAW_MAX	(256u << 10)	/* a batch is cut at this many raw
-					   bytes (a commit is never split) */
+/* A batch is cut at this many raw bytes (a commit is never split). Each
+ * batch adds a row to hpath per directory it changes, each in its own
+ * place in that index: smaller batches cost the writer more index pages
+ * per commit (docs/console-db.md). */
+#define HBATCH_RAW_MAX	(1024u << 10)
 /* Stored bytes counted for history rows (docs/console-db.md): a batch
  * is HBATCH_BYTES + its blob + HKEY_BYTES + its length per path key,
  * HKEY_BYTES per subject key. */

@@ -993,7 +993,8 @@ history_big(struct db *rd, const struct db_hquery *q, struct biglines *l)
 }
 
 /*
- * History over many batches (a batch is cut at 256 KiB raw): queries
+ * History over many batches (a batch is cut at 1 MiB raw; 12 MB of
+ * values here): queries
  * newest first with a limit, old values across batch edges, a subtree,
  * the tree at a generation in the middle, thinning across batches.
  */
@@ -1005,24 +1006,31 @@ START_TEST(test_batches)
 	struct db_hinfo		 info;
 	struct lines		 l;
 	struct biglines		 bl = { NULL, 0, 0, 0 };
-	char			 value[1001], p[32], want[96];
+	char			 value[4001], p[32], want[96];
+	sqlite3			*sql;
 	uint64_t		 g, n = 3000;
+	int			 rows = 0;
 
 	db_config_defaults(&cfg);
 	cfg.snapshot_interval_s = 1000000;
 	db = open_writer(&cfg);
 	for (g = 1; g <= n; g++) {
-		struct db_change	c = { p, false, g <= 3, value, 1000,
+		struct db_change	c = { p, false, g <= 3, value, 4000,
 		    "n0" };
 
 		snprintf(p, sizeof p, "/k/%llu", (unsigned long long)(g % 3));
-		noise(value, 1000, g);
+		noise(value, 4000, g);
 		/* The value starts with its generation. */
 		snprintf(value, 12, "%010llu", (unsigned long long)g);
 		value[10] = ':';
 		db_commit(db, g, T0 + g * S, 0, false, &c, 1);
 	}
 	db_close(db);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "SELECT 1 FROM hbatch", count_row,
+	    &rows, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	ck_assert_int_ge(rows, 10);
 	rd = open_reader();
 	ck_assert_int_eq(db_history_info(rd, &info), 0);
 	ck_assert_uint_eq(info.commits, n);
