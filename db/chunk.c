@@ -288,6 +288,7 @@ chunk_lines(struct chunk_codec *c, const struct chunk_row *row,
 		line.gen = e.gen;
 		line.seq = row->seq;
 		line.continued = i == 0 && row->continues;
+		line.after_gap = i == 0 && row->after_gap;
 		if ((error = cb(&line, arg)) != 0)
 			return (error);
 		e = next;

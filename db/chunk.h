@@ -38,6 +38,7 @@ struct chunk_row {
 	uint64_t	 raw_bytes;
 	uint64_t	 lines;			/* entries in the index */
 	bool		 continues;		/* first byte continues a line */
+	bool		 after_gap;		/* chunks missing before it */
 	const void	*data;			/* the zstd frame */
 	size_t		 data_len;
 	const void	*idx;

@@ -91,6 +91,10 @@ struct db_line {
 	int64_t		 seq;			/* chunk sequence number */
 	bool		 partial;
 	bool		 continued;
+	bool		 after_gap;		/* the first line of a chunk whose
+						   predecessors in the log were
+						   lost (never stored): chunks
+						   of it missing before it */
 };
 
 /* What the writer has done since it was opened. */
@@ -210,7 +214,7 @@ void		 db_stats(struct db *, struct db_stats *);
  * non-zero return and returns it, and gives -EIO for a corrupt chunk.
  * Incarnation lists come newest first, in an array to free().
  * db_tail_seq gives the after_seq from which db_lines yields at least the
- * last n lines; db_changed whether another connection committed since
+ * last n lines (the seq of a chunk kept, or 0); db_changed whether another connection committed since
  * the last call (1, 0 or -errno).
  */
 typedef int	 db_line_cb(const struct db_line *, void *);

@@ -133,14 +133,22 @@ db_incarnation_get(struct db *db, int64_t id, struct db_incarnation *inc)
 	return (rc == SQLITE_DONE ? -ENOENT : -db_errno(rc));
 }
 
-/* Hand cb the lines of the chunks of inc with seq > after, in order:
- * 0, cb's first non-zero return, -EIO for a corrupt chunk, or -errno. */
+/*
+ * Hand cb the lines of the chunks of inc with seq > after, in order:
+ * 0, cb's first non-zero return, -EIO for a corrupt chunk, or -errno.
+ * Chunks are numbered as the writer cuts them; it loses some only when
+ * commits failed for longer than it keeps output (db/writer.c,
+ * writer_retain). A number skipped after chunk `after` (if not 0) or
+ * after a chunk read here marks the next line after_gap. Before the
+ * first chunk kept, a skip says nothing: retention removes the oldest.
+ */
 int
 db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
     void *arg)
 {
 	struct chunk_row	 row;
 	sqlite3_stmt		*st;
+	int64_t			 prev = after;
 	int			 rc, error = 0;
 
 	if (db->w != NULL)
@@ -161,6 +169,8 @@ db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
 		row.data_len = (size_t)sqlite3_column_bytes(st, 6);
 		row.idx = sqlite3_column_blob(st, 7);
 		row.idx_len = (size_t)sqlite3_column_bytes(st, 7);
+		row.after_gap = prev > 0 && row.seq > prev + 1;
+		prev = row.seq;
 		if ((error = chunk_lines(db->codec, &row, cb, arg)) != 0) {
 			if (error == -EIO)
 				log_debug("%s: chunk %lld of incarnation %lld "
@@ -196,7 +206,9 @@ db_last_seq(struct db *db, int64_t inc)
 
 /* Where to start (an after_seq for db_lines) to get at least the last
  * nlines lines of inc: counting back the lines that start in each chunk
- * (not the one it may continue). 0 if the log is shorter; -errno. */
+ * (not the one it may continue), the seq of the chunk kept before the
+ * first one needed (so db_lines can tell a gap after it). 0 if every
+ * chunk kept is needed; -errno. */
 int64_t
 db_tail_seq(struct db *db, int64_t inc, uint64_t nlines)
 {
@@ -213,11 +225,11 @@ db_tail_seq(struct db *db, int64_t inc, uint64_t nlines)
 		return (-EIO);
 	sqlite3_bind_int64(st, 1, inc);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		seen += (uint64_t)sqlite3_column_int64(st, 1);
 		if (seen >= nlines) {
-			seq = sqlite3_column_int64(st, 0) - 1;
+			seq = sqlite3_column_int64(st, 0);
 			break;
 		}
+		seen += (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

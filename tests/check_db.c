@@ -114,7 +114,7 @@ struct rline {
 	uint64_t	ns, gen;
 	int64_t		seq;
 	size_t		off;		/* where it starts in the stream */
-	int		partial, continued;
+	int		partial, continued, after_gap;
 };
 
 /* Everything read back of an incarnation: the stream and its lines. */
@@ -152,6 +152,7 @@ readback_cb(const struct db_line *l, void *arg)
 	rb->lines[rb->n].off = rb->len;
 	rb->lines[rb->n].partial = l->partial;
 	rb->lines[rb->n].continued = l->continued;
+	rb->lines[rb->n].after_gap = l->after_gap;
 	rb->n++;
 	memcpy(rb->buf + rb->len, l->text, l->len);
 	rb->len += l->len;
@@ -762,6 +763,82 @@ START_TEST(test_kept_bounded)
 }
 END_TEST
 
+/*
+ * Output given up while commits failed (beyond what the writer keeps)
+ * leaves chunk numbers unused: the reader marks the first line after
+ * them (after_gap), also when it starts where db_tail_seq says, and no
+ * other line; chunks missing before the first kept say nothing.
+ */
+START_TEST(test_kept_gap)
+{
+	struct readback		 rb;
+	struct db_stats		 st;
+	struct db		*w, *r;
+	sqlite3			*sql;
+	static char		 piece[64 << 10];
+	int64_t			 id, from;
+	size_t			 i, n, gaps, at = 0;
+
+	memset(piece, 'x', sizeof piece);
+	piece[sizeof piece - 1] = '\n';
+	w = open_writer_busy(sizeof piece, 20);
+	id = db_incarnation_begin(w, 4, "u4", "four", T0);
+	ck_assert_int_gt(id, 0);
+	db_append(w, id, "first\n", 6, T0 + 1, 1);
+	db_flush(w);
+	sql = hold_lock();
+	for (i = 0; i < 160; i++)	/* 10 MiB: the oldest 2 go */
+		db_append(w, id, piece, sizeof piece, T0 + 2 + i, 1);
+	usleep(500 * 1000);
+	db_stats(w, &st);
+	ck_assert_uint_gt(st.lost, 0);
+	release_lock(sql);
+	db_append(w, id, "last\n", 5, T0 + 200, 1);
+	db_flush(w);
+	db_close(w);
+
+	r = open_reader();
+	ck_assert_int_eq(read_back(r, id, 0, &rb), 0);
+	ck_assert(memcmp(rb.buf, "first\n", 6) == 0);
+	ck_assert(memcmp(rb.buf + rb.len - 5, "last\n", 5) == 0);
+	for (i = gaps = 0; i < rb.n; i++) {
+		if (rb.lines[i].after_gap) {
+			gaps++;
+			at = i;
+		}
+	}
+	ck_assert_uint_eq(gaps, 1);
+	ck_assert_uint_eq(at, 1);
+	ck_assert_int_gt(rb.lines[1].seq, rb.lines[0].seq + 1);
+	n = rb.n;
+	readback_free(&rb);
+	/* All but "first": from its chunk on, the gap still seen. */
+	from = db_tail_seq(r, id, n - 1);
+	ck_assert_int_eq(from, 1);
+	ck_assert_int_eq(read_back(r, id, from, &rb), 0);
+	ck_assert_uint_eq(rb.n, n - 1);
+	ck_assert(rb.lines[0].after_gap);
+	for (i = 1; i < rb.n; i++)
+		ck_assert(!rb.lines[i].after_gap);
+	readback_free(&rb);
+	/* The first chunk gone too (as retention takes the oldest): what
+	 * was missing before the first kept is not marked. */
+	db_close(r);
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "DELETE FROM chunk WHERE seq = 1",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	r = open_reader();
+	ck_assert_int_eq(read_back(r, id, 0, &rb), 0);
+	ck_assert_uint_eq(rb.n, n - 1);
+	for (i = 0; i < rb.n; i++)
+		ck_assert(!rb.lines[i].after_gap);
+	ck_assert_int_eq(db_tail_seq(r, id, n - 1), 0);
+	readback_free(&rb);
+	db_close(r);
+}
+END_TEST
+
 /* While commits fail: a caller beginning an incarnation is answered at
  * once (not after the retry's wait), and an incarnation's end kept
  * alone is written once commits work, without a flush. */
@@ -996,6 +1073,7 @@ db_suite(void)
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_kept_while_locked);
 	tcase_add_test(tc, test_kept_bounded);
+	tcase_add_test(tc, test_kept_gap);
 	tcase_add_test(tc, test_kept_retry_paths);
 	tcase_add_test(tc, test_many_incarnations);
 	tcase_add_test(tc, test_open_errors);

@@ -4,7 +4,8 @@
 # output for -n (N and +N), -t, by name, --incarnation (id and -N), --all,
 # --list, --since/--until (absolute and relative), -g, every -o format
 # (json checked by jq and python), a guest's escape sequences made
-# harmless and --raw, lines split across chunks; every error's message and
+# harmless and --raw, lines split across chunks; the note where output
+# was lost (a chunk missing), also with -f; every error's message and
 # exit status; a database copied elsewhere and one not readable; -f
 # printing a line within 250 ms (measured) and following an incarnation's
 # end into the next; then, with the real daemon and xsc-sim, a destroyed
@@ -349,6 +350,58 @@ Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" -o xml 7 2>&1' "$TAIL" "$d
 check "a bad time says why" 2 "xsconsole-tail: --since: not a time: 'soon' (e.g. \"2026-11-23 20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", yesterday)
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since soon 7 2>&1' "$TAIL" "$db"
 
+# Output the writer gave up (its commits failed for longer than it
+# keeps output, check_db's test_kept_gap) leaves chunk numbers unused:
+# a chunk deleted here stands in. The line after the gap starts anew (its
+# start was in what was lost) and a note says output was lost there.
+gap=$xs_tmp/gap.db
+"$TOOL" "$gap" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 5 one\n
+flush
+append 1 $T2 6 two\nthr
+flush
+append 1 $T3 7 ee\nfour\n
+flush
+append 1 $T4 8 five\n
+flush
+EOF
+# sql FILE STATEMENT: run it with python's sqlite3 (no sqlite3 CLI needed).
+sql() {
+	python3 -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.close()' "$@"
+}
+sql "$gap" "DELETE FROM chunk WHERE inc = 1 AND seq = 2"
+gapnote='[xsconsoled: output lost here: the database could not be written]'
+check_exact "a gap in the log: a note where output was lost" 0 "one
+$gapnote
+ee
+four
+five
+" "$TAIL" --db "$gap" 7
+check_exact "a gap, -o short" 0 "Nov 14 22:13:20 web[7]: one
+-- output lost here: the database could not be written --
+Nov 14 22:13:22 web[7]: ee
+Nov 14 22:13:22 web[7]: four
+Nov 14 22:13:23 web[7]: five
+" "$TAIL" --db "$gap" -o short 7
+check_exact "a gap, -o json: an object of type lost" 0 "console
+lost 1700000002500000
+console ee true
+console
+console
+" bash -c '"$0" --db "$1" -o json 7 | jq -r "[.type, .time // empty,
+	(if .continued then .text, .continued else empty end)] | join(\" \")" |
+	sed "s/ *$//; s/^console 1700[0-9]*/console/"' "$TAIL" "$gap"
+check_exact "a gap, -n 3: the note with the line after it" 0 "$gapnote
+ee
+four
+five
+" "$TAIL" --db "$gap" -n 3 7
+check_exact "a gap, -n 2: not shown without its line" 0 "four
+five
+" "$TAIL" --db "$gap" -n 2 7
+
 # A database copied to another place, after its writer closed: no
 # daemon, no -shm; read-only, also where the reader may not write.
 mkdir "$xs_tmp/copy"
@@ -418,6 +471,36 @@ check_within() {
 		xs_fail "$1" "no \"$3\" in $2 after 1 s:" "$(cat "$2")"
 	fi
 }
+
+# -f across a gap: the chunks after the first come while it follows,
+# the second of them never.
+fgap=$xs_tmp/fgap.db
+"$TOOL" "$fgap" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 5 one\n
+flush
+append 1 $T2 6 two\nthr
+flush
+append 1 $T3 7 ee\nfour\n
+flush
+append 1 $T4 8 five\n
+flush
+EOF
+sql "$fgap" "CREATE TABLE side AS SELECT * FROM chunk WHERE seq > 1;
+	DELETE FROM chunk WHERE seq > 1"
+"$TAIL" --db "$fgap" -f 7 >"$xs_tmp/fgap.out" 2>&1 &
+fgap_pid=$!
+wait_for "$xs_tmp/fgap.out" one || xs_fail "-f on the gap's log" "$(cat "$xs_tmp/fgap.out")"
+sql "$fgap" "INSERT INTO chunk SELECT * FROM side WHERE seq <> 2"
+check_within "-f across a gap: the lines after it" "$xs_tmp/fgap.out" five
+kill "$fgap_pid"
+wait "$fgap_pid" 2>/dev/null
+check_exact "-f across a gap: the note, then the line after it anew" 0 "one
+$gapnote
+ee
+four
+five
+" cat "$xs_tmp/fgap.out"
 
 # -f against a live writer (flush 100 ms, as the daemon's default).
 live=$xs_tmp/live.db

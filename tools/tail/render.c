@@ -208,6 +208,31 @@ render_header(struct tail *t, const struct db_incarnation *inc)
 	render_puts(buf);
 }
 
+/*
+ * Say, on its own line, that output of the incarnation was lost before
+ * the line that follows (chunks the writer could not store, db_lines'
+ * after_gap): in cat as the daemon's own "[xsconsoled: ...]" lines are,
+ * in the short formats as "-- ... --" like the other notes, in JSON an
+ * object of type "lost" with the time of that line ("gap" is the
+ * store's, --store).
+ */
+void
+render_gap(struct tail *t, const struct db_incarnation *inc, uint64_t ns)
+{
+	if (t->format == TAIL_JSON) {
+		render_json_head("lost", inc, ns);
+		render_puts("}\n");
+		return;
+	}
+	render_end_line(t);
+	if (t->format == TAIL_CAT)
+		render_puts("[xsconsoled: output lost here: the database could"
+		    " not be written]\n");
+	else
+		render_puts("-- output lost here: the database could not be"
+		    " written --\n");
+}
+
 /* Say, on its own line, that an incarnation ended or began (-f). */
 void
 render_announce(struct tail *t, const struct db_incarnation *inc,

@@ -23,7 +23,7 @@ struct show_piece {
 	char		*text;
 	size_t		 len;
 	uint64_t	 ns, gen;
-	bool		 partial, continued;
+	bool		 partial, continued, gap;
 };
 
 /* The pieces of one poll. */
@@ -101,6 +101,7 @@ show_keep(struct tail *t, const struct tail_line *l)
 	slot->inc = l->inc;
 	slot->ended = l->ended;
 	slot->fragment = l->fragment;
+	slot->gap = l->gap;
 }
 
 /* A whole line (or the last, unfinished one): filter, then print or keep. */
@@ -131,7 +132,8 @@ show_piece(const struct db_line *l, void *arg)
 
 	if (l->seq > t->seq)
 		t->seq = l->seq;
-	if (!(t->asm_busy && l->continued)) {
+	/* Not across a gap: what comes after it continues a lost line. */
+	if (!(t->asm_busy && l->continued && !l->after_gap)) {
 		if (t->asm_busy)
 			show_accept(t, a);	/* its rest was not kept */
 		a->len = 0;
@@ -139,6 +141,7 @@ show_piece(const struct db_line *l, void *arg)
 		a->gen = l->gen;
 		a->inc = t->cur;
 		a->fragment = l->continued;
+		a->gap = l->after_gap;
 	}
 	show_append(a, l->text, l->len);
 	a->ended = !l->partial;
@@ -199,6 +202,8 @@ show_emit(struct tail *t, const struct tail_line *l)
 		show_start(t, l->inc, show_gen_min(t, l->inc));
 	if (t->hist != NULL)
 		store_until(t, l->gen);
+	if (l->gap)
+		render_gap(t, &t->incs[l->inc], l->ns);
 	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
 	    l->ended, l->fragment);
 }
@@ -289,6 +294,7 @@ show_collect(const struct db_line *l, void *arg)
 	s->gen = l->gen;
 	s->partial = l->partial;
 	s->continued = l->continued;
+	s->gap = l->after_gap;
 	return (0);
 }
 
@@ -314,11 +320,14 @@ show_pieces(struct tail *t, struct show_pieces *p)
 			l.seq = t->seq;
 			l.partial = s->partial;
 			l.continued = s->continued;
+			l.after_gap = s->gap;
 			show_piece(&l, t);
 		} else {
-			starts = !(s->continued && t->open);
+			starts = !(s->continued && t->open) || s->gap;
 			if (starts && t->hist != NULL)
 				store_until(t, s->gen);
+			if (s->gap)
+				render_gap(t, &t->incs[t->cur], s->ns);
 			render_line(t, &t->incs[t->cur], s->text, s->len,
 			    s->ns, s->gen, starts, !s->partial,
 			    s->continued);

@@ -49,6 +49,7 @@ struct tail_line {
 	size_t		 inc;			/* index in tail.incs */
 	bool		 ended;			/* had its newline */
 	bool		 fragment;		/* its start was not read */
+	bool		 gap;			/* output was lost before it */
 };
 
 struct store;
@@ -114,6 +115,8 @@ void		 render_line(struct tail *, const struct db_incarnation *,
 		    const char *, size_t, uint64_t, uint64_t, bool, bool,
 		    bool);
 void		 render_header(struct tail *, const struct db_incarnation *);
+void		 render_gap(struct tail *, const struct db_incarnation *,
+		    uint64_t);
 void		 render_announce(struct tail *, const struct db_incarnation *,
 		    const char *, uint64_t);
 bool		 render_json_string(const char *, size_t);
