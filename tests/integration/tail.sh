@@ -331,12 +331,16 @@ check "missing database: 3" 3 \
 check "missing database, from XSC_CONSOLE_DB: 3" 3 \
 	"xsconsole-tail: no database at $xs_tmp/env.db; is xsconsoled running? (--db or XSC_CONSOLE_DB)" \
 	bash -c 'XSC_CONSOLE_DB=$1 "$0" 7 2>&1' "$TAIL" "$xs_tmp/env.db"
+mkdir "$xs_tmp/dir.db"
+check "a directory given as the database: 3, and why" 3 \
+	"xsconsole-tail: $xs_tmp/dir.db is a directory, not the database file (--db or XSC_CONSOLE_DB; e.g. /var/lib/xsconsoled/console.db)" \
+	bash -c '"$0" --db "$1" 7 2>&1' "$TAIL" "$xs_tmp/dir.db"
 echo "not a database at all, really not, and long enough for a header" \
 	>"$xs_tmp/junk.db"
 check "not our database: 5" 5 \
 	"xsconsole-tail: $xs_tmp/junk.db: not an xsconsoled console database (not an SQLite database)" \
 	bash -c '"$0" --db "$1" 7 2>&1' "$TAIL" "$xs_tmp/junk.db"
-for args in "" "-n x 7" "-n -3 7" "--since nonsense 7" "--until 25:00 7" \
+for args in "" "-n x 7" "-n -3 7" "-n -0 7" "-n ++1 7" "--since nonsense 7" "--until 25:00 7" \
     "-o xml 7" "-g ( 7" "--all -i 2 9" "-f --until now 7" "--bogus 7" \
     "7 9" "--case-sensitive=maybe -g x 7" "-S @1700000003 -U @1700000002 7" \
     "--until 2026-02-30 7" "--since 2026-04-31T10:00 7"; do

@@ -31,8 +31,9 @@ dbopen_hint(const char *path, char *buf, size_t size)
 int
 dbopen_reader(const char *path, struct db **db, char *msg, size_t size)
 {
-	char	err[512], hint[128];
-	int	error;
+	struct stat	st;
+	char		err[512], hint[128];
+	int		error;
 
 	*db = NULL;
 	if (access(path, R_OK) != 0) {
@@ -43,6 +44,13 @@ dbopen_reader(const char *path, struct db **db, char *msg, size_t size)
 			return (DBOPEN_EXIT_NODB);
 		}
 		return (dbopen_failed(path, -error, msg, size));
+	}
+	/* SQLite would say "disk I/O error". */
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(msg, size, "%s is a directory, not the database "
+		    "file (--db or XSC_CONSOLE_DB; e.g. "
+		    "/var/lib/xsconsoled/console.db)", path);
+		return (DBOPEN_EXIT_NODB);
 	}
 	if ((*db = db_open_reader(path, err, sizeof err)) == NULL) {
 		error = errno;

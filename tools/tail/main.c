@@ -109,17 +109,19 @@ tail_domid(const char *s, uint32_t *out)
 	return (true);
 }
 
-/* Parse a number option; exits on garbage. */
+/* Parse a number option: digits, after a '-' if allow_negative (not
+ * the blanks or sign strtoll(3) would take, so "-0" is refused as "-2"
+ * is); exits on garbage. */
 static long long
 tail_number(const char *opt, const char *s, bool allow_negative)
 {
 	long long	 v;
 	char		*end;
+	const char	*digits = allow_negative && *s == '-' ? s + 1 : s;
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' ||
-	    (!allow_negative && v < 0))
+	if (*digits < '0' || *digits > '9' || errno != 0 || *end != '\0')
 		tool_usage_error("%s: not a valid number: '%s'", opt, s);
 	return (v);
 }
@@ -209,6 +211,9 @@ main(int argc, char **argv)
 		case 'n':
 			lines_given = true;
 			if (*optarg == '+') {
+				if (optarg[1] == '+' || optarg[1] == '-')
+					tool_usage_error("-n: not a valid "
+					    "number: '%s'", optarg);
 				t.from_line = (uint64_t)tail_number("-n",
 				    optarg + 1, false);
 				if (t.from_line == 0)
