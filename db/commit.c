@@ -306,23 +306,24 @@ commit_begin(struct db_writer *w, const struct wbegin *b)
 	return (id);
 }
 
-/* Run one statement of ST_BEGIN, ST_COMMIT or ST_ROLLBACK. */
+/* Run one statement of ST_BEGIN, ST_COMMIT or ST_ROLLBACK. While
+ * commits fail, the retries' errors are logged at debug level only (the
+ * writer logged the first failure, and logs the recovery). */
 static int
 commit_txn(struct db_writer *w, enum db_stmt which)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	int	error;
 
-	if ((st = db_stmt(w->db, which)) == NULL)
+	/* SQLite rolls back on its own after some errors (a full disk, an
+	 * I/O error): there is nothing left to roll back. */
+	if (which == ST_ROLLBACK && sqlite3_get_autocommit(w->db->sql))
+		return (0);
+	if (db_stmt(w->db, which) == NULL)
 		return (-EIO);
-	/* While commits fail, the retries' BEGIN is not logged each time
-	 * (the writer logged the first failure, and logs the recovery). */
-	if (which == ST_BEGIN && w->failing) {
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		return (rc == SQLITE_DONE ? 0 : -db_errno(rc));
-	}
-	return (db_step_done(w->db, which));
+	w->db->retrying = w->failing;
+	error = db_step_done(w->db, which);
+	w->db->retrying = false;
+	return (error);
 }
 
 /* After a failed commit: what is in memory is no longer what is in the
@@ -388,6 +389,9 @@ commit_batch(struct db_writer *w)
 			w->begin->result = error;
 		return (error);
 	}
+	/* A retry's statements fail as the first try's did: not logged
+	 * each time. */
+	w->db->retrying = w->failing;
 	if ((error = history_apply(w)) != 0)
 		goto fail;
 	TAILQ_FOREACH(c, &w->ready, entry) {
@@ -404,6 +408,7 @@ commit_batch(struct db_writer *w)
 	}
 	if ((error = history_maintain(w)) != 0)
 		goto fail;
+	w->db->retrying = false;
 	if ((error = commit_txn(w, ST_COMMIT)) != 0)
 		goto fail;
 	if (w->begin != NULL)
@@ -411,6 +416,7 @@ commit_batch(struct db_writer *w)
 	return (0);
 
 fail:
+	w->db->retrying = false;
 	commit_txn(w, ST_ROLLBACK);
 	commit_reload(w);
 	history_reload(w);

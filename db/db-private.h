@@ -105,6 +105,10 @@ struct db {
 						   (by the thread using db) */
 	int64_t			 data_version;	/* last seen by db_changed */
 	int			 version;	/* the file's schema version */
+	bool			 retrying;	/* the writer's commits fail: a
+						   statement's error is logged
+						   at debug level (the first
+						   failure was logged) */
 };
 
 struct db	*db_open_common(const char *, bool, char *, size_t);

@@ -390,8 +390,12 @@ db_step_done(struct db *db, enum db_stmt which)
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
-		log_error("%s: \"%s\": %s", db->path, db_stmt_sql[which],
-		    sqlite3_errmsg(db->sql));
+		if (db->retrying)
+			log_debug("%s: \"%s\": %s", db->path,
+			    db_stmt_sql[which], sqlite3_errmsg(db->sql));
+		else
+			log_error("%s: \"%s\": %s", db->path,
+			    db_stmt_sql[which], sqlite3_errmsg(db->sql));
 		return (-db_errno(rc));
 	}
 	return (0);
