@@ -483,8 +483,9 @@ history_ahead_change(struct db_writer *w)
 }
 
 /* Look one more change ahead: ask for its path's slot in w->pend, and
- * for the entry of the change that asked HIST_AHEAD changes ago. */
-static void
+ * for the entry of the change that asked HIST_AHEAD changes ago. False
+ * at hq's end. */
+static bool
 history_ahead_push(struct db_writer *w)
 {
 	struct hahead	*a = &w->ahead;
@@ -492,27 +493,29 @@ history_ahead_push(struct db_writer *w)
 	unsigned	 i;
 
 	if ((path = history_ahead_change(w)) == NULL)
-		return;
+		return (false);
 	i = (a->head + a->n++) % (2 * HIST_AHEAD);
 	a->path[i] = path;
 	a->hash[i] = hmap_hash(path);
 	if (w->pend == NULL)
-		return;
+		return (true);
 	hmap_prefetch_slot(w->pend, a->hash[i]);
 	if (a->n > HIST_AHEAD)
 		hmap_prefetch_entry(w->pend, a->hash[(a->head + a->n - 1 -
 		    HIST_AHEAD) % (2 * HIST_AHEAD)]);
+	return (true);
 }
 
-/* Start looking ahead from hq's first record. */
+/* Start looking ahead from hq's first record (the ring full, also
+ * within one commit of many changes). */
 static void
 history_ahead_start(struct db_writer *w)
 {
 	struct hahead	*a = &w->ahead;
 
 	memset(a, 0, sizeof *a);
-	while (a->n < 2 * HIST_AHEAD && a->at < w->hq.len)
-		history_ahead_push(w);
+	while (a->n < 2 * HIST_AHEAD && history_ahead_push(w))
+		continue;
 }
 
 /* The hmap_hash of path, a change's in hq: the lookahead's, if it has
@@ -529,7 +532,7 @@ history_ahead_hash(struct db_writer *w, const char *path)
 		h = a->hash[a->head];
 		a->head = (a->head + 1) % (2 * HIST_AHEAD);
 		a->n--;
-		history_ahead_push(w);
+		(void)history_ahead_push(w);
 		if (found)
 			return (h);
 	}

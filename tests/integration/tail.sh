@@ -358,8 +358,9 @@ Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since soon 7 2>&1' "$TAI
 # keeps output, check_db's test_kept_gap) leaves chunk numbers unused:
 # a chunk deleted here stands in. The line after the gap starts anew (its
 # start was in what was lost) and a note says output was lost there.
-gap=$xs_tmp/gap.db
-"$TOOL" "$gap" >/dev/null <<EOF
+# gap_log FILE: a log of four chunks, one flush each.
+gap_log() {
+	"$TOOL" "$1" >/dev/null <<EOF
 begin 7 11111111-0000-0000-0000-000000000007 web $T1
 append 1 $T1 5 one\n
 flush
@@ -370,6 +371,9 @@ flush
 append 1 $T4 8 five\n
 flush
 EOF
+}
+gap=$xs_tmp/gap.db
+gap_log "$gap"
 # sql FILE STATEMENT: run it with python's sqlite3 (no sqlite3 CLI needed).
 sql() {
 	python3 -c 'import sqlite3, sys
@@ -479,17 +483,7 @@ check_within() {
 # -f across a gap: the chunks after the first come while it follows,
 # the second of them never.
 fgap=$xs_tmp/fgap.db
-"$TOOL" "$fgap" >/dev/null <<EOF
-begin 7 11111111-0000-0000-0000-000000000007 web $T1
-append 1 $T1 5 one\n
-flush
-append 1 $T2 6 two\nthr
-flush
-append 1 $T3 7 ee\nfour\n
-flush
-append 1 $T4 8 five\n
-flush
-EOF
+gap_log "$fgap"
 sql "$fgap" "CREATE TABLE side AS SELECT * FROM chunk WHERE seq > 1;
 	DELETE FROM chunk WHERE seq > 1"
 "$TAIL" --db "$fgap" -f 7 >"$xs_tmp/fgap.out" 2>&1 &
