@@ -290,6 +290,15 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " GROUP BY domid",
 	[ST_HNAME_NEXT] = "SELECT time_ns FROM hname WHERE domid = ?1"
 	    " AND gen > ?2 ORDER BY gen LIMIT 1",
+	[ST_NAME_LAST] = "SELECT max(gen) FROM hname WHERE domid = ?1"
+	    " AND name = ?2",
+	/* A life: from the first name after the last removal before gen
+	 * to the next removal (a row whose name is NULL). */
+	[ST_LIFE_FIRST] = "SELECT min(gen) FROM hname WHERE domid = ?1"
+	    " AND gen <= ?2 AND gen > coalesce((SELECT max(gen) FROM hname"
+	    " WHERE domid = ?1 AND gen < ?2 AND name IS NULL), -1)",
+	[ST_LIFE_END] = "SELECT min(gen) FROM hname WHERE domid = ?1"
+	    " AND gen > ?2 AND name IS NULL",
 	[ST_HGAP_AT] = "SELECT lo, hi FROM hgap WHERE lo < ?1 AND ?1 < hi"
 	    " ORDER BY lo LIMIT 1",
 	[ST_HGAP_ALL] = "SELECT lo, hi FROM hgap ORDER BY lo",

@@ -294,6 +294,10 @@ typedef int	 db_tree_cb(const char *path, const void *value,
  * (-ERANGE: none).
  * db_domids_named: the domids whose /local/domain/<id>/name was ever
  * the name, most recent first, with when it last was (malloc'd arrays).
+ * db_name_life: the generations of the life of domid in which it last
+ * had the name: from its first name after its home was last removed
+ * before, to the commit removing its home next (UINT64_MAX: not yet);
+ * -ENOENT if it never had the name.
  */
 int		 db_history(struct db *, const struct db_hquery *,
 		    db_hchange_cb *, void *);
@@ -304,6 +308,8 @@ int		 db_tree_at(struct db *, uint64_t gen, const char *path,
 		    db_tree_cb *, void *);
 int		 db_domids_named(struct db *, const char *name,
 		    uint32_t **domids, uint64_t **last_ns, size_t *n);
+int		 db_name_life(struct db *, const char *name, uint32_t domid,
+		    uint64_t *lo, uint64_t *hi);
 int		 db_history_gap(struct db *, uint64_t gen, uint64_t *lo,
 		    uint64_t *hi);
 int		 db_history_gaps(struct db *, uint64_t **lo, uint64_t **hi,

@@ -880,6 +880,61 @@ out:
 	return (ret);
 }
 
+/* Run a one-generation query of hname bound to domid and to gen, or to
+ * name if not NULL: 1 and *out, 0 if it gives NULL, or -errno. */
+static int
+hreader_hname_gen(struct db *db, enum db_stmt which, uint32_t domid,
+    uint64_t gen, const char *name, uint64_t *out)
+{
+	sqlite3_stmt	*st;
+	int		 rc, found = 0;
+
+	if ((st = db_stmt(db, which)) == NULL)
+		return (-EIO);
+	sqlite3_bind_int64(st, 1, domid);
+	if (name != NULL)
+		sqlite3_bind_blob(st, 2, name, (int)strlen(name),
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(st, 2, hreader_i64(gen));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		found = 1;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return (hreader_fail(db, rc));
+	return (found);
+}
+
+/* The life of domid in which it last had name (db.h). */
+int
+db_name_life(struct db *db, const char *name, uint32_t domid, uint64_t *lo,
+    uint64_t *hi)
+{
+	uint64_t	named = 0;
+	int		error;
+
+	if ((error = hreader_check(db)) != 0)
+		return (error);
+	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return (hreader_fail(db, SQLITE_ERROR));
+	*lo = 0;
+	*hi = UINT64_MAX;
+	error = hreader_hname_gen(db, ST_NAME_LAST, domid, 0, name, &named);
+	if (error == 0)
+		error = -ENOENT;
+	if (error > 0)
+		error = hreader_hname_gen(db, ST_LIFE_FIRST, domid, named, NULL,
+		    lo);
+	if (error > 0)
+		error = hreader_hname_gen(db, ST_LIFE_END, domid, named, NULL,
+		    hi);
+	sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+	return (error < 0 ? error : 0);
+}
+
 /*
  * The domids whose /local/domain/<id>/name was ever name (hname
  * finds them), most recent first, each with when it last had it: when

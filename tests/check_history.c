@@ -611,6 +611,47 @@ START_TEST(test_pend_many)
 }
 END_TEST
 
+/*
+ * db_name_life: a guest's life on a domid, from the name written after
+ * the home was last removed to the home's next removal; a rename stays
+ * within the life; a name the domid never had is -ENOENT.
+ */
+START_TEST(test_name_life)
+{
+	struct db	*db = open_default(), *rd;
+	uint64_t	 lo, hi;
+
+	COMMIT(db, 1, T0 + 1, false, NEW("/local", "", "n0"),
+	    NEW("/local/domain", "", "n0"));
+	COMMIT(db, 2, T0 + 2, false, NEW("/local/domain/5", "", "n0"),
+	    NEW("/local/domain/5/name", "web", "n0"));
+	COMMIT(db, 3, T0 + 3, false, SET("/local/domain/5/name", "www", "n0"));
+	COMMIT(db, 4, T0 + 4, false, NEW("/local/domain/5/x", "1", "n5"));
+	COMMIT(db, 5, T0 + 5, false, DEL("/local/domain/5/x"),
+	    DEL("/local/domain/5/name"), DEL("/local/domain/5"));
+	COMMIT(db, 6, T0 + 6, false, NEW("/local/domain/5", "", "n0"),
+	    NEW("/local/domain/5/name", "db", "n0"));
+	COMMIT(db, 7, T0 + 7, false, SET("/local/domain/5/name", "web", "n0"));
+	db_close(db);
+	rd = open_reader();
+	/* web, then www: one life, 2 to 5. */
+	ck_assert_int_eq(db_name_life(rd, "www", 5, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 2);
+	ck_assert_uint_eq(hi, 5);
+	/* db, renamed web later: the life from 6, not over yet; "web" is
+	 * that life's (its last). */
+	ck_assert_int_eq(db_name_life(rd, "db", 5, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 6);
+	ck_assert_uint_eq(hi, UINT64_MAX);
+	ck_assert_int_eq(db_name_life(rd, "web", 5, &lo, &hi), 0);
+	ck_assert_uint_eq(lo, 6);
+	ck_assert_uint_eq(hi, UINT64_MAX);
+	ck_assert_int_eq(db_name_life(rd, "nosuch", 5, &lo, &hi), -ENOENT);
+	ck_assert_int_eq(db_name_life(rd, "web", 6, &lo, &hi), -ENOENT);
+	db_close(rd);
+}
+END_TEST
+
 /* perms_forget: every list naming the domid edited, its ownership
  * given to 0; a domid reused later in the same batch keeps its new
  * entries. */
@@ -1551,6 +1592,7 @@ history_suite(void)
 	tcase_add_test(tc, test_reload);
 	tcase_add_test(tc, test_replay);
 	tcase_add_test(tc, test_pend_many);
+	tcase_add_test(tc, test_name_life);
 	tcase_add_test(tc, test_perms_forget);
 	tcase_add_test(tc, test_subject);
 	tcase_add_test(tc, test_thin_bands);

@@ -57,7 +57,8 @@ usage(FILE *f)
 "      --from GEN          changes of generation GEN and later\n"
 "      --to GEN            changes of generation GEN and earlier\n"
 "  -d, --domain ID|NAME    the changes concerning a guest: its home\n"
-"                          /local/domain/ID and its backends\n"
+"                          /local/domain/ID and its backends (a NAME:\n"
+"                          that guest's life only, not others' on ID)\n"
 "  -a, --all               also writes that changed nothing (a parent\n"
 "                          touched by its children, a value rewritten)\n"
 "  -o, --output FORMAT     short (default), short-iso, short-precise,\n"
@@ -173,12 +174,14 @@ hist_path(const char *s)
 	return (p);
 }
 
-/* --domain: a domid, or the domid most recently named so. */
+/* --domain: a domid (every guest it served), or the guest most recently
+ * named so: its domid, over that guest's life (a domid is served again
+ * by other guests after it). */
 static void
 hist_domain(struct hist *h, const char *s)
 {
 	uint32_t	*domids;
-	uint64_t	*last;
+	uint64_t	*last, lo, hi;
 	size_t		 n;
 	char		 when[64];
 	int		 error;
@@ -195,6 +198,12 @@ hist_domain(struct hist *h, const char *s)
 		tool_exit(HIST_EXIT_NOTFOUND, "no domain was ever named '%s' "
 		    "in the store history", s);
 	h->subject = domids[0];
+	if ((error = db_name_life(h->db, s, domids[0], &lo, &hi)) != 0)
+		hist_db_fail(h, error);
+	if (lo > h->gen_from)
+		h->gen_from = lo;
+	if (hi != UINT64_MAX && (h->gen_to == 0 || hi < h->gen_to))
+		h->gen_to = hi;
 	if (n > 1) {
 		when_iso(last[1], when, sizeof when);
 		fprintf(stderr, "xsc-history: '%s' is domain %u; it was "
