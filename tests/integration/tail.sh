@@ -340,7 +340,8 @@ echo "not a database at all, really not, and long enough for a header" \
 check "not our database: 5" 5 \
 	"xsconsole-tail: $xs_tmp/junk.db: not an xsconsoled console database (not an SQLite database)" \
 	bash -c '"$0" --db "$1" 7 2>&1' "$TAIL" "$xs_tmp/junk.db"
-for args in "" "-n x 7" "-n -3 7" "-n -0 7" "-n ++1 7" "--since nonsense 7" "--until 25:00 7" \
+for args in "" "-n x 7" "-n -3 7" "-n -0 7" "-n ++1 7" "--list -n 5 7" \
+    "--list -g x 7" "--list -f" "--list --store 7" "--since nonsense 7" "--until 25:00 7" \
     "-o xml 7" "-g ( 7" "--all -i 2 9" "-f --until now 7" "--bogus 7" \
     "7 9" "--case-sensitive=maybe -g x 7" "-S @1700000003 -U @1700000002 7" \
     "--until 2026-02-30 7" "--since 2026-04-31T10:00 7"; do

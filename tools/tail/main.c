@@ -288,6 +288,11 @@ main(int argc, char **argv)
 	else if (!(t.list && optind == argc))
 		tool_usage_error(optind == argc ? "which domain? (a domid or "
 		    "a name)" : "one domain at a time");
+	if (t.list && (lines_given || t.follow || t.since_ns != 0 ||
+	    t.until_ns != 0 || pattern != NULL || t.all || which_given ||
+	    t.store))
+		tool_usage_error("--list lists incarnations: it takes a domain, "
+		    "-o and --db, not the options that choose lines");
 	if (t.all && which_given)
 		tool_usage_error("--all and --incarnation exclude each other");
 	if (t.follow && t.until_ns != 0)
