@@ -215,7 +215,7 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " WHERE name = ?1 ORDER BY first_ns DESC, id DESC",
 	[ST_INC_GET] = "SELECT " INC_COLUMNS " FROM incarnation WHERE id = ?1",
 	[ST_CHUNKS_AFTER] = "SELECT seq, first_ns, first_gen, raw_bytes, lines,"
-	    " continues, data, lineidx FROM chunk WHERE inc = ?1 AND seq > ?2"
+	    " continues, data, lineidx FROM chunk WHERE inc = ?1 AND seq >= ?2"
 	    " ORDER BY seq",
 	[ST_LAST_SEQ] = "SELECT max(seq) FROM chunk WHERE inc = ?1",
 	[ST_TAIL] = "SELECT seq, lines - continues FROM chunk WHERE inc = ?1"

@@ -138,9 +138,11 @@ db_incarnation_get(struct db *db, int64_t id, struct db_incarnation *inc)
  * 0, cb's first non-zero return, -EIO for a corrupt chunk, or -errno.
  * Chunks are numbered as the writer cuts them; it loses some only when
  * commits failed for longer than it keeps output (db/writer.c,
- * writer_retain). A number skipped after chunk `after` (if not 0) or
- * after a chunk read here marks the next line after_gap. Before the
- * first chunk kept, a skip says nothing: retention removes the oldest.
+ * writer_retain). A number skipped after chunk `after` (while it is
+ * still kept) or after a chunk read here marks the next line after_gap.
+ * Before the first chunk kept, a skip says nothing: retention removes
+ * the oldest, `after` too meanwhile (a follower held up, a tail read
+ * racing it). The statement gives chunk `after` too, unread, to tell.
  */
 int
 db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
@@ -148,7 +150,7 @@ db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
 {
 	struct chunk_row	 row;
 	sqlite3_stmt		*st;
-	int64_t			 prev = after;
+	int64_t			 prev = 0;
 	int			 rc, error = 0;
 
 	if (db->w != NULL)
@@ -160,6 +162,10 @@ db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&row, 0, sizeof row);
 		row.seq = sqlite3_column_int64(st, 0);
+		if (row.seq == after) {		/* kept: a skip after it counts */
+			prev = after;
+			continue;
+		}
 		row.first_ns = (uint64_t)sqlite3_column_int64(st, 1);
 		row.first_gen = (uint64_t)sqlite3_column_int64(st, 2);
 		row.raw_bytes = (uint64_t)sqlite3_column_int64(st, 3);

@@ -835,6 +835,13 @@ START_TEST(test_kept_gap)
 		ck_assert(!rb.lines[i].after_gap);
 	ck_assert_int_eq(db_tail_seq(r, id, n - 1), 0);
 	readback_free(&rb);
+	/* A follower that had read chunk 1 before retention took it: what
+	 * follows is not marked either. */
+	ck_assert_int_eq(read_back(r, id, 1, &rb), 0);
+	ck_assert_uint_eq(rb.n, n - 1);
+	for (i = 0; i < rb.n; i++)
+		ck_assert(!rb.lines[i].after_gap);
+	readback_free(&rb);
 	db_close(r);
 }
 END_TEST

@@ -410,6 +410,23 @@ five
 check_exact "a gap, -n 2: not shown without its line" 0 "four
 five
 " "$TAIL" --db "$gap" -n 2 7
+# A line whose rest was lost, then -g leaving out the line after the gap:
+# the next line shown still starts its own.
+gap2=$xs_tmp/gap2.db
+"$TOOL" "$gap2" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 5 one\nfoo
+flush
+append 1 $T2 6 bar\nxyz\n
+flush
+append 1 $T3 7 zzz\nbaz\n
+flush
+EOF
+sql "$gap2" "DELETE FROM chunk WHERE inc = 1 AND seq = 2"
+check_exact "a gap, -g: a line cut by it, then the next match on its own" 0 \
+	"foo
+baz
+" "$TAIL" --db "$gap2" -g 'foo|baz' 7
 
 # A database copied to another place, after its writer closed: no
 # daemon, no -shm; read-only, also where the reader may not write.

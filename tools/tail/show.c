@@ -204,6 +204,9 @@ show_emit(struct tail *t, const struct tail_line *l)
 		store_until(t, l->gen);
 	if (l->gap)
 		render_gap(t, &t->incs[l->inc], l->ns);
+	/* A line left open (its rest lost, or -g left the rest out) ends:
+	 * this one starts its own. */
+	render_end_line(t);
 	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
 	    l->ended, l->fragment);
 }
