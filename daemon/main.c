@@ -652,6 +652,16 @@ stat_db_lost_bytes(void *arg)
 	return (st.lost);
 }
 
+/* Console bytes drained and not yet committed: what a kill -9 now would
+ * lose of the consoles. */
+static uint64_t
+stat_console_pending(void *arg)
+{
+	struct engines	*en = arg;
+
+	return (en->db != NULL ? db_queued(en->db) : 0);
+}
+
 static uint64_t
 stat_store_durable_gen(void *arg)
 {
@@ -702,6 +712,8 @@ settings_register_stats(struct settings *s, struct engines *en)
 	settings_add_stat(s, "consoles", stat_consoles, en);
 	settings_add_stat(s, "console-bytes", stat_console_bytes, en);
 	settings_add_stat(s, "console-bytes-dropped", stat_console_dropped,
+	    en);
+	settings_add_stat(s, "console-bytes-pending", stat_console_pending,
 	    en);
 	settings_add_stat(s, "db-file-bytes", stat_db_file_bytes, en);
 	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);

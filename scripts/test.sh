@@ -6,9 +6,21 @@
 set -e
 cd "$(dirname "$0")/.."
 top=$(pwd)
+# On a failure: the logs of the tests that failed (their ends), last, where
+# CI's excerpt of the output shows them.
+failed_logs() {
+	for trs in tests/*.trs tests/integration/*.trs; do
+		grep -Eq '^:test-result: (FAIL|ERROR)' "$trs" 2>/dev/null ||
+			continue
+		echo "=== ${trs%.trs}.log (its last 150 lines) ==="
+		grep -E '^(FAIL|ERROR)' -A12 "${trs%.trs}.log" | head -60
+		echo "..."
+		tail -150 "${trs%.trs}.log"
+	done
+}
 sh scripts/deps.sh
 sh scripts/build.sh
-make check || { cat tests/*.log tests/integration/*.log 2>/dev/null | tail -200; exit 1; }
+make check || { failed_logs; exit 1; }
 
 # Sanitizer build: a copy of the tree, so the plain build stays as it is.
 san=${SAN_DIR:-/tmp/xsconsoled-asan}
@@ -23,6 +35,6 @@ make -j"$(nproc)" >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 FUZZ_SECONDS=${FUZZ_SECONDS_ASAN:-5} \
-	make check || { cat tests/*.log tests/integration/*.log 2>/dev/null | tail -200; exit 1; }
+	make check || { failed_logs; exit 1; }
 cd "$top"
 echo "all tests passed (plain and sanitizer builds)"

@@ -9,8 +9,9 @@
 #      durable tree at the kill (the last durable commit), and the guests
 #      go on without being restarted: every write gets its reply, the
 #      last value of each guest's counter is its last write, and each
-#      console log is what the guest printed, less at most what was read
-#      and not yet committed when the daemon died (one gap, a few KB).
+#      console log is what the guest printed, less what was drained
+#      and not yet committed when the daemon died (one gap per log, at
+#      most console/backlog in all).
 # Also: a guest's watch outlives the restart (fired once at restart, then
 # by changes), its open transaction answers EAGAIN, the permissions dom0
 # set on @releaseDomain survive, and a clean stop keeps everything too.
@@ -45,8 +46,33 @@ export XSC_SIM_ROOT=$xs_tmp/sim XSC_CONSOLE_DB=$xs_tmp/x.db
 mkdir -p "$XSC_SIM_ROOT"
 # The daemon and the guests must not hold domain 51's command FIFO (fd 3)
 # open, or its client never sees the end of its input.
+# A small console backlog bounds what a kill -9 under traffic can lose
+# (what was drained and not committed), however slow the machine: at
+# most this and one ring read, all consoles together.
+backlog=524288
 start() {
-	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB" 3>&-
+	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB" \
+	    --set console/backlog=$backlog 3>&-
+}
+# Wait (up to 30 s) until all is durable: every store commit and every
+# console byte drained is in the database, and what the guests sent
+# before they froze is all taken (no commit and no byte drained over
+# 400 ms: a guest frozen between writing its ring and sending the event
+# is served by the daemon's sweep, every 200 ms). Frozen guests only.
+stat_of() { xenstore-read "/tool/xsconsoled/stats/$1"; }
+wait_durable() {
+	local i now was=-1 same=0
+	for i in $(seq 1 300); do
+		now="$(stat_of console-bytes) $(stat_of generation)"
+		[ "$now" = "$was" ] && same=$((same + 1)) || same=0
+		[ "$(stat_of console-bytes-pending)" = 0 ] &&
+		    [ "$(stat_of store-durable-generation)" = "${now#* }" ] &&
+		    [ "$same" -ge 4 ] && return 0
+		was=$now
+		sleep 0.1
+	done
+	xs_log "wait_durable: still not durable after 30 s"
+	return 1
 }
 kill9() {
 	kill -9 "$(cat "$xs_tmp/d/pid")"
@@ -117,7 +143,7 @@ sleep 2
 # --- 1. frozen guests ----------------------------------------------------------
 
 kill -STOP $guests
-sleep 0.4	# everything is read from the rings and committed
+wait_durable || xs_fail "all is durable, the guests frozen"
 live_tree | guest_part >"$xs_tmp/before"
 check "guests wrote (their counters are in the store)" 0 "yes" bash -c \
 	"[ \$(grep -c '/data/rtt = [1-9]' '$xs_tmp/before') -eq 50 ] && echo yes"
@@ -127,6 +153,7 @@ check "dom0 lets guest 51 hear of releases" 0 "" \
 say51 "txstart"
 check "a guest opens a transaction" 0 "yes" bash -c \
 	"sleep 0.5; sed -n 3p '$xs_tmp/out' | grep -q '^OK [0-9]' && echo yes"
+wait_durable || xs_fail "all is durable before the kill"
 kill9
 durable_tree | guest_part >"$xs_tmp/durable"
 check "the durable tree is the store before the kill" 0 "" \
@@ -226,17 +253,15 @@ done
 for d in $(seq 1 50); do
 	"$XSCONSOLE_TAIL" -n 100000000 "$d" >"$xs_tmp/log.$d"
 done
-# The gap's bound: 100 lines (200 ms of output, twice flush_ms). Under
-# the sanitizers the writer, instrumented, falls a second or more behind
-# 2 MB/s of console text on this machine (seen: 502 lines in flight at
-# the kill): 1000 lines (2 s) there. Either way nothing the log had
-# before the kill may be lost.
-maxgap=100
-ldd "$XSCONSOLED" 2>/dev/null | grep -q libasan && maxgap=1000
-check "each console log is what its guest printed, less one short gap after what it had before the kill" \
-	0 "ok" python3 - "$xs_tmp" "$maxgap" <<'EOF'
+# Each log must be the text less one run of lines, after all the log had
+# just before the kill: what the daemon had drained but not committed
+# when it died. The drainer pauses past console/backlog, so all the
+# consoles together lost at most that and one ring read (2 KiB), on a
+# slow machine too.
+check "each console log is what its guest printed, less one gap after what it had before the kill" \
+	0 "ok" python3 - "$xs_tmp" "$backlog" <<'EOF'
 import sys
-d, maxgap = sys.argv[1], int(sys.argv[2])
+d, bound = sys.argv[1], int(sys.argv[2]) + 2048
 def line(dom, k):
     # as tools/sim/console.c's congen_line: 80 bytes, letters shift with k
     head = b"dom%d line %d " % (dom, k)
@@ -251,21 +276,22 @@ def common(a, b):
         else:
             hi = m - 1
     return lo
-bad = []
+bad, total = [], 0
 for dom in range(1, 51):
     log = open("%s/log.%d" % (d, dom), "rb").read()
     kept = int(open("%s/kept.%d" % (d, dom)).read())
     want = b"".join(line(dom, k) for k in range(320000 // 80))
-    # The log must be the text less one run of lines, what the daemon
-    # had read but not committed when it was killed: after all the log
-    # had just before the kill, and short (maxgap lines).
     pre = common(log, want)
     suf = common(log[pre:][::-1], want[::-1])
     lost = len(want) - len(log)
-    if pre + suf != len(log) or pre < kept or not 0 <= lost <= maxgap * 80:
+    total += lost
+    if pre + suf != len(log) or pre < kept or lost < 0:
         bad.append((dom, len(log), kept, pre, suf, lost))
+if total > bound:
+    bad.append(("lost in all", total, "bound", bound))
 print("ok" if not bad else bad[:5])
 EOF
+xs_log "the kill under traffic lost $(( 50 * 320000 - $(cat "$xs_tmp"/log.* | wc -c) )) console bytes"
 
 # --- a clean stop keeps everything -------------------------------------------
 
