@@ -49,6 +49,11 @@
 #define CONSOLE_SWEEP_MS	200	/* rings checked for missed events */
 #define CONSOLE_PAUSE_MS	10	/* re-check a full log queue */
 #define CONSOLE_BUDGET		64	/* ring reads per turn */
+#define CONSOLE_LOST_SLACK	(16u << 20)	/* bytes a stopped daemon may
+						   have read and not written
+						   beyond console/backlog: the
+						   8 MiB the writer keeps for
+						   a retry, a last drain */
 #define CONSOLE_FINAL_READS	1024	/* a last drain's bound: a guest
 					   still writing cannot hold the
 					   loop */
@@ -428,23 +433,48 @@ console_pause(struct consoled *cd)
  * a commit; if it failed (disk full, say), it is tried again at most once
  * a second, and the ring is not drained meanwhile: the guest waits, and
  * nothing it prints is lost.
+ *
+ * An incarnation continued after a restart says where its committed
+ * bytes end in the ring; what the ring's consumer index has gone past
+ * that, the daemon before read and did not write (a kill -9, a crash,
+ * a disk that failed): the log gets a line saying how many bytes were
+ * lost there. A distance beyond what could have been waiting (the
+ * guest reset its ring, say) is logged and not marked.
  */
 static bool
 console_incarnation(struct console *c, bool now)
 {
 	uint64_t	t = mono_ns();
+	int64_t		ring_pos;
+	uint32_t	lost;
 
 	if (c->inc > 0)
 		return (true);
 	if (!now && t - c->inc_tried_ns < 1000000000u)
 		return (false);
 	c->inc_tried_ns = t;
-	c->inc = db_incarnation_begin(c->cd->db, c->domid, c->uuid, c->name,
-	    now_ns());
-	if (c->inc <= 0)
+	c->inc = db_incarnation_begin_ring(c->cd->db, c->domid, c->uuid,
+	    c->name, now_ns(), &ring_pos);
+	if (c->inc <= 0) {
 		log_warn("console %u: cannot begin its log: %s; not drained "
 		    "until it can", c->domid, strerror((int)-c->inc));
-	return (c->inc > 0);
+		return (false);
+	}
+	if (ring_pos < 0)
+		return (true);
+	lost = *c->out.cons - (uint32_t)ring_pos;
+	if (lost > c->cd->cfg.backlog + CONSOLE_LOST_SLACK)
+		log_warn("console %u: its ring's consumer index is %u bytes "
+		    "past the log's last; not counted as lost (a ring reset?)",
+		    c->domid, lost);
+	else if (lost > 0) {
+		log_warn("console %u: %u bytes read before the restart were "
+		    "not written; the log marks them lost", c->domid, lost);
+		db_lost(c->cd->db, c->inc, lost, now_ns(),
+		    xsd_generation(c->cd->xsd));
+		c->cd->stats.lost += lost;
+	}
+	return (true);
 }
 
 /*
@@ -495,8 +525,8 @@ console_drain(struct console *c, bool final)
 		c->tokens -= n;
 		c->bytes += (uint64_t)n;
 		cd->stats.bytes += (uint64_t)n;
-		db_append(cd->db, c->inc, buf, (size_t)n, now,
-		    xsd_generation(cd->xsd));
+		db_append_ring(cd->db, c->inc, buf, (size_t)n, now,
+		    xsd_generation(cd->xsd), *c->out.cons);
 		console_pty_queue(c, buf, (size_t)n);
 		if (!final && db_queued(cd->db) > cd->cfg.backlog) {
 			console_pause(cd);

@@ -33,6 +33,8 @@ struct consoled_config {
 struct consoled_stats {
 	uint64_t	bytes;		/* drained from the rings, logged */
 	uint64_t	pty_dropped;	/* never read from a pty, dropped */
+	uint64_t	lost;		/* read by the daemon before a
+					   restart and never written */
 };
 
 void		 consoled_config_defaults(struct consoled_config *);

@@ -592,7 +592,7 @@ static uint64_t
 stat_console_bytes(void *arg)
 {
 	struct engines		*en = arg;
-	struct consoled_stats	 st = { 0, 0 };
+	struct consoled_stats	 st = { 0, 0, 0 };
 
 	if (en->cd != NULL)
 		consoled_stats(en->cd, &st);
@@ -603,11 +603,22 @@ static uint64_t
 stat_console_dropped(void *arg)
 {
 	struct engines		*en = arg;
-	struct consoled_stats	 st = { 0, 0 };
+	struct consoled_stats	 st = { 0, 0, 0 };
 
 	if (en->cd != NULL)
 		consoled_stats(en->cd, &st);
 	return (st.pty_dropped);
+}
+
+static uint64_t
+stat_console_lost(void *arg)
+{
+	struct engines		*en = arg;
+	struct consoled_stats	 st = { 0, 0, 0 };
+
+	if (en->cd != NULL)
+		consoled_stats(en->cd, &st);
+	return (st.lost);
 }
 
 static uint64_t
@@ -715,6 +726,7 @@ settings_register_stats(struct settings *s, struct engines *en)
 	    en);
 	settings_add_stat(s, "console-bytes-pending", stat_console_pending,
 	    en);
+	settings_add_stat(s, "console-bytes-lost", stat_console_lost, en);
 	settings_add_stat(s, "db-file-bytes", stat_db_file_bytes, en);
 	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);
 	settings_add_stat(s, "db-lost-bytes", stat_db_lost_bytes, en);

@@ -48,6 +48,10 @@ commit_insert(struct db_writer *w, struct wchunk *c)
 		wi->kept += size;
 		wi->seq = c->seq;
 		wi->line_open = c->raw[c->len - 1] != '\n';
+		if (c->has_ring) {
+			wi->has_ring = 1;
+			wi->ring_pos = c->ring_end;
+		}
 		winc_dirty(w, wi);
 	}
 	return (0);
@@ -230,6 +234,10 @@ commit_incarnations(struct db_writer *w)
 		sqlite3_bind_int64(st, 3, (int64_t)wi->kept);
 		sqlite3_bind_int64(st, 4, wi->seq);
 		sqlite3_bind_int(st, 5, wi->line_open);
+		if (wi->has_ring)
+			sqlite3_bind_int64(st, 6, wi->ring_pos);
+		else
+			sqlite3_bind_null(st, 6);
 		if ((error = db_step_done(w->db, ST_INC_UPDATE)) != 0)
 			return (error);
 	}
@@ -258,7 +266,7 @@ commit_ends(struct db_writer *w)
 /* Answer a begin: the live incarnation of that domid and uuid, or a new
  * one; its id or -errno. */
 static int64_t
-commit_begin(struct db_writer *w, const struct wbegin *b)
+commit_begin(struct db_writer *w, struct wbegin *b)
 {
 	struct db	*db = w->db;
 	sqlite3_stmt	*st;
@@ -275,6 +283,8 @@ commit_begin(struct db_writer *w, const struct wbegin *b)
 		id = sqlite3_column_int64(st, 0);
 		name = (const char *)sqlite3_column_text(st, 1);
 		rename = name == NULL || strcmp(name, b->name) != 0;
+		b->ring_pos = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
+		    (int64_t)(uint32_t)sqlite3_column_int64(st, 2);
 	}
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

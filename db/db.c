@@ -170,6 +170,14 @@ static const char *db_schema_v4 =
 	"  lo INTEGER PRIMARY KEY,"
 	"  hi INTEGER NOT NULL);";
 
+/* Version 5: where each incarnation's committed bytes end in its
+ * console ring (the ring's free-running out_cons after the last byte):
+ * a restarted daemon tells from it how much it had read and not
+ * written. NULL: not known (bytes given without it, or an older
+ * daemon). */
+static const char *db_schema_v5 =
+	"ALTER TABLE incarnation ADD COLUMN ring_pos INTEGER;";
+
 /* After the conversion: the v2 history rows go. */
 static const char *db_schema_v3_drop =
 	"DROP TABLE hchange;"
@@ -182,16 +190,17 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	[ST_INC_FIND] = "SELECT id, name FROM incarnation"
+	[ST_INC_FIND] = "SELECT id, name, ring_pos FROM incarnation"
 	    " WHERE domid = ?1 AND uuid = ?2 AND gone_ns IS NULL"
 	    " ORDER BY id DESC LIMIT 1",
 	[ST_INC_INSERT] = "INSERT INTO incarnation (domid, uuid, name,"
 	    " first_ns) VALUES (?1, ?2, ?3, ?4)",
 	[ST_INC_RENAME] = "UPDATE incarnation SET name = ?2 WHERE id = ?1",
-	[ST_INC_LOAD] = "SELECT bytes, kept, last_seq, line_open"
+	[ST_INC_LOAD] = "SELECT bytes, kept, last_seq, line_open, ring_pos"
 	    " FROM incarnation WHERE id = ?1",
 	[ST_INC_UPDATE] = "UPDATE incarnation SET bytes = ?2, kept = ?3,"
-	    " last_seq = ?4, line_open = ?5 WHERE id = ?1",
+	    " last_seq = ?4, line_open = ?5,"
+	    " ring_pos = coalesce(?6, ring_pos) WHERE id = ?1",
 	[ST_INC_GONE] = "UPDATE incarnation SET gone_ns = ?2 WHERE id = ?1",
 	[ST_INC_KEPT_SUB] = "UPDATE incarnation SET kept = kept - ?2"
 	    " WHERE id = ?1",
@@ -481,7 +490,9 @@ db_create_schema(struct db *db, char *err, size_t errlen)
 	    DB_SCHEMA_VERSION);
 	if ((error = db_migrate_v3(db, err, errlen)) != 0)
 		return (error);
-	return (db_migrate_step(db, db_schema_v4, 4, err, errlen));
+	if ((error = db_migrate_step(db, db_schema_v4, 4, err, errlen)) != 0)
+		return (error);
+	return (db_migrate_step(db, db_schema_v5, 5, err, errlen));
 }
 
 /* One migration step: the schema text, ending at version to. */
@@ -543,7 +554,8 @@ db_migrate_v3(struct db *db, char *err, size_t errlen)
  * Bring an older schema up to DB_SCHEMA_VERSION, one version at a time,
  * each step in its own transaction ending with the new user_version.
  * 1 to 2: the durable store and its history (new tables only); 3 to 4:
- * the history's gaps (a new table).
+ * the history's gaps (a new table); 4 to 5: the incarnations' ring
+ * positions (a new column).
  */
 static int
 db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
@@ -561,6 +573,9 @@ db_migrate(struct db *db, int64_t from, char *err, size_t errlen)
 	}
 	if (from <= 3 &&
 	    (error = db_migrate_step(db, db_schema_v4, 4, err, errlen)) != 0)
+		return (error);
+	if (from <= 4 &&
+	    (error = db_migrate_step(db, db_schema_v5, 5, err, errlen)) != 0)
 		return (error);
 	return (0);
 }
@@ -617,8 +632,9 @@ db_check_schema(struct db *db, bool writer, char *err, size_t errlen)
 		}
 		/* Versions 1 and 2 have the same console log; their
 		 * history is not read (db_history: -ENOENT). Version 3 is
-		 * read whole: it has no gaps. */
-		if (version <= 3)
+		 * read whole: it has no gaps. Version 4 lacks only what
+		 * readers do not read (incarnation.ring_pos). */
+		if (version <= 4)
 			return (0);
 		db_errf(err, errlen, "%s: schema version %lld is older than "
 		    "this program reads (%d); start xsconsoled to migrate it",

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define DB_DEFAULT_PATH		"/var/lib/xsconsoled/console.db"
-#define DB_SCHEMA_VERSION	4
+#define DB_SCHEMA_VERSION	5
 
 struct db;
 
@@ -204,6 +204,20 @@ void		 db_append(struct db *, int64_t, const void *, size_t,
 		    uint64_t, uint64_t);
 void		 db_dropped(struct db *, int64_t, uint64_t, uint64_t,
 		    uint64_t);
+/*
+ * The same for a console ring's bytes. begin_ring also gives, for an
+ * incarnation it continues, the ring position (the ring's free-running
+ * out_cons) after its last committed byte, or -1 when none is known (a
+ * new incarnation, or bytes given without one). append_ring gives the
+ * ring position after these bytes. db_lost marks nbytes read from the
+ * ring and never committed (the daemon stopped first) with a line in
+ * the log.
+ */
+int64_t		 db_incarnation_begin_ring(struct db *, uint32_t,
+		    const char *, const char *, uint64_t, int64_t *);
+void		 db_append_ring(struct db *, int64_t, const void *, size_t,
+		    uint64_t, uint64_t, uint32_t);
+void		 db_lost(struct db *, int64_t, uint64_t, uint64_t, uint64_t);
 void		 db_flush(struct db *);		/* commit now, wait for it */
 size_t		 db_queued(const struct db *);	/* bytes not yet committed */
 void		 db_stats(struct db *, struct db_stats *);

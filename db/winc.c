@@ -60,6 +60,8 @@ winc_load(struct db_writer *w, struct winc *wi)
 		wi->kept = (uint64_t)sqlite3_column_int64(st, 1);
 		wi->seq = sqlite3_column_int64(st, 2);
 		wi->line_open = sqlite3_column_int(st, 3) != 0;
+		wi->has_ring = sqlite3_column_type(st, 4) != SQLITE_NULL;
+		wi->ring_pos = (uint32_t)sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -166,10 +168,13 @@ winc_cut(struct db_writer *w, struct winc *wi)
 }
 
 /* Append bytes to an incarnation's stream, cutting full chunks; the
- * line index gets every line start with the time of its first byte. */
+ * line index gets every line start with the time of its first byte.
+ * Bytes from a ring (ring) end at ring position ring_end: each chunk
+ * notes where its last byte ends. */
 static void
 winc_add(struct db_writer *w, struct winc *wi, const unsigned char *p,
-    size_t len, uint64_t ns, uint64_t gen, uint64_t acct, uint64_t start)
+    size_t len, uint64_t ns, uint64_t gen, uint64_t acct, uint64_t start,
+    int ring, uint32_t ring_end)
 {
 	struct wchunk		*c;
 	const unsigned char	*nl, *end;
@@ -220,6 +225,10 @@ winc_add(struct db_writer *w, struct winc *wi, const unsigned char *p,
 		}
 		p += n;
 		len -= n;
+		if (ring) {
+			c->has_ring = 1;
+			c->ring_end = ring_end - (uint32_t)len;
+		}
 		if (c->len == w->cfg.chunk_bytes)
 			winc_cut(w, wi);
 	}
@@ -231,7 +240,7 @@ winc_record(struct db_writer *w, const struct wrec *r,
     const unsigned char *bytes, uint64_t start)
 {
 	struct winc	*wi;
-	char		 marker[64];
+	char		 marker[128];
 	int		 n;
 
 	if (r->ns > w->clock_ns)
@@ -242,17 +251,19 @@ winc_record(struct db_writer *w, const struct wrec *r,
 			w->discarded += r->len;
 			return;
 		}
-		winc_add(w, wi, bytes, r->len, r->ns, r->gen, r->len, start);
+		winc_add(w, wi, bytes, r->len, r->ns, r->gen, r->len, start,
+		    (r->flags & WREC_F_RING) != 0, r->pad);
 		return;
 	case WREC_DROPPED:
 		if ((wi = winc_get(w, r->inc)) == NULL)
 			return;
 		/* The marker is a line of its own. */
 		n = snprintf(marker, sizeof marker, "%s[xsconsoled: %llu bytes "
-		    "dropped]\n", wi->open ? "\n" : "",
-		    (unsigned long long)r->len);
+		    "%s]\n", wi->open ? "\n" : "", (unsigned long long)r->len,
+		    r->flags & WREC_F_LOST ? "lost here: read, not written, "
+		    "when the daemon stopped" : "dropped");
 		winc_add(w, wi, (const unsigned char *)marker, (size_t)n,
-		    r->ns, r->gen, 0, start);
+		    r->ns, r->gen, 0, start, 0, 0);
 		return;
 	case WREC_END:
 		if ((wi = winc_get(w, r->inc)) == NULL)

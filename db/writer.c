@@ -37,6 +37,10 @@
 static void	*writer_main(void *);
 static struct wblock *writer_recycle(struct db_writer *);
 static void	 writer_free_blocks(struct wblock *);
+static void	 writer_append(struct db *, int64_t, const void *, size_t,
+		    uint64_t, uint64_t, uint16_t, uint32_t);
+static void	 writer_marker(struct db *, int64_t, uint64_t, uint64_t,
+		    uint64_t, uint16_t);
 
 /* Monotonic time in ns. */
 uint64_t
@@ -604,6 +608,21 @@ void
 db_append(struct db *db, int64_t inc, const void *buf, size_t len,
     uint64_t ns, uint64_t gen)
 {
+	writer_append(db, inc, buf, len, ns, gen, 0, 0);
+}
+
+/* The same, from a console ring: ring_end is its position after them. */
+void
+db_append_ring(struct db *db, int64_t inc, const void *buf, size_t len,
+    uint64_t ns, uint64_t gen, uint32_t ring_end)
+{
+	writer_append(db, inc, buf, len, ns, gen, WREC_F_RING, ring_end);
+}
+
+static void
+writer_append(struct db *db, int64_t inc, const void *buf, size_t len,
+    uint64_t ns, uint64_t gen, uint16_t flags, uint32_t ring_end)
+{
 	struct db_writer	*w = db->w;
 	struct wrec		 r;
 
@@ -611,6 +630,8 @@ db_append(struct db *db, int64_t inc, const void *buf, size_t len,
 		return;
 	memset(&r, 0, sizeof r);
 	r.type = WREC_APPEND;
+	r.flags = flags;
+	r.pad = ring_end;
 	r.inc = inc;
 	r.ns = ns;
 	r.gen = gen;
@@ -627,6 +648,21 @@ void
 db_dropped(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
     uint64_t gen)
 {
+	writer_marker(db, inc, nbytes, ns, gen, 0);
+}
+
+/* Mark nbytes read from the ring and never committed. */
+void
+db_lost(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
+    uint64_t gen)
+{
+	writer_marker(db, inc, nbytes, ns, gen, WREC_F_LOST);
+}
+
+static void
+writer_marker(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
+    uint64_t gen, uint16_t flags)
+{
 	struct db_writer	*w = db->w;
 	struct wrec		 r;
 
@@ -634,6 +670,7 @@ db_dropped(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
 		return;
 	memset(&r, 0, sizeof r);
 	r.type = WREC_DROPPED;
+	r.flags = flags;
 	r.inc = inc;
 	r.ns = ns;
 	r.gen = gen;
@@ -669,6 +706,15 @@ int64_t
 db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
     const char *name, uint64_t ns)
 {
+	return (db_incarnation_begin_ring(db, domid, uuid, name, ns, NULL));
+}
+
+/* The same; *ring_pos (if not NULL) is where the committed bytes of the
+ * incarnation continued end in its ring, or -1. */
+int64_t
+db_incarnation_begin_ring(struct db *db, uint32_t domid, const char *uuid,
+    const char *name, uint64_t ns, int64_t *ring_pos)
+{
 	struct db_writer	*w = db->w;
 	struct wbegin		 b;
 	struct wrec		 r;
@@ -680,6 +726,7 @@ db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
 	b.uuid = uuid != NULL ? uuid : "";
 	b.name = name != NULL ? name : "";
 	b.ns = ns;
+	b.ring_pos = -1;
 	memset(&r, 0, sizeof r);
 	r.type = WREC_BEGIN;
 	r.ns = ns;
@@ -692,6 +739,8 @@ db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
 	while (!b.done)
 		pthread_cond_wait(&w->done, &w->lock);
 	pthread_mutex_unlock(&w->lock);
+	if (ring_pos != NULL)
+		*ring_pos = b.result > 0 ? b.ring_pos : -1;
 	return (b.result);
 }
 

@@ -51,9 +51,13 @@ enum wrec_type {
 #define WREC_STORE(t)	((t) >= WREC_COMMIT)
 
 /* A queued record; an APPEND's bytes follow it, padded to 8. */
+#define WREC_F_RING	1u	/* APPEND: pad is the ring position after */
+#define WREC_F_LOST	2u	/* DROPPED: lost at a stop, not dropped */
 struct wrec {
-	uint32_t	 type;
-	uint32_t	 pad;
+	uint16_t	 type;
+	uint16_t	 flags;
+	uint32_t	 pad;		/* COMMIT: origin; APPEND: ring
+					   position (WREC_F_RING) */
 	int64_t		 inc;
 	uint64_t	 ns;
 	uint64_t	 gen;
@@ -111,6 +115,7 @@ struct wbegin {
 	const char	*name;
 	uint64_t	 ns;
 	int64_t		 result;
+	int64_t		 ring_pos;	/* of the incarnation continued */
 	int		 done;
 };
 
@@ -125,6 +130,9 @@ struct wchunk {
 	size_t		 len, cap;
 	struct lineidx	 idx;
 	int		 continues;
+	int		 has_ring;	/* ring_end known */
+	uint32_t	 ring_end;	/* ring position after its last
+					   byte from the ring */
 	uint64_t	 acct;		/* bytes of it from db_append */
 	uint64_t	 start;		/* its oldest byte arrived after this */
 };
@@ -146,6 +154,8 @@ struct winc {
 	uint64_t	 bytes, kept;
 	int64_t		 seq;
 	int		 line_open;
+	int		 has_ring;	/* ring_pos known */
+	uint32_t	 ring_pos;
 };
 LIST_HEAD(winc_list, winc);
 TAILQ_HEAD(winc_queue, winc);

@@ -1194,6 +1194,7 @@ START_TEST(test_migrate_v2)
 	    "DROP TABLE hbatch; DROP TABLE hpath; DROP TABLE hsubject;"
 	    "DROP TABLE hgap; DROP TABLE hname;"
 	    "ALTER TABLE hstate DROP COLUMN node_gen;"
+	    "ALTER TABLE incarnation DROP COLUMN ring_pos;"
 	    "CREATE TABLE hcommit (gen INTEGER PRIMARY KEY,"
 	    " time_ns INTEGER NOT NULL, origin INTEGER NOT NULL,"
 	    " in_txn INTEGER NOT NULL);"
@@ -1544,8 +1545,8 @@ START_TEST(test_behind_restart)
 }
 END_TEST
 
-/* A version 3 file (no hgap) is read as it is, without gaps, and a
- * writer takes it to version 4. */
+/* A version 3 file (no hgap, no incarnation.ring_pos) is read as it is,
+ * without gaps, and a writer takes it to version 5. */
 START_TEST(test_v3)
 {
 	struct db	*db = open_default(), *rd;
@@ -1559,6 +1560,7 @@ START_TEST(test_v3)
 	db_close(db);
 	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(sql, "DROP TABLE hgap;"
+	    " ALTER TABLE incarnation DROP COLUMN ring_pos;"
 	    " PRAGMA user_version = 3;", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(sql);
 	rd = open_reader();
@@ -1573,7 +1575,9 @@ START_TEST(test_v3)
 	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
 	ck_assert_int_eq(sqlite3_exec(sql, "SELECT 1 FROM sqlite_master"
 	    " WHERE name = 'hgap' AND (SELECT user_version FROM"
-	    " pragma_user_version) = 4", count_row, &rows, NULL), SQLITE_OK);
+	    " pragma_user_version) = 5", count_row, &rows, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "SELECT ring_pos FROM incarnation",
+	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(sql);
 	ck_assert_int_eq(rows, 1);
 }
