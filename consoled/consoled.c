@@ -49,11 +49,6 @@
 #define CONSOLE_SWEEP_MS	200	/* rings checked for missed events */
 #define CONSOLE_PAUSE_MS	10	/* re-check a full log queue */
 #define CONSOLE_BUDGET		64	/* ring reads per turn */
-#define CONSOLE_LOST_SLACK	(16u << 20)	/* bytes a stopped daemon may
-						   have read and not written
-						   beyond console/backlog: the
-						   8 MiB the writer keeps for
-						   a retry, a last drain */
 #define CONSOLE_FINAL_READS	1024	/* a last drain's bound: a guest
 					   still writing cannot hold the
 					   loop */
@@ -446,7 +441,7 @@ console_incarnation(struct console *c, bool now)
 {
 	uint64_t	t = mono_ns();
 	int64_t		ring_pos;
-	uint32_t	lost;
+	uint32_t	pos, lost;
 
 	if (c->inc > 0)
 		return (true);
@@ -454,7 +449,7 @@ console_incarnation(struct console *c, bool now)
 		return (false);
 	c->inc_tried_ns = t;
 	c->inc = db_incarnation_begin_ring(c->cd->db, c->domid, c->uuid,
-	    c->name, now_ns(), &ring_pos);
+	    c->name, now_ns(), *c->out.cons, &ring_pos);
 	if (c->inc <= 0) {
 		log_warn("console %u: cannot begin its log: %s; not drained "
 		    "until it can", c->domid, strerror((int)-c->inc));
@@ -462,16 +457,17 @@ console_incarnation(struct console *c, bool now)
 	}
 	if (ring_pos < 0)
 		return (true);
-	lost = *c->out.cons - (uint32_t)ring_pos;
-	if (lost > c->cd->cfg.backlog + CONSOLE_LOST_SLACK)
+	pos = *c->out.cons;
+	lost = pos - (uint32_t)ring_pos;
+	if ((int32_t)lost < 0)
 		log_warn("console %u: its ring's consumer index is %u bytes "
-		    "past the log's last; not counted as lost (a ring reset?)",
-		    c->domid, lost);
+		    "before the log's last; not counted as lost (a ring "
+		    "reset?)", c->domid, -lost);
 	else if (lost > 0) {
 		log_warn("console %u: %u bytes read before the restart were "
 		    "not written; the log marks them lost", c->domid, lost);
 		db_lost(c->cd->db, c->inc, lost, now_ns(),
-		    xsd_generation(c->cd->xsd));
+		    xsd_generation(c->cd->xsd), pos);
 		c->cd->stats.lost += lost;
 	}
 	return (true);

@@ -263,6 +263,19 @@ commit_ends(struct db_writer *w)
 	return (0);
 }
 
+/* The writer's idea of an incarnation whose position was just set, if it
+ * has one loaded. */
+static void
+commit_ring_start(struct db_writer *w, int64_t id, uint32_t pos)
+{
+	struct winc	*wi;
+
+	if ((wi = winc_find(w, id)) != NULL && !wi->has_ring) {
+		wi->has_ring = 1;
+		wi->ring_pos = pos;
+	}
+}
+
 /* Answer a begin: the live incarnation of that domid and uuid, or a new
  * one; its id or -errno. */
 static int64_t
@@ -298,6 +311,17 @@ commit_begin(struct db_writer *w, struct wbegin *b)
 			return (error);
 	}
 	if (id != 0) {
+		/* One without a position yet (made before version 5, or
+		 * without a ring) starts at the ring's now. */
+		if (b->has_ring && b->ring_pos < 0) {
+			if ((st = db_stmt(db, ST_INC_RING_START)) == NULL)
+				return (-EIO);
+			sqlite3_bind_int64(st, 1, id);
+			sqlite3_bind_int64(st, 2, b->ring_now);
+			if ((error = db_step_done(db, ST_INC_RING_START)) != 0)
+				return (error);
+			commit_ring_start(w, id, b->ring_now);
+		}
 		log_debug("%s: domain %u continues incarnation %lld", db->path,
 		    b->domid, (long long)id);
 		return (id);
@@ -308,6 +332,10 @@ commit_begin(struct db_writer *w, struct wbegin *b)
 	sqlite3_bind_text(st, 2, b->uuid, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, b->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)b->ns);
+	if (b->has_ring)
+		sqlite3_bind_int64(st, 5, b->ring_now);
+	else
+		sqlite3_bind_null(st, 5);
 	if ((error = db_step_done(db, ST_INC_INSERT)) != 0)
 		return (error);
 	id = sqlite3_last_insert_rowid(db->sql);

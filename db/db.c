@@ -194,7 +194,9 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " WHERE domid = ?1 AND uuid = ?2 AND gone_ns IS NULL"
 	    " ORDER BY id DESC LIMIT 1",
 	[ST_INC_INSERT] = "INSERT INTO incarnation (domid, uuid, name,"
-	    " first_ns) VALUES (?1, ?2, ?3, ?4)",
+	    " first_ns, ring_pos) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_INC_RING_START] = "UPDATE incarnation SET ring_pos = ?2"
+	    " WHERE id = ?1 AND ring_pos IS NULL",
 	[ST_INC_RENAME] = "UPDATE incarnation SET name = ?2 WHERE id = ?1",
 	[ST_INC_LOAD] = "SELECT bytes, kept, last_seq, line_open, ring_pos"
 	    " FROM incarnation WHERE id = ?1",

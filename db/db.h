@@ -205,19 +205,21 @@ void		 db_append(struct db *, int64_t, const void *, size_t,
 void		 db_dropped(struct db *, int64_t, uint64_t, uint64_t,
 		    uint64_t);
 /*
- * The same for a console ring's bytes. begin_ring also gives, for an
- * incarnation it continues, the ring position (the ring's free-running
- * out_cons) after its last committed byte, or -1 when none is known (a
- * new incarnation, or bytes given without one). append_ring gives the
- * ring position after these bytes. db_lost marks nbytes read from the
- * ring and never committed (the daemon stopped first) with a line in
- * the log.
+ * The same for a console ring's bytes; ring positions are the ring's
+ * free-running out_cons. begin_ring is given the position now (ring_now)
+ * and gives, for an incarnation it continues, the position after its
+ * last committed byte, or -1 when none is known; a new incarnation (or
+ * one without a position yet) starts at ring_now. append_ring gives the
+ * position after these bytes. db_lost marks nbytes read from the ring
+ * and never committed (the daemon stopped first) with a line in the
+ * log, the ring then at ring_now.
  */
 int64_t		 db_incarnation_begin_ring(struct db *, uint32_t,
-		    const char *, const char *, uint64_t, int64_t *);
+		    const char *, const char *, uint64_t, uint32_t, int64_t *);
 void		 db_append_ring(struct db *, int64_t, const void *, size_t,
 		    uint64_t, uint64_t, uint32_t);
-void		 db_lost(struct db *, int64_t, uint64_t, uint64_t, uint64_t);
+void		 db_lost(struct db *, int64_t, uint64_t, uint64_t, uint64_t,
+		    uint32_t);
 void		 db_flush(struct db *);		/* commit now, wait for it */
 size_t		 db_queued(const struct db *);	/* bytes not yet committed */
 void		 db_stats(struct db *, struct db_stats *);

@@ -167,10 +167,13 @@ winc_cut(struct db_writer *w, struct winc *wi)
 	w->ready_raw += c->len;
 }
 
+enum { WINC_RING_NONE, WINC_RING_BYTES, WINC_RING_AT };
+
 /* Append bytes to an incarnation's stream, cutting full chunks; the
  * line index gets every line start with the time of its first byte.
- * Bytes from a ring (ring) end at ring position ring_end: each chunk
- * notes where its last byte ends. */
+ * Bytes from a ring (ring WINC_RING_BYTES) end at ring position ring_end:
+ * each chunk notes where its last byte ends; a marker for ring bytes
+ * (WINC_RING_AT) puts its chunk at ring_end whole. */
 static void
 winc_add(struct db_writer *w, struct winc *wi, const unsigned char *p,
     size_t len, uint64_t ns, uint64_t gen, uint64_t acct, uint64_t start,
@@ -225,9 +228,10 @@ winc_add(struct db_writer *w, struct winc *wi, const unsigned char *p,
 		}
 		p += n;
 		len -= n;
-		if (ring) {
+		if (ring != WINC_RING_NONE) {
 			c->has_ring = 1;
-			c->ring_end = ring_end - (uint32_t)len;
+			c->ring_end = ring == WINC_RING_AT ? ring_end :
+			    ring_end - (uint32_t)len;
 		}
 		if (c->len == w->cfg.chunk_bytes)
 			winc_cut(w, wi);
@@ -252,7 +256,8 @@ winc_record(struct db_writer *w, const struct wrec *r,
 			return;
 		}
 		winc_add(w, wi, bytes, r->len, r->ns, r->gen, r->len, start,
-		    (r->flags & WREC_F_RING) != 0, r->pad);
+		    r->flags & WREC_F_RING ? WINC_RING_BYTES : WINC_RING_NONE,
+		    r->pad);
 		return;
 	case WREC_DROPPED:
 		if ((wi = winc_get(w, r->inc)) == NULL)
@@ -263,7 +268,8 @@ winc_record(struct db_writer *w, const struct wrec *r,
 		    r->flags & WREC_F_LOST ? "lost here: read, not written, "
 		    "when the daemon stopped" : "dropped");
 		winc_add(w, wi, (const unsigned char *)marker, (size_t)n,
-		    r->ns, r->gen, 0, start, 0, 0);
+		    r->ns, r->gen, 0, start, r->flags & WREC_F_RING ?
+		    WINC_RING_AT : WINC_RING_NONE, r->pad);
 		return;
 	case WREC_END:
 		if ((wi = winc_get(w, r->inc)) == NULL)

@@ -40,7 +40,10 @@ static void	 writer_free_blocks(struct wblock *);
 static void	 writer_append(struct db *, int64_t, const void *, size_t,
 		    uint64_t, uint64_t, uint16_t, uint32_t);
 static void	 writer_marker(struct db *, int64_t, uint64_t, uint64_t,
-		    uint64_t, uint16_t);
+		    uint64_t, uint16_t, uint32_t);
+static int64_t	 db_incarnation_begin_ring2(struct db *, uint32_t,
+		    const char *, const char *, uint64_t, int, uint32_t,
+		    int64_t *);
 
 /* Monotonic time in ns. */
 uint64_t
@@ -648,20 +651,22 @@ void
 db_dropped(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
     uint64_t gen)
 {
-	writer_marker(db, inc, nbytes, ns, gen, 0);
+	writer_marker(db, inc, nbytes, ns, gen, 0, 0);
 }
 
-/* Mark nbytes read from the ring and never committed. */
+/* Mark nbytes read from the ring and never committed; the ring is at
+ * ring_now (what the marker stands for ends there). */
 void
 db_lost(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
-    uint64_t gen)
+    uint64_t gen, uint32_t ring_now)
 {
-	writer_marker(db, inc, nbytes, ns, gen, WREC_F_LOST);
+	writer_marker(db, inc, nbytes, ns, gen, WREC_F_LOST | WREC_F_RING,
+	    ring_now);
 }
 
 static void
 writer_marker(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
-    uint64_t gen, uint16_t flags)
+    uint64_t gen, uint16_t flags, uint32_t ring_now)
 {
 	struct db_writer	*w = db->w;
 	struct wrec		 r;
@@ -671,6 +676,7 @@ writer_marker(struct db *db, int64_t inc, uint64_t nbytes, uint64_t ns,
 	memset(&r, 0, sizeof r);
 	r.type = WREC_DROPPED;
 	r.flags = flags;
+	r.pad = ring_now;
 	r.inc = inc;
 	r.ns = ns;
 	r.gen = gen;
@@ -706,14 +712,25 @@ int64_t
 db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
     const char *name, uint64_t ns)
 {
-	return (db_incarnation_begin_ring(db, domid, uuid, name, ns, NULL));
+	return (db_incarnation_begin_ring2(db, domid, uuid, name, ns, 0, 0,
+	    NULL));
 }
 
-/* The same; *ring_pos (if not NULL) is where the committed bytes of the
- * incarnation continued end in its ring, or -1. */
+/* The same, for a ring now at ring_now; *ring_pos (if not NULL) is where
+ * the committed bytes of the incarnation continued end in its ring, or
+ * -1. */
 int64_t
 db_incarnation_begin_ring(struct db *db, uint32_t domid, const char *uuid,
-    const char *name, uint64_t ns, int64_t *ring_pos)
+    const char *name, uint64_t ns, uint32_t ring_now, int64_t *ring_pos)
+{
+	return (db_incarnation_begin_ring2(db, domid, uuid, name, ns, 1,
+	    ring_now, ring_pos));
+}
+
+static int64_t
+db_incarnation_begin_ring2(struct db *db, uint32_t domid, const char *uuid,
+    const char *name, uint64_t ns, int has_ring, uint32_t ring_now,
+    int64_t *ring_pos)
 {
 	struct db_writer	*w = db->w;
 	struct wbegin		 b;
@@ -726,6 +743,8 @@ db_incarnation_begin_ring(struct db *db, uint32_t domid, const char *uuid,
 	b.uuid = uuid != NULL ? uuid : "";
 	b.name = name != NULL ? name : "";
 	b.ns = ns;
+	b.has_ring = has_ring;
+	b.ring_now = ring_now;
 	b.ring_pos = -1;
 	memset(&r, 0, sizeof r);
 	r.type = WREC_BEGIN;

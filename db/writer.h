@@ -51,7 +51,8 @@ enum wrec_type {
 #define WREC_STORE(t)	((t) >= WREC_COMMIT)
 
 /* A queued record; an APPEND's bytes follow it, padded to 8. */
-#define WREC_F_RING	1u	/* APPEND: pad is the ring position after */
+#define WREC_F_RING	1u	/* APPEND, DROPPED: pad is the ring position
+				   after */
 #define WREC_F_LOST	2u	/* DROPPED: lost at a stop, not dropped */
 struct wrec {
 	uint16_t	 type;
@@ -115,6 +116,8 @@ struct wbegin {
 	const char	*name;
 	uint64_t	 ns;
 	int64_t		 result;
+	int		 has_ring;	/* ring_now given */
+	uint32_t	 ring_now;
 	int64_t		 ring_pos;	/* of the incarnation continued */
 	int		 done;
 };

@@ -921,9 +921,12 @@ START_TEST(test_reopen)
 END_TEST
 
 /*
- * Where an incarnation's committed bytes end in its ring: kept across a
- * reopen (and the 32-bit index's wrap), not moved by bytes given without
- * a position or by markers; a new incarnation has none. db_lost's line.
+ * Where an incarnation's committed bytes end in its ring: a new one
+ * starts where the ring is (a kill before its first commit still tells
+ * what was lost); kept across a reopen (and the 32-bit index's wrap);
+ * not moved by bytes given without a position; a lost marker moves it
+ * to the ring's position then, so the next start does not mark the same
+ * bytes again. The marker's line.
  */
 START_TEST(test_ring_pos)
 {
@@ -934,29 +937,47 @@ START_TEST(test_ring_pos)
 	int64_t		 id, id2, pos;
 
 	w = open_writer(4096, 50);
-	id = db_incarnation_begin_ring(w, 5, "u5", "five", T0, &pos);
+	id = db_incarnation_begin_ring(w, 5, "u5", "five", T0, 0xfffffff0u,
+	    &pos);
 	ck_assert_int_gt(id, 0);
 	ck_assert_int_eq(pos, -1);
+	db_close(w);
+	w = open_writer(4096, 50);
+	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five", T0 + 1,
+	    0xfffffffau, &pos), id);
+	ck_assert_int_eq(pos, 0xfffffff0u);
 	db_append_ring(w, id, "hello\n", 6, T0 + 1, 1, 4);	/* from 2^32 - 2 */
 	db_append(w, id, "x\n", 2, T0 + 2, 2);
 	db_close(w);
 	w = open_writer(4096, 50);
-	id2 = db_incarnation_begin_ring(w, 5, "u5", "five", T0 + S, &pos);
+	id2 = db_incarnation_begin_ring(w, 5, "u5", "five", T0 + S, 46, &pos);
 	ck_assert_int_eq(id2, id);
 	ck_assert_int_eq(pos, 4);
-	db_lost(w, id, 42, T0 + S + 1, 3);
+	db_lost(w, id, 42, T0 + S + 1, 3, 46);
+	db_close(w);
+	/* Nothing printed since: the same loss is not found again. */
+	w = open_writer(4096, 50);
+	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
+	    T0 + S + 2, 46, &pos), id);
+	ck_assert_int_eq(pos, 46);
 	db_append_ring(w, id, "end", 3, T0 + S + 2, 4, 49);
 	db_close(w);
 	w = open_writer(4096, 50);
 	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
-	    T0 + 2 * S, &pos), id);
+	    T0 + 2 * S, 49, &pos), id);
 	ck_assert_int_eq(pos, 49);
-	/* Ended, the next of the same uuid is a new one, with no position. */
+	/* Ended, the next of the same uuid is a new one, with no position
+	 * to give; it starts at the ring's now. */
 	db_incarnation_end(w, id, T0 + 2 * S + 1);
 	id2 = db_incarnation_begin_ring(w, 5, "u5", "five", T0 + 2 * S + 2,
-	    &pos);
+	    0, &pos);
 	ck_assert_int_gt(id2, id);
 	ck_assert_int_eq(pos, -1);
+	db_close(w);
+	w = open_writer(4096, 50);
+	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
+	    T0 + 3 * S, 7, &pos), id2);
+	ck_assert_int_eq(pos, 0);
 	db_close(w);
 	r = open_reader();
 	ck_assert_int_eq(read_back(r, id, 0, &rb), 0);
@@ -968,8 +989,8 @@ START_TEST(test_ring_pos)
 END_TEST
 
 /* A version 4 file (no ring positions) is taken to version 5 by a
- * writer: an incarnation it continues has no position until bytes from
- * its ring are committed. */
+ * writer: an incarnation it continues has no position to give, and
+ * starts at the ring's now. */
 START_TEST(test_v4_ring_pos)
 {
 	struct db	*w;
@@ -977,7 +998,7 @@ START_TEST(test_v4_ring_pos)
 	int64_t		 id, pos;
 
 	w = open_writer(4096, 50);
-	id = db_incarnation_begin_ring(w, 6, "u6", "six", T0, &pos);
+	id = db_incarnation_begin_ring(w, 6, "u6", "six", T0, 0, &pos);
 	db_append_ring(w, id, "a\n", 2, T0 + 1, 1, 2);
 	db_close(w);
 	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
@@ -987,13 +1008,18 @@ START_TEST(test_v4_ring_pos)
 	sqlite3_close(sql);
 	w = open_writer(4096, 50);
 	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six", T0 + S,
-	    &pos), id);
+	    2, &pos), id);
 	ck_assert_int_eq(pos, -1);
-	db_append_ring(w, id, "b\n", 2, T0 + S + 1, 2, 4);
 	db_close(w);
 	w = open_writer(4096, 50);
 	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six",
-	    T0 + 2 * S, &pos), id);
+	    T0 + 2 * S, 2, &pos), id);
+	ck_assert_int_eq(pos, 2);
+	db_append_ring(w, id, "b\n", 2, T0 + 2 * S + 1, 2, 4);
+	db_close(w);
+	w = open_writer(4096, 50);
+	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six",
+	    T0 + 3 * S, 4, &pos), id);
 	ck_assert_int_eq(pos, 4);
 	db_close(w);
 }
