@@ -101,6 +101,45 @@ xs_stop() {
 	return 0
 }
 
+# xs_stat NAME: the daemon's statistic NAME (docs/config.md).
+xs_stat() {
+	xenstore-read "/tool/xsconsoled/stats/$1"
+}
+
+# xs_wait CMD...: run CMD (output discarded) every 0.05 s until it
+# succeeds, for up to $XS_WAIT seconds (default 30); status 1 and a
+# message on stderr if it never does. For what a check needs to have
+# happened first on a slow machine: a check after it must still fail on
+# its own when the condition never came.
+xs_wait() {
+	local i n=$(( ${XS_WAIT:-30} * 20 ))
+
+	for ((i = 0; i < n; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.05
+	done
+	xs_log "xs_wait: still not true after ${XS_WAIT:-30} s: $*"
+	return 1
+}
+
+# xs_store_durable: every store commit is in the database. The durable
+# generation is read first: equal to the generation read after it, no
+# commit made before that first read can be missing.
+xs_store_durable() {
+	local d
+
+	d=$(xs_stat store-durable-generation) || return 1
+	[ "$d" = "$(xs_stat generation)" ]
+}
+
+# xs_durable: all the daemon took is in its database: every store commit
+# and every console byte drained from the rings (none pending). Only
+# while commits work (bytes kept for a retry are not counted pending);
+# a guest's bytes are drained once xsc-sim guest has exited.
+xs_durable() {
+	xs_store_durable && [ "$(xs_stat console-bytes-pending)" = 0 ]
+}
+
 # Run a client command with a time limit.
 xs_run() {
 	timeout "$XS_TIMEOUT" "$@"

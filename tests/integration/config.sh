@@ -320,10 +320,13 @@ check "create a console guest (default pty limit)" 0 "2" \
 	"$sim" create --first 2 --console-limit 0 1
 xenstore-write $C/console/burst 4096
 xenstore-write $C/console/rate 20000
+c0=$(stat_of console-bytes)
 "$sim" guest --console-bytes 3000000 --console-rate 0 --timeout 60000 2 \
 	>/dev/null 2>&1 &
 bg=$!
-sleep 0.5
+# Past the burst: the guest printing, drained at the rate.
+past_burst() { [ "$(stat_of console-bytes)" -ge $((c0 + 8192)) ]; }
+xs_wait past_burst || xs_fail "the guest's output is drained"
 b0=$(stat_of console-bytes)
 sleep 2
 b1=$(stat_of console-bytes)
@@ -356,6 +359,8 @@ check "create a guest with no console/limit of its own" 0 "3" \
 d0=$(stat_of console-bytes-dropped)
 check "it prints 300 kB, nobody reading" 0 "" bash -c \
 	"'$sim' guest --console-bytes 300000 --console-rate 0 3 >/dev/null"
+# Drops are counted as the daemon drains, all done once the guest exits:
+# these pauses only give a wrong count time to show.
 sleep 0.3
 d1=$(stat_of console-bytes-dropped)
 check "under the default pty limit (1 MiB) nothing is dropped" 0 "$d0" echo "$d1"
@@ -372,7 +377,10 @@ xenstore-write $C/console/pty-limit 1048576
 # db/flush-ms, by its effect: a commit reaches the database within it.
 hist="${top_builddir:-$PWD}/xsc-history --db $xs_tmp/console.db -o cat"
 xenstore-write $C/db/flush-ms 3000
-sleep 0.3
+# That commit durable (within the new flush-ms): the writer has taken it
+# and has nothing queued, so the probe is alone in the next commit, however
+# late it comes after the setting.
+xs_wait xs_store_durable || xs_fail "db/flush-ms 3000: its own commit durable"
 xenstore-write /flush/probe slow
 sleep 0.6
 check "db/flush-ms 3000: a commit is not in the database after 0.6 s" 0 "" \
@@ -396,7 +404,8 @@ for i in $(seq 1 24); do
 	done
 	xenstore-write "${args[@]}"
 done
-sleep 1.5
+# All committed: each commit keeps the history within the budget.
+xs_wait xs_store_durable || xs_fail "the budget's commits are durable"
 check "history/max-bytes 1 MiB: the history kept is cut back to it" 0 "yes" \
 	bash -c "b=\$($hist --info | sed -n 's/^bytes: *//p');
 	[ \"\$b\" -le 1300000 ] && echo yes || echo \"\$b bytes\""

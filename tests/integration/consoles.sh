@@ -64,6 +64,8 @@ want=$(sha <"$content")
 want2=$(cat "$content" "$content" | sha)
 # Everything the log holds for a domain, raw.
 logged() { "$tail" --raw -n 100000000 "$1"; }
+# logged_at_least DOM N: the log of DOM holds N bytes or more.
+logged_at_least() { [ "$(logged "$1" | wc -c)" -ge "$2" ]; }
 
 # --- exact bytes -------------------------------------------------------------
 
@@ -74,7 +76,7 @@ check "the console keys are there" 0 "xenconsoled" \
 	xenstore-read /local/domain/1/console/type
 check "3 guests print the content" 0 "" bash -c \
 	"'$sim' guest --console-file '$content' 1 2 3 >/dev/null"
-sleep 0.5
+xs_wait xs_durable || xs_fail "what they printed is committed"
 for d in 1 2 3; do
 	check "domain $d: the log holds exactly its bytes" 0 "$want" \
 		bash -c "'$tail' --raw -n 100000000 $d | sha256sum | cut -d' ' -f1"
@@ -92,7 +94,7 @@ check "a missing database is an error (status 3)" 3 "" "$tail" --db "$xs_tmp/non
 check "guest 3 prints, then is destroyed at once" 0 "" bash -c \
 	"'$sim' guest --console-file '$content' 3 >/dev/null &&
 	'$sim' destroy 3"
-sleep 0.5
+xs_wait xs_durable || xs_fail "what it printed is committed"
 check "nothing it printed was lost (it printed the content twice)" 0 \
 	"$want2" bash -c "'$tail' --raw -n 100000000 3 | sha256sum | cut -d' ' -f1"
 
@@ -101,7 +103,7 @@ check "nothing it printed was lost (it printed the content twice)" 0 \
 check "create 200 guests" 0 "200" bash -c "'$sim' create --first 10 200 | wc -l"
 check "200 guests print at once" 0 "" bash -c \
 	"'$sim' guest --console-file '$content' $(seq -s ' ' 10 209) >/dev/null"
-sleep 1
+xs_wait xs_durable || xs_fail "what the 200 printed is committed"
 bad=0
 for d in $(seq 10 209); do
 	[ "$(logged "$d" | sha)" = "$want" ] || bad=$((bad + 1))
@@ -115,7 +117,7 @@ check "the pty is published in console/tty" 0 "yes" \
 	bash -c "[ -c '$tty' ] && echo yes"
 "$sim" guest --forever --console-input "$xs_tmp/input" 1 >/dev/null 2>&1 &
 bg=$!
-sleep 0.3
+sleep 0.3	# the guest under way (typed bytes would wait in its ring anyway)
 check "what is typed into the pty reaches the guest" 0 "hello guest" \
 	python3 - "$tty" "$xs_tmp/input.1" <<'EOF'
 import os, sys, time
@@ -137,15 +139,22 @@ bg=
 
 # --- a flood beside a quiet guest ----------------------------------------------
 
+check "create guest 4, to flood" 0 "4" "$sim" create --first 4 1
+flood0=$(xs_stat console-bytes)
 "$sim" guest --console-bytes 200000000 --console-rate 0 4 >/dev/null 2>&1 &
 bg=$!
-sleep 0.5
+# The flood under way: 1 MB of it drained.
+flooding() { [ "$(xs_stat console-bytes)" -ge $((flood0 + 1000000)) ]; }
+xs_wait flooding || xs_fail "the flood is drained"
 t0=$(date +%s%N)
 "$sim" guest --console-file "$content" 2 >/dev/null
 t1=$(date +%s%N)
+xs_log "the quiet guest took $(( (t1 - t0) / 1000000 )) ms"
 check "a quiet guest beside a flood finishes within 2 s" 0 "yes" \
 	bash -c "[ $(( (t1 - t0) / 1000000 )) -lt 2000 ] && echo yes"
-sleep 0.5
+# All of it committed (the flood keeps bytes pending: the log's length).
+xs_wait logged_at_least 2 $((2 * $(wc -c <"$content"))) ||
+	xs_fail "guest 2's log has all it printed"
 check "and its log is exact (the content twice)" 0 "$want2" bash -c \
 	"'$tail' --raw -n 100000000 2 | sha256sum | cut -d' ' -f1"
 kill $bg 2>/dev/null
@@ -159,7 +168,7 @@ bg=
 bg=$!
 sleep 1.5
 kill -9 "$(cat "$xs_tmp/d/pid")"
-sleep 0.2
+wait "$(cat "$xs_tmp/d/.xs_job")" 2>/dev/null	# gone, its locks with it
 kill $bg 2>/dev/null
 wait $bg 2>/dev/null
 bg=
@@ -209,7 +218,7 @@ check "domain 10 introduced again" 0 "" "$sim" introduce 10
 # drained first, then the new text.
 check "it prints again" 0 "" bash -c \
 	"'$sim' guest --console-file '$content' 10 >/dev/null"
-sleep 0.5
+xs_wait xs_durable || xs_fail "what it printed is committed"
 check "the log goes on after the restart" 0 "$want" bash -c \
 	"'$tail' --raw -n 100000000 10 | tail -c $(wc -c <"$content") |
 	sha256sum | cut -d' ' -f1"

@@ -44,6 +44,9 @@ if ! xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$xs_tmp/console.db"; 
 fi
 xs_pass "daemon starts on the simulated host"
 sim=$XSC_SIM
+# has_lines FILE N: FILE has N lines or more (a client's replies, a
+# watcher's events: each watch fires once when set).
+has_lines() { [ "$(wc -l <"$1")" -ge "$2" ]; }
 # IS_DOMAIN_INTRODUCED as the toolstack asks it (libxenstore): T or F. A
 # script, not a function, so that check can run it under timeout.
 introduced=$xs_tmp/introduced
@@ -63,7 +66,7 @@ chmod +x "$introduced"
 # A socket watcher of @introduceDomain, started before any guest.
 xenstore-watch -n 4 @introduceDomain >"$xs_tmp/introduce" 2>&1 &
 watch_pid=$!
-sleep 0.2
+xs_wait has_lines "$xs_tmp/introduce" 1 || xs_fail "the watch is set"
 
 # --- domains made as libxl makes them -------------------------------------
 
@@ -100,7 +103,7 @@ check "an unprivileged guest cannot give a node away" 1 "ERR EPERM" \
 "$sim" xs 1 "txstart" "write data/t t" "read data/t" "sleep 600" "txend T" \
 	"read data/t" >"$xs_tmp/txn" 2>&1 &
 txn_pid=$!
-sleep 0.3
+xs_wait has_lines "$xs_tmp/txn" 3	# written and read in it, not ended
 check "transaction: not seen before its end" 1 "" \
 	xenstore-read /local/domain/1/data/t
 wait "$txn_pid"
@@ -158,7 +161,7 @@ OK" "$sim" xs 2 "write data/pub p" "setperms data/pub n2 r1"
 	"event 1000" "event 300" "unwatch /local/domain/2/data w" \
 	>"$xs_tmp/cross" 2>&1 &
 cross_pid=$!
-sleep 0.3
+xs_wait has_lines "$xs_tmp/cross" 2 || xs_fail "guest 1's watch is set"
 check "guest 2 changes both" 0 "OK
 OK" "$sim" xs 2 "write data/priv q" "write data/pub q"
 wait "$cross_pid"
@@ -185,7 +188,8 @@ watch_pid=$!
 "$sim" xs 1 "watch @releaseDomain/3 r3" "event 1000" "watch @releaseDomain/2 r2" \
 	"event 1000" "event 3000" "event 300" >"$xs_tmp/g1release" 2>&1 &
 g1_pid=$!
-sleep 0.3
+xs_wait has_lines "$xs_tmp/release" 1 || xs_fail "the socket watch is set"
+xs_wait has_lines "$xs_tmp/g1release" 4 || xs_fail "guest 1's watches are set"
 check "destroy guest 3 (dying, then VIRQ_DOM_EXC)" 0 "" "$sim" destroy 3
 wait "$watch_pid" 2>/dev/null
 watch_pid=

@@ -60,14 +60,13 @@ start() {
 # before they froze is all taken (no commit and no byte drained over
 # 400 ms: a guest frozen between writing its ring and sending the event
 # is served by the daemon's sweep, every 200 ms). Frozen guests only.
-stat_of() { xenstore-read "/tool/xsconsoled/stats/$1"; }
 wait_durable() {
 	local i now was=-1 same=0
 	for i in $(seq 1 300); do
-		now="$(stat_of console-bytes) $(stat_of generation)"
+		now="$(xs_stat console-bytes) $(xs_stat generation)"
 		[ "$now" = "$was" ] && same=$((same + 1)) || same=0
-		[ "$(stat_of console-bytes-pending)" = 0 ] &&
-		    [ "$(stat_of store-durable-generation)" = "${now#* }" ] &&
+		[ "$(xs_stat console-bytes-pending)" = 0 ] &&
+		    [ "$(xs_stat store-durable-generation)" = "${now#* }" ] &&
 		    [ "$same" -ge 4 ] && return 0
 		was=$now
 		sleep 0.1
@@ -262,7 +261,7 @@ done
 # kill. The drainer pauses past console/backlog, so all the consoles
 # together lost at most that and one ring read (2 KiB), on a slow
 # machine too. The restarted daemon counts them in console-bytes-lost.
-lost_stat=$(xenstore-read /tool/xsconsoled/stats/console-bytes-lost)
+lost_stat=$(xs_stat console-bytes-lost)
 check "each console log is what its guest printed, but for the bytes the kill lost, marked" \
 	0 "ok" python3 - "$xs_tmp" "$backlog" "$lost_stat" <<'EOF'
 import re, sys

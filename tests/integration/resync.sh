@@ -64,7 +64,7 @@ start || { xs_fail "daemon starts"; xs_summary; exit 1; }
 xs_pass "daemon starts"
 check "create 3 guests" 0 "3" bash -c "'$sim' create 3 | wc -l"
 check "a node before" 0 "" xenstore-write /vm/a 1 /vm/b 2
-sleep 0.2	# flush-ms: durable
+xs_wait xs_durable || xs_fail "all is durable before the lock"
 before=$(xenstore-read /tool/xsconsoled/stats/generation)
 # Guest 2 watches its home; the watch is a durable record too.
 mkfifo "$xs_tmp/in"
@@ -73,8 +73,9 @@ exec 3>"$xs_tmp/in"
 echo "watch data tok" >&3
 echo "event 5000" >&3
 
-# Another process holds the write lock for 3 s.
-python3 "$here/../hold-db-lock.py" "$db" "$xs_tmp/locked" 3 &
+# Another process holds the write lock until it is let go below (at most
+# 60 s): the checks while it is held need it, however slow the machine.
+python3 "$here/../hold-db-lock.py" "$db" "$xs_tmp/locked" 60 &
 locker=$!
 for i in $(seq 1 100); do [ -f "$xs_tmp/locked" ] && break; sleep 0.05; done
 check "the database is locked by another process" 0 "yes" bash -c \
@@ -96,7 +97,10 @@ check "the store goes on serving" 0 "2" xenstore-read /vm/b
 printf 'printed while the log was locked\n' >"$xs_tmp/locked.txt"
 check "guest 3 prints while commits fail" 0 "" \
 	bash -c "'$sim' guest --console-file '$xs_tmp/locked.txt' 3 >/dev/null"
-sleep 0.3	# flush-ms 20: its commit tried and failed meanwhile
+# Its commit tried and failed meanwhile: drained (the guest exited), and
+# no longer pending (what a failed try keeps for a retry is not counted).
+console_tried() { [ "$(xs_stat console-bytes-pending)" = 0 ]; }
+xs_wait console_tried || xs_fail "guest 3's output was tried"
 check "the line is not in the log while the lock is held" 0 "held" bash -c \
 	"'$XSC_TAIL' --db '$db' -n 1 3 2>/dev/null | grep -q locked && exit 1
 	 kill -0 $locker && echo held"
@@ -105,7 +109,8 @@ check "the line is not in the log while the lock is held" 0 "held" bash -c \
 sleep 1
 tgap=$(date +%s)
 
-wait "$locker"
+kill "$locker"
+wait "$locker" 2>/dev/null
 locker=
 check "made after the lock is let go" 0 "" xenstore-write /vm/c 3
 check "the whole store written again" 0 "" \
@@ -141,7 +146,7 @@ check "--at a time while commits were given up says it is in the gap" 1 "" \
 	 grep -q 'is in a gap of the history: commits $((before + 1)) to' ||
 	 exit 9; exit 1"
 check "a write after it" 0 "" xenstore-write /vm/d 4
-sleep 0.3	# flush-ms
+xs_wait xs_store_durable
 tree >"$xs_tmp/before"
 "$XSC_HISTORY" --db "$db" -p --at now / | live_form | grep -v '^/tool' |
     grep -v '/console/tty = ' >"$xs_tmp/hist"
@@ -194,13 +199,16 @@ check "after kill -9, the store is as it was (given up records included)" \
 	0 "" diff "$xs_tmp/before" "$xs_tmp/after"
 check "/vm/a stays removed" 1 "" xenstore-read /vm/a
 check "guest 2's watch survived" 0 "EVENT data tok" bash -c \
-	"echo 'event 5000' >&3; sleep 1; tail -n 1 '$xs_tmp/out'"
+	"n=\$(wc -l <'$xs_tmp/out'); echo 'event 5000' >&3
+	 for i in \$(seq 1 300); do [ \$(wc -l <'$xs_tmp/out') -gt \$n ] &&
+	 break; sleep 0.05; done; tail -n 1 '$xs_tmp/out'"
 
 # Killed while behind: the lock held again, records given up, kill -9
 # before the store can be written whole. The restart says what was lost,
 # restarts from the durable store (as it was before the lock), numbers on
 # after the lost commits, and writes the store whole; the history has the
 # gap.
+xs_wait xs_durable || xs_fail "all is durable before the second lock"
 tree >"$xs_tmp/before2"
 last=$(xenstore-read /tool/xsconsoled/stats/generation)
 python3 "$here/../hold-db-lock.py" "$db" "$xs_tmp/locked2" 60 &
@@ -237,7 +245,7 @@ check "the store written whole again at once" 0 "" bash -c "$waitlog" \
 	"the store written whole again" "$xs_tmp/d/log"
 check "the file is gone" 1 "" test -e "$db-behind"
 check "a write after the restart" 0 "" xenstore-write /vm/e 5
-sleep 0.3	# flush-ms
+xs_wait xs_store_durable
 check "the durable generation caught up" 0 \
 	"$(xenstore-read /tool/xsconsoled/stats/generation)" \
 	xenstore-read /tool/xsconsoled/stats/store-durable-generation

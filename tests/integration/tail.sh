@@ -476,15 +476,21 @@ else
 	echo "SKIP: permission checks (need root and setpriv)"
 fi
 
-# Wait up to 1 s for FILE to hold STRING.
+# wait_for FILE STRING [SECONDS]: wait up to SECONDS (default 1) for FILE
+# to hold STRING.
 wait_for() {
 	local i
 
-	for i in $(seq 1 20); do
+	for i in $(seq 1 $(( ${3:-1} * 20 ))); do
 		grep -qF -- "$2" "$1" && return 0
 		sleep 0.05
 	done
 	return 1
+}
+
+# reading PID DB: process PID has begun reading DB (has its WAL open).
+reading() {
+	ls -l "/proc/$1/fd" 2>/dev/null | grep -qF -- "$2-wal"
 }
 
 # check_within NAME FILE STRING: pass if FILE holds STRING within 1 s.
@@ -506,7 +512,7 @@ sql "$fgap" "CREATE TABLE side AS SELECT * FROM chunk WHERE seq > 1;
 	DELETE FROM chunk WHERE seq > 1"
 "$TAIL" --db "$fgap" -f 7 >"$xs_tmp/fgap.out" 2>&1 &
 fgap_pid=$!
-wait_for "$xs_tmp/fgap.out" one || xs_fail "-f on the gap's log" "$(cat "$xs_tmp/fgap.out")"
+wait_for "$xs_tmp/fgap.out" one 30 || xs_fail "-f on the gap's log" "$(cat "$xs_tmp/fgap.out")"
 sql "$fgap" "INSERT INTO chunk SELECT * FROM side WHERE seq <> 2"
 check_within "-f across a gap: the lines after it" "$xs_tmp/fgap.out" five
 kill "$fgap_pid"
@@ -527,7 +533,7 @@ exec 3>"$xs_tmp/cmd"
 echo "begin 3 33333333-0000-0000-0000-000000000003 follow $T1" >&3
 echo "append 1 $T1 1 before\npartial " >&3
 echo "flush" >&3
-wait_for "$xs_tmp/tool2.out" flushed || xs_fail "live writer" "$(cat "$xs_tmp/tool2.out")"
+wait_for "$xs_tmp/tool2.out" flushed 30 || xs_fail "live writer" "$(cat "$xs_tmp/tool2.out")"
 "$TAIL" --db "$live" -f 3 >"$xs_tmp/follow.out" 2>&1 &
 tail_pid=$!
 check_within "-f prints what is there" "$xs_tmp/follow.out" "partial "
@@ -535,6 +541,10 @@ echo "append 1 $T2 2 line\nafter one\n" >&3
 check_within "-f: an appended line within 1 s" "$xs_tmp/follow.out" "after one"
 "$TAIL" --db "$live" -f -n 0 -g 'fast' -o short 3 >"$xs_tmp/grep.out" 2>&1 &
 grep_pid=$!
+# -n 0: it must have taken where the log ends before the first line below
+# is committed, which shows nowhere: wait until it reads (its WAL open),
+# then a margin for the few ms that takes.
+xs_wait reading "$grep_pid" "$live" || xs_fail "-f -g: it reads the log"
 sleep 0.2
 # A line written must show within 250 ms: the writer commits within its
 # flush_ms (100), xsconsole-tail polls every 50 ms. Timed 5 times from
@@ -621,7 +631,9 @@ if [ -x "$SIM" ] && [ -x "${XSCONSOLED:-$b/xsconsoled}" ]; then
 		check "guest 1 prints" 0 "" bash -c \
 			"'$SIM' guest --console-file '$xs_tmp/boot' 1 >/dev/null"
 		check "guest 1 is destroyed" 0 "" "$SIM" destroy 1
-		sleep 0.3
+		# Its output and its end committed (the end before the
+		# removal of its nodes, a store commit).
+		xs_wait xs_durable || xs_fail "guest 1's log is committed"
 		check "a destroyed guest's log, by name, escaped" 0 'booting
 login: ^[]0;owned^G^[[2J' "$TAIL" --db "$sdb" guest1
 		check "... --list shows it gone" 0 "gone" bash -c \
@@ -630,6 +642,9 @@ login: ^[]0;owned^G^[[2J' "$TAIL" --db "$sdb" guest1
 		# -f on a live guest: each line timed from the guest's write.
 		"$TAIL" --db "$sdb" -f -n 0 guest2 >"$xs_tmp/live2.out" 2>&1 &
 		tail_pid=$!
+		# -n 0, as above: reading, then a margin.
+		xs_wait reading "$tail_pid" "$sdb" ||
+			xs_fail "-f on a live guest: it reads the log"
 		sleep 0.3
 		lat=()
 		for k in 1 2 3 4 5; do
