@@ -103,18 +103,18 @@ xs_stop() {
 
 # xs_stat NAME: the daemon's statistic NAME (docs/config.md).
 xs_stat() {
-	xenstore-read "/tool/xsconsoled/stats/$1"
+	xs_run xenstore-read "/tool/xsconsoled/stats/$1"
 }
 
 # xs_wait CMD...: run CMD (output discarded) every 0.05 s until it
-# succeeds, for up to $XS_WAIT seconds (default 30); status 1 and a
-# message on stderr if it never does. For what a check needs to have
-# happened first on a slow machine: a check after it must still fail on
-# its own when the condition never came.
+# succeeds, for up to $XS_WAIT seconds (default 30, by the clock); status
+# 1 and a message on stderr if it never does. For what a check needs to
+# have happened first on a slow machine: a check after it must still
+# fail on its own when the condition never came.
 xs_wait() {
-	local i n=$(( ${XS_WAIT:-30} * 20 ))
+	local end=$((SECONDS + ${XS_WAIT:-30}))
 
-	for ((i = 0; i < n; i++)); do
+	while [ "$SECONDS" -lt "$end" ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.05
 	done

@@ -61,12 +61,15 @@ start() {
 # 400 ms: a guest frozen between writing its ring and sending the event
 # is served by the daemon's sweep, every 200 ms). Frozen guests only.
 wait_durable() {
-	local i now was=-1 same=0
+	local i now was=-1 same=0 durable
 	for i in $(seq 1 300); do
+		# The durable generation first: equal to the generation read
+		# after it, every commit before is durable.
+		durable=$(xs_stat store-durable-generation)
 		now="$(xs_stat console-bytes) $(xs_stat generation)"
 		[ "$now" = "$was" ] && same=$((same + 1)) || same=0
 		[ "$(xs_stat console-bytes-pending)" = 0 ] &&
-		    [ "$(xs_stat store-durable-generation)" = "${now#* }" ] &&
+		    [ "$durable" = "${now#* }" ] &&
 		    [ "$same" -ge 4 ] && return 0
 		was=$now
 		sleep 0.1

@@ -146,7 +146,7 @@ check "--at a time while commits were given up says it is in the gap" 1 "" \
 	 grep -q 'is in a gap of the history: commits $((before + 1)) to' ||
 	 exit 9; exit 1"
 check "a write after it" 0 "" xenstore-write /vm/d 4
-xs_wait xs_store_durable
+xs_wait xs_store_durable || xs_fail "the write is durable"
 tree >"$xs_tmp/before"
 "$XSC_HISTORY" --db "$db" -p --at now / | live_form | grep -v '^/tool' |
     grep -v '/console/tty = ' >"$xs_tmp/hist"

@@ -490,7 +490,7 @@ wait_for() {
 
 # reading PID DB: process PID has begun reading DB (has its WAL open).
 reading() {
-	ls -l "/proc/$1/fd" 2>/dev/null | grep -qF -- "$2-wal"
+	ls -l "/proc/$1/fd" 2>/dev/null | grep -qF -- "/${2##*/}-wal"
 }
 
 # check_within NAME FILE STRING: pass if FILE holds STRING within 1 s.
@@ -618,7 +618,8 @@ check "after the writer stopped" 0 "new life" "$TAIL" --db "$live" 3
 # --- the real daemon and simulated guests (xsc-sim) --------------------------
 
 SIM=${XSC_SIM:-$b/xsc-sim}
-if [ -x "$SIM" ] && [ -x "${XSCONSOLED:-$b/xsconsoled}" ]; then
+if [ -x "$SIM" ] && [ -x "${XSCONSOLED:-$b/xsconsoled}" ] &&
+    command -v xenstore-read >/dev/null; then
 	export XSCONSOLED=${XSCONSOLED:-$b/xsconsoled}
 	export XSC_SIM_ROOT=$xs_tmp/sim
 	sdb=$xs_tmp/sim.db
@@ -678,7 +679,7 @@ login: ^[]0;owned^G^[[2J' "$TAIL" --db "$sdb" guest1
 		xs_fail "daemon starts with a console log"
 	fi
 else
-	echo "SKIP: the daemon and xsc-sim part ($SIM or the daemon not built)"
+	echo "SKIP: the daemon and xsc-sim part ($SIM or the daemon not built, or no xenstore-read)"
 fi
 
 # --- --store ---------------------------------------------------------------------
