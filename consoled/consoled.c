@@ -433,8 +433,8 @@ console_pause(struct consoled *cd)
  * bytes end in the ring; what the ring's consumer index has gone past
  * that, the daemon before read and did not write (a kill -9, a crash,
  * a disk that failed): the log gets a line saying how many bytes were
- * lost there. A distance beyond what could have been waiting (the
- * guest reset its ring, say) is logged and not marked.
+ * lost there. An index gone backwards (the guest reset its ring, say)
+ * is logged and not marked.
  */
 static bool
 console_incarnation(struct console *c, bool now)
@@ -448,8 +448,9 @@ console_incarnation(struct console *c, bool now)
 	if (!now && t - c->inc_tried_ns < 1000000000u)
 		return (false);
 	c->inc_tried_ns = t;
+	pos = *c->out.cons;
 	c->inc = db_incarnation_begin_ring(c->cd->db, c->domid, c->uuid,
-	    c->name, now_ns(), *c->out.cons, &ring_pos);
+	    c->name, now_ns(), pos, &ring_pos);
 	if (c->inc <= 0) {
 		log_warn("console %u: cannot begin its log: %s; not drained "
 		    "until it can", c->domid, strerror((int)-c->inc));
@@ -457,7 +458,6 @@ console_incarnation(struct console *c, bool now)
 	}
 	if (ring_pos < 0)
 		return (true);
-	pos = *c->out.cons;
 	lost = pos - (uint32_t)ring_pos;
 	if ((int32_t)lost < 0)
 		log_warn("console %u: its ring's consumer index is %u bytes "

@@ -588,37 +588,34 @@ stat_consoles(void *arg)
 	return (en->cd != NULL ? consoled_count(en->cd) : 0);
 }
 
+/* The console drainer's statistics, zero without one. */
+static struct consoled_stats
+console_stats(const struct engines *en)
+{
+	struct consoled_stats	st;
+
+	memset(&st, 0, sizeof st);
+	if (en->cd != NULL)
+		consoled_stats(en->cd, &st);
+	return (st);
+}
+
 static uint64_t
 stat_console_bytes(void *arg)
 {
-	struct engines		*en = arg;
-	struct consoled_stats	 st = { 0, 0, 0 };
-
-	if (en->cd != NULL)
-		consoled_stats(en->cd, &st);
-	return (st.bytes);
+	return (console_stats(arg).bytes);
 }
 
 static uint64_t
 stat_console_dropped(void *arg)
 {
-	struct engines		*en = arg;
-	struct consoled_stats	 st = { 0, 0, 0 };
-
-	if (en->cd != NULL)
-		consoled_stats(en->cd, &st);
-	return (st.pty_dropped);
+	return (console_stats(arg).pty_dropped);
 }
 
 static uint64_t
 stat_console_lost(void *arg)
 {
-	struct engines		*en = arg;
-	struct consoled_stats	 st = { 0, 0, 0 };
-
-	if (en->cd != NULL)
-		consoled_stats(en->cd, &st);
-	return (st.lost);
+	return (console_stats(arg).lost);
 }
 
 static uint64_t

@@ -41,9 +41,8 @@ static void	 writer_append(struct db *, int64_t, const void *, size_t,
 		    uint64_t, uint64_t, uint16_t, uint32_t);
 static void	 writer_marker(struct db *, int64_t, uint64_t, uint64_t,
 		    uint64_t, uint16_t, uint32_t);
-static int64_t	 db_incarnation_begin_ring2(struct db *, uint32_t,
-		    const char *, const char *, uint64_t, int, uint32_t,
-		    int64_t *);
+static int64_t	 writer_begin(struct db *, uint32_t, const char *,
+		    const char *, uint64_t, int, uint32_t, int64_t *);
 
 /* Monotonic time in ns. */
 uint64_t
@@ -712,8 +711,7 @@ int64_t
 db_incarnation_begin(struct db *db, uint32_t domid, const char *uuid,
     const char *name, uint64_t ns)
 {
-	return (db_incarnation_begin_ring2(db, domid, uuid, name, ns, 0, 0,
-	    NULL));
+	return (writer_begin(db, domid, uuid, name, ns, 0, 0, NULL));
 }
 
 /* The same, for a ring now at ring_now; *ring_pos (if not NULL) is where
@@ -723,12 +721,12 @@ int64_t
 db_incarnation_begin_ring(struct db *db, uint32_t domid, const char *uuid,
     const char *name, uint64_t ns, uint32_t ring_now, int64_t *ring_pos)
 {
-	return (db_incarnation_begin_ring2(db, domid, uuid, name, ns, 1,
+	return (writer_begin(db, domid, uuid, name, ns, 1,
 	    ring_now, ring_pos));
 }
 
 static int64_t
-db_incarnation_begin_ring2(struct db *db, uint32_t domid, const char *uuid,
+writer_begin(struct db *db, uint32_t domid, const char *uuid,
     const char *name, uint64_t ns, int has_ring, uint32_t ring_now,
     int64_t *ring_pos)
 {

@@ -920,6 +920,19 @@ START_TEST(test_reopen)
 }
 END_TEST
 
+/* A writer started again: it continues incarnation id (domid, uuid and
+ * name as begun), its ring now at ring_now; *pos as begin_ring gives. */
+static struct db *
+ring_restart(uint32_t domid, const char *uuid, const char *name,
+    uint64_t ns, uint32_t ring_now, int64_t id, int64_t *pos)
+{
+	struct db	*w = open_writer(4096, 50);
+
+	ck_assert_int_eq(db_incarnation_begin_ring(w, domid, uuid, name, ns,
+	    ring_now, pos), id);
+	return (w);
+}
+
 /*
  * Where an incarnation's committed bytes end in its ring: a new one
  * starts where the ring is (a kill before its first commit still tells
@@ -942,29 +955,21 @@ START_TEST(test_ring_pos)
 	ck_assert_int_gt(id, 0);
 	ck_assert_int_eq(pos, -1);
 	db_close(w);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five", T0 + 1,
-	    0xfffffffau, &pos), id);
+	w = ring_restart(5, "u5", "five", T0 + 1, 0xfffffffau, id, &pos);
 	ck_assert_int_eq(pos, 0xfffffff0u);
 	db_append_ring(w, id, "hello\n", 6, T0 + 1, 1, 4);	/* from 2^32 - 2 */
 	db_append(w, id, "x\n", 2, T0 + 2, 2);
 	db_close(w);
-	w = open_writer(4096, 50);
-	id2 = db_incarnation_begin_ring(w, 5, "u5", "five", T0 + S, 46, &pos);
-	ck_assert_int_eq(id2, id);
+	w = ring_restart(5, "u5", "five", T0 + S, 46, id, &pos);
 	ck_assert_int_eq(pos, 4);
 	db_lost(w, id, 42, T0 + S + 1, 3, 46);
 	db_close(w);
 	/* Nothing printed since: the same loss is not found again. */
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
-	    T0 + S + 2, 46, &pos), id);
+	w = ring_restart(5, "u5", "five", T0 + S + 2, 46, id, &pos);
 	ck_assert_int_eq(pos, 46);
 	db_append_ring(w, id, "end", 3, T0 + S + 2, 4, 49);
 	db_close(w);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
-	    T0 + 2 * S, 49, &pos), id);
+	w = ring_restart(5, "u5", "five", T0 + 2 * S, 49, id, &pos);
 	ck_assert_int_eq(pos, 49);
 	/* Ended, the next of the same uuid is a new one, with no position
 	 * to give; it starts at the ring's now. */
@@ -974,9 +979,7 @@ START_TEST(test_ring_pos)
 	ck_assert_int_gt(id2, id);
 	ck_assert_int_eq(pos, -1);
 	db_close(w);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 5, "u5", "five",
-	    T0 + 3 * S, 7, &pos), id2);
+	w = ring_restart(5, "u5", "five", T0 + 3 * S, 7, id2, &pos);
 	ck_assert_int_eq(pos, 0);
 	db_close(w);
 	r = open_reader();
@@ -1006,20 +1009,14 @@ START_TEST(test_v4_ring_pos)
 	    " COLUMN ring_pos; PRAGMA user_version = 4;", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(sql);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six", T0 + S,
-	    2, &pos), id);
+	w = ring_restart(6, "u6", "six", T0 + S, 2, id, &pos);
 	ck_assert_int_eq(pos, -1);
 	db_close(w);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six",
-	    T0 + 2 * S, 2, &pos), id);
+	w = ring_restart(6, "u6", "six", T0 + 2 * S, 2, id, &pos);
 	ck_assert_int_eq(pos, 2);
 	db_append_ring(w, id, "b\n", 2, T0 + 2 * S + 1, 2, 4);
 	db_close(w);
-	w = open_writer(4096, 50);
-	ck_assert_int_eq(db_incarnation_begin_ring(w, 6, "u6", "six",
-	    T0 + 3 * S, 4, &pos), id);
+	w = ring_restart(6, "u6", "six", T0 + 3 * S, 4, id, &pos);
 	ck_assert_int_eq(pos, 4);
 	db_close(w);
 }

@@ -55,27 +55,27 @@ start() {
 	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB" \
 	    --set console/backlog=$backlog 3>&-
 }
-# Wait (up to 30 s) until all is durable: every store commit and every
-# console byte drained is in the database, and what the guests sent
-# before they froze is all taken (no commit and no byte drained over
-# 400 ms: a guest frozen between writing its ring and sending the event
+# Wait (up to 30 s) until all is durable (xs_durable: every store commit
+# and every console byte drained is in the database) and what the guests
+# sent before they froze is all taken: no commit and no byte drained over
+# 400 ms (a guest frozen between writing its ring and sending the event
 # is served by the daemon's sweep, every 200 ms). Frozen guests only.
+settled() {
+	local now
+
+	now="$(xs_stat console-bytes) $(xs_stat generation)"
+	if [ "$now" = "$settled_was" ]; then
+		settled_since=${settled_since:-$(date +%s%N)}
+	else
+		settled_since=
+	fi
+	settled_was=$now
+	[ -n "$settled_since" ] &&
+	    [ $(( $(date +%s%N) - settled_since )) -ge 400000000 ] && xs_durable
+}
 wait_durable() {
-	local i now was=-1 same=0 durable
-	for i in $(seq 1 300); do
-		# The durable generation first: equal to the generation read
-		# after it, every commit before is durable.
-		durable=$(xs_stat store-durable-generation)
-		now="$(xs_stat console-bytes) $(xs_stat generation)"
-		[ "$now" = "$was" ] && same=$((same + 1)) || same=0
-		[ "$(xs_stat console-bytes-pending)" = 0 ] &&
-		    [ "$durable" = "${now#* }" ] &&
-		    [ "$same" -ge 4 ] && return 0
-		was=$now
-		sleep 0.1
-	done
-	xs_log "wait_durable: still not durable after 30 s"
-	return 1
+	settled_was= settled_since=
+	xs_wait settled
 }
 kill9() {
 	kill -9 "$(cat "$xs_tmp/d/pid")"
