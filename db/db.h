@@ -75,7 +75,8 @@ struct db_incarnation {
 	uint64_t	 bytes;			/* raw bytes logged */
 	uint64_t	 kept;			/* stored bytes of its chunks
 						   still in the database */
-	int64_t		 last_seq;		/* its newest chunk's seq */
+	int64_t		 last_seq;		/* its newest chunk's seq,
+						   kept or given up */
 };
 
 /* A line as readers get it: its bytes (no newline; the last line of a
@@ -244,6 +245,7 @@ int		 db_incarnation_get(struct db *, int64_t,
 		    struct db_incarnation *);
 int		 db_lines(struct db *, int64_t, int64_t, db_line_cb *, void *);
 int64_t		 db_last_seq(struct db *, int64_t);
+bool		 db_lost_after(const struct db_incarnation *, int64_t);
 int64_t		 db_tail_seq(struct db *, int64_t, uint64_t);
 int		 db_changed(struct db *);
 

@@ -191,6 +191,19 @@ db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
 	return (rc == SQLITE_DONE ? 0 : -db_errno(rc));
 }
 
+/*
+ * Whether output of inc was lost at the end of what is kept of it: the
+ * writer gave up its chunks after `seq` (the newest chunk a reader read
+ * of it, 0 if none) and kept none after them, so no line carries
+ * after_gap. Read inc before the lines. With no chunk kept, only if it
+ * never had any stored (retention removes a dead guest's whole log).
+ */
+bool
+db_lost_after(const struct db_incarnation *inc, int64_t seq)
+{
+	return (inc->last_seq > seq && (seq > 0 || inc->bytes == 0));
+}
+
 /* The newest chunk's seq of inc, 0 if it has none, or -errno. */
 int64_t
 db_last_seq(struct db *db, int64_t inc)

@@ -106,6 +106,11 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 	while (w->ready_raw > WRITER_RETAIN_BYTES &&
 	    (c = TAILQ_FIRST(&w->ready)) != NULL) {
 		w->ready_raw -= c->len;
+		if ((wi = winc_find(w, c->inc)) != NULL &&
+		    c->seq > wi->lost_seq) {
+			wi->lost_seq = c->seq;
+			winc_dirty(w, wi);
+		}
 		writer_free_chunk(w, c, acct, raw);
 	}
 	/* The next try half a flush_ms later, then twice as long after

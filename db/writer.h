@@ -159,6 +159,10 @@ struct winc {
 	int		 line_open;
 	int		 has_ring;	/* ring_pos known */
 	uint32_t	 ring_pos;
+	/* The newest seq of its chunks given up (writer_retain); stored
+	 * as last_seq with the next commit, so readers tell a hole at the
+	 * end of its log. Not reloaded: a failed commit leaves it. */
+	int64_t		 lost_seq;
 };
 LIST_HEAD(winc_list, winc);
 TAILQ_HEAD(winc_queue, winc);

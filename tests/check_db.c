@@ -846,6 +846,80 @@ START_TEST(test_kept_gap)
 }
 END_TEST
 
+/* Output given up at the end of a log (none kept after it, the guest
+ * gone): the incarnation's last_seq says so (db_lost_after); not for a
+ * log kept whole, nor one retention emptied. (A lock fails the BEGIN;
+ * diskfull.sh has failures inside a transaction, which reload.) */
+START_TEST(test_kept_trailing_gap)
+{
+	struct db_incarnation	 inc;
+	struct db_stats		 st;
+	struct db		*w, *r;
+	sqlite3			*sql;
+	static char		 piece[64 << 10];
+	int64_t			 a, b, c, last;
+	size_t			 i;
+
+	memset(piece, 'x', sizeof piece);
+	piece[sizeof piece - 1] = '\n';
+	w = open_writer_busy(sizeof piece, 20);
+	a = db_incarnation_begin(w, 4, "u4", "four", T0);
+	b = db_incarnation_begin(w, 5, "u5", "five", T0);
+	c = db_incarnation_begin(w, 6, "u6", "six", T0);
+	ck_assert(a > 0 && b > 0 && c > 0);
+	db_append(w, a, "first\n", 6, T0 + 1, 1);
+	db_flush(w);
+	sql = hold_lock();
+	/* The oldest kept: a's and c's, then 10 MiB of b's. */
+	for (i = 0; i < 2; i++)
+		db_append(w, a, piece, sizeof piece, T0 + 2 + i, 1);
+	db_append(w, c, piece, sizeof piece, T0 + 4, 1);
+	db_incarnation_end(w, a, T0 + 5);
+	db_incarnation_end(w, c, T0 + 5);
+	for (i = 0; i < 160; i++)
+		db_append(w, b, piece, sizeof piece, T0 + 10 + i, 1);
+	for (i = 0; i < 1000; i++) {
+		db_stats(w, &st);
+		if (st.lost >= 3 * sizeof piece)
+			break;
+		usleep(10 * 1000);
+	}
+	ck_assert_uint_ge(st.lost, 3 * sizeof piece);
+	release_lock(sql);
+	db_flush(w);
+	db_close(w);
+
+	r = open_reader();
+	ck_assert_int_eq(db_incarnation_get(r, a, &inc), 0);
+	ck_assert_uint_ne(inc.gone_ns, 0);
+	last = db_last_seq(r, a);
+	ck_assert_int_eq(last, 1);
+	ck_assert_int_eq(inc.last_seq, 3);
+	ck_assert(db_lost_after(&inc, last));
+	ck_assert(!db_lost_after(&inc, 3));
+	/* c: nothing of it was ever stored. */
+	ck_assert_int_eq(db_incarnation_get(r, c, &inc), 0);
+	ck_assert_int_eq(db_last_seq(r, c), 0);
+	ck_assert_uint_eq(inc.bytes, 0);
+	ck_assert(db_lost_after(&inc, 0));
+	/* b: its newest chunks kept, its oldest lost before them. */
+	ck_assert_int_eq(db_incarnation_get(r, b, &inc), 0);
+	ck_assert_int_eq(inc.last_seq, db_last_seq(r, b));
+	ck_assert(!db_lost_after(&inc, db_last_seq(r, b)));
+	db_close(r);
+	/* a's chunks all gone, as retention takes a dead guest's log: not
+	 * taken for a loss. */
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "DELETE FROM chunk WHERE inc = 1",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	r = open_reader();
+	ck_assert_int_eq(db_incarnation_get(r, a, &inc), 0);
+	ck_assert(!db_lost_after(&inc, db_last_seq(r, a)));
+	db_close(r);
+}
+END_TEST
+
 /* While commits fail: a caller beginning an incarnation is answered at
  * once (not after the retry's wait), and an incarnation's end kept
  * alone is written once commits work, without a flush. */
@@ -1185,6 +1259,7 @@ db_suite(void)
 	tcase_add_test(tc, test_kept_while_locked);
 	tcase_add_test(tc, test_kept_bounded);
 	tcase_add_test(tc, test_kept_gap);
+	tcase_add_test(tc, test_kept_trailing_gap);
 	tcase_add_test(tc, test_kept_retry_paths);
 	tcase_add_test(tc, test_many_incarnations);
 	tcase_add_test(tc, test_open_errors);

@@ -9,7 +9,8 @@
 # -9 then restarts with them), and the database passes SQLite's
 # integrity check. Then full for longer than the writer keeps output
 # (10 MiB printed): the oldest is given up and counted, and
-# xsconsole-tail shows a note where it was lost, also after a restart.
+# xsconsole-tail shows a note where it was lost, also after a restart,
+# and at the end of the log of a guest destroyed meanwhile.
 # Needs root (mount); skipped otherwise.
 #
 #   XSCONSOLED=... XSC_SIM=... XSC_TAIL=... tests/integration/diskfull.sh
@@ -122,16 +123,36 @@ check "the store's commits durable again" 0 "" bash -c "$waitfor" \
 # 10 MiB (its log had lines before), the writer keeps the newest 8 MiB
 # and gives up the rest. Once room is made, xsconsole-tail shows a note
 # where the output was lost, between the lines before and those kept.
+# Guest 2 prints first, then is destroyed: its last words are the oldest
+# given up, no line of it comes after them, and its log ends with the
+# note.
 dd if=/dev/zero of="$fs/filler" bs=64k 2>/dev/null
+lines last 10 >"$xs_tmp/last.txt"
+drained=$(( $(xs_stat console-bytes) + $(stat -c %s "$xs_tmp/last.txt") ))
+check "guest 2 prints its last words while the disk is full" 0 "" \
+	bash -c "'$sim' guest --console-file '$xs_tmp/last.txt' 2 >/dev/null"
+# Drained, and cut into a chunk kept for the retry (no longer pending).
+xs_wait eval '[ "$(xs_stat console-bytes)" -ge '"$drained"' ] &&
+	[ "$(xs_stat console-bytes-pending)" = 0 ]' ||
+	xs_fail "guest 2's last words drained and kept"
+check "guest 2 is destroyed while the disk is full" 0 "" \
+	"$sim" destroy 2
 lines big 131072 >"$xs_tmp/big.txt"
 check "guest 1 prints 10 MiB while the disk is full" 0 "" bash -c \
 	"'$sim' guest --timeout 30000 --console-file '$xs_tmp/big.txt' 1 >/dev/null"
 check "the oldest output is given up, counted" 0 "" bash -c "$waitfor" \
 	"[ \$(xenstore-read /tool/xsconsoled/stats/db-lost-bytes) -gt 0 ]"
+# A try fails after that (they come at most 1 s apart) and reloads what
+# is committed: what was given up must still be stored at the next.
+fails() { grep -c 'debug: .*database or disk is full' "$xs_tmp/d/log"; }
+nfails=$(fails)
+xs_wait eval '[ "$(fails)" -gt "$nfails" ]' ||
+	xs_fail "a try fails after the output is given up"
 rm -f "$fs/filler"
 check "the newest output kept is in the log" 0 "" bash -c "$waitfor" \
 	"'$XSC_TAIL' --db '$db' -n 1 1 | grep -q 'big line 131071 '"
-lost=$(xenstore-read /tool/xsconsoled/stats/db-lost-bytes)
+lost=$(( $(xenstore-read /tool/xsconsoled/stats/db-lost-bytes) -
+	$(stat -c %s "$xs_tmp/last.txt") ))
 check "what was given up and what is in the log make the 10 MiB" 0 \
 	"$(stat -c %s "$xs_tmp/big.txt")" bash -c \
 	"echo \$(( \$('$XSC_TAIL' --db '$db' -n +11 1 | grep -v '^\[xsconsoled' |
@@ -140,6 +161,11 @@ check "a note where the output was lost, after the lines before" 0 \
 	"before line 9 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
 [xsconsoled: output lost here: the database could not be written]" \
 	bash -c "'$XSC_TAIL' --db '$db' -n +10 1 | head -n 2"
+
+check "guest 2's log ends with the note, after its lines kept" 0 \
+	"full line 5999 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx
+[xsconsoled: output lost here: the database could not be written]" \
+	"$XSC_TAIL" --db "$db" -n 1 2
 
 # A kill -9 now: the restarted store has what was written while full.
 kill -9 "$(cat "$xs_tmp/d/pid")"

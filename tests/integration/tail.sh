@@ -5,11 +5,12 @@
 # --list, --since/--until (absolute and relative), -g, every -o format
 # (json checked by jq and python), a guest's escape sequences made
 # harmless and --raw, lines split across chunks; the note where output
-# was lost (a chunk missing), also with -f; every error's message and
-# exit status; a database copied elsewhere and one not readable; -f
-# printing a line within 250 ms (measured) and following an incarnation's
-# end into the next; then, with the real daemon and xsc-sim, a destroyed
-# guest's log by name and -f on a live guest; --store.
+# was lost (a chunk missing; the last ones, all), also with -f; every
+# error's message and exit status; a database copied elsewhere and one
+# not readable; -f printing a line within 250 ms (measured) and
+# following an incarnation's end into the next; then, with the real
+# daemon and xsc-sim, a destroyed guest's log by name and -f on a live
+# guest; --store.
 #
 #   top_builddir=. tests/integration/tail.sh
 #
@@ -523,6 +524,102 @@ ee
 four
 five
 " cat "$xs_tmp/fgap.out"
+
+# Output lost at the end of a log, no chunk kept after it to carry the
+# note: the writer stores the number of the chunk it gave up as the
+# incarnation's last_seq (check_db's test_kept_trailing_gap; diskfull.sh
+# end to end); the last chunk deleted, its number left, stands in. The
+# note comes once, after the last line kept (here one left open).
+trail_log() {
+	"$TOOL" "$1" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 5 one\n
+flush
+append 1 $T2 6 two\nthr
+flush
+append 1 $T3 7 ee\n
+flush
+$2
+EOF
+	sql "$1" "DELETE FROM chunk WHERE inc = 1 AND seq = 3"
+}
+tgap=$xs_tmp/tgap.db
+trail_log "$tgap" "end 1 $T4"
+check_exact "lost at the end: the note after the last line" 0 "one
+two
+thr
+$gapnote
+" "$TAIL" --db "$tgap" 7
+check_exact "lost at the end, -n +1" 0 "one
+two
+thr
+$gapnote
+" "$TAIL" --db "$tgap" -n +1 7
+check_exact "lost at the end, -n 1: with its line" 0 "thr
+$gapnote
+" "$TAIL" --db "$tgap" -n 1 7
+check_exact "lost at the end, -o short" 0 "Nov 14 22:13:20 web[7]: one
+Nov 14 22:13:21 web[7]: two
+Nov 14 22:13:21 web[7]: thr
+-- output lost here: the database could not be written --
+" "$TAIL" --db "$tgap" -o short 7
+check_exact "lost at the end, -o json: lost, at the guest's end" 0 \
+	"console one
+console two
+console thr
+lost 1700000003999000
+" bash -c '"$0" --db "$1" -o json 7 | jq -r "[.type,
+	(if .type == \"lost\" then .time else .text end)] | map(tostring) |
+	join(\" \")"' "$TAIL" "$tgap"
+check_exact "lost at the end, -g: not without its line" 0 "one
+" "$TAIL" --db "$tgap" -g one 7
+check_exact "lost at the end, -U before it: not shown" 0 "one
+" "$TAIL" --db "$tgap" -U @1700000000.5 7
+"$TAIL" --db "$tgap" -f 7 >"$xs_tmp/tgapf.out" 2>&1 &
+tgap_pid=$!
+wait_for "$xs_tmp/tgapf.out" "ended at" 30 ||
+	xs_fail "-f on a log lost at its end" "$(cat "$xs_tmp/tgapf.out")"
+kill "$tgap_pid"
+wait "$tgap_pid" 2>/dev/null
+check_exact "lost at the end, -f after the guest's end: the note once" 0 \
+	"one
+two
+thr
+$gapnote
+-- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
+" cat "$xs_tmp/tgapf.out"
+# Followed while the guest runs: nothing yet (a line coming after would
+# carry the note), then at its end, before the end is announced.
+tgap2=$xs_tmp/tgap2.db
+trail_log "$tgap2" ""
+"$TAIL" --db "$tgap2" -f 7 >"$xs_tmp/tgapf2.out" 2>&1 &
+tgap_pid=$!
+wait_for "$xs_tmp/tgapf2.out" thr 30 ||
+	xs_fail "-f on a running log lost at its end" "$(cat "$xs_tmp/tgapf2.out")"
+sql "$tgap2" "UPDATE incarnation SET gone_ns = $T4 WHERE id = 1"
+wait_for "$xs_tmp/tgapf2.out" "ended at" 30 ||
+	xs_fail "-f: the end of a log lost at its end" "$(cat "$xs_tmp/tgapf2.out")"
+kill "$tgap_pid"
+wait "$tgap_pid" 2>/dev/null
+check_exact "lost at the end, -f while it runs: the note at its end" 0 \
+	"one
+two
+thr
+$gapnote
+-- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
+" cat "$xs_tmp/tgapf2.out"
+# All of a guest's output lost (none ever stored): the note alone. Its
+# chunks all gone after some were stored (retention): no note.
+sql "$tgap" "DELETE FROM chunk; UPDATE incarnation SET bytes = 0"
+check_exact "all output lost: the note alone" 0 "$gapnote
+" "$TAIL" --db "$tgap" 7
+check_exact "all output lost, -n 1" 0 "$gapnote
+" "$TAIL" --db "$tgap" -n 1 7
+check_exact "all output lost, -n +1" 0 "$gapnote
+" "$TAIL" --db "$tgap" -n +1 7
+check_exact "all output lost, -g: nothing" 0 "" "$TAIL" --db "$tgap" -g one 7
+sql "$tgap" "UPDATE incarnation SET bytes = 14"
+check_exact "a log retention emptied: no note" 0 "" "$TAIL" --db "$tgap" 7
 
 # -f against a live writer (flush 100 ms, as the daemon's default).
 live=$xs_tmp/live.db

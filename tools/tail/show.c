@@ -102,12 +102,15 @@ show_keep(struct tail *t, const struct tail_line *l)
 	slot->ended = l->ended;
 	slot->fragment = l->fragment;
 	slot->gap = l->gap;
+	slot->lost_after = l->lost_after;
+	slot->note_only = l->note_only;
 }
 
 /* A whole line (or the last, unfinished one): filter, then print or keep. */
 static void
 show_accept(struct tail *t, const struct tail_line *l)
 {
+	t->accepted = false;
 	if (t->since_ns != 0 && l->ns < t->since_ns)
 		return;
 	if (t->until_ns != 0 && l->ns > t->until_ns)
@@ -117,6 +120,7 @@ show_accept(struct tail *t, const struct tail_line *l)
 	t->matched++;
 	if (t->from_line != 0 && t->matched < t->from_line)
 		return;
+	t->accepted = true;
 	if (t->lines == TAIL_NO_LIMIT)
 		show_emit(t, l);
 	else
@@ -194,21 +198,83 @@ show_gen_min(struct tail *t, size_t i)
 	return (info.last_gen + 1);
 }
 
-/* Print a line that passed the filters. */
+/* When output lost at the end of an incarnation's log was lost by: its
+ * end, or now while it runs. */
+static uint64_t
+show_lost_ns(const struct db_incarnation *inc)
+{
+	struct timespec	ts;
+
+	if (inc->gone_ns != 0)
+		return (inc->gone_ns);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+}
+
+/* Print a line that passed the filters (or only the note of output lost
+ * after it). */
 static void
 show_emit(struct tail *t, const struct tail_line *l)
 {
+	const struct db_incarnation	*inc = &t->incs[l->inc];
+
 	if (l->inc != t->shown_inc)
 		show_start(t, l->inc, show_gen_min(t, l->inc));
-	if (t->hist != NULL)
-		store_until(t, l->gen);
-	if (l->gap)
-		render_gap(t, &t->incs[l->inc], l->ns);
-	/* A line left open (its rest lost, or -g left the rest out) ends:
-	 * this one starts its own. */
-	render_end_line(t);
-	render_line(t, &t->incs[l->inc], l->buf, l->len, l->ns, l->gen, true,
-	    l->ended, l->fragment);
+	if (!l->note_only) {
+		if (t->hist != NULL)
+			store_until(t, l->gen);
+		if (l->gap)
+			render_gap(t, inc, l->ns);
+		/* A line left open (its rest lost, or -g left the rest
+		 * out) ends: this one starts its own. */
+		render_end_line(t);
+		render_line(t, inc, l->buf, l->len, l->ns, l->gen, true,
+		    l->ended, l->fragment);
+	}
+	if (l->lost_after)
+		render_gap(t, inc, show_lost_ns(inc));
+}
+
+/*
+ * After the lines of incarnation t->cur: output lost at the end of its
+ * log (db_lost_after: no line after it says so) is noted after its last
+ * line, if that line shows; if it has no line at all, in its place,
+ * unless --since, --until or -g choose lines. Not while the last
+ * incarnation runs under -f: a line that comes later notes it (after_gap),
+ * or its end does (show_follow).
+ */
+static void
+show_lost_end(struct tail *t)
+{
+	const struct db_incarnation	*inc = &t->incs[t->cur];
+	struct tail_line		 note;
+	bool				 filtered = t->since_ns != 0 ||
+					    t->until_ns != 0 || t->grep;
+
+	if (t->follow && t->cur == t->nincs - 1 && inc->gone_ns == 0)
+		return;
+	t->lost_noted = inc->last_seq;
+	if (t->lines == 0 || !db_lost_after(inc, t->seq))
+		return;
+	if (t->seq > 0) {
+		if (!t->accepted)
+			return;
+		if (t->lines == TAIL_NO_LIMIT)
+			render_gap(t, inc, show_lost_ns(inc));
+		else
+			t->ring[(t->ring_start + t->ring_len - 1) %
+			    t->ring_len].lost_after = true;
+		return;
+	}
+	if (filtered || t->from_line > 1)
+		return;
+	memset(&note, 0, sizeof note);
+	note.inc = t->cur;
+	note.lost_after = note.note_only = true;
+	if (t->lines == TAIL_NO_LIMIT)
+		show_emit(t, &note);
+	else
+		show_keep(t, &note);
 }
 
 /* Print what the options select, from the incarnations in t->incs. */
@@ -246,6 +312,7 @@ show_all(struct tail *t)
 		}
 		if (!limited)
 			show_start(t, t->cur, 0);
+		t->accepted = false;
 		if (!limited || t->lines > 0) {
 			error = db_lines(t->db, t->incs[t->cur].id, from,
 			    show_piece, t);
@@ -253,6 +320,7 @@ show_all(struct tail *t)
 				tail_db_fail(t, error);
 		}
 		show_flush(t);
+		show_lost_end(t);
 	}
 	t->cur = t->nincs - 1;
 	for (i = 0; i < t->ring_len; i++) {
@@ -353,6 +421,7 @@ show_next(struct tail *t)
 	t->incs[t->nincs] = inc;
 	t->cur = t->nincs++;
 	t->seq = 0;
+	t->lost_noted = 0;
 	t->shown_inc = t->cur;
 	render_announce(t, &inc, "began", inc.first_ns);
 	if (t->hist != NULL)
@@ -425,7 +494,14 @@ show_follow(struct tail *t)
 			if (t->hist != NULL)
 				force = store_ripe(t);
 			if (missing || now.gone_ns != 0) {
+				if (!t->grep)
+					t->accepted = true;	/* all shows */
 				show_flush(t);
+				/* Its output lost at the end, not noted yet
+				 * (show_lost_end): after its last line. */
+				if (!missing && now.last_seq > t->lost_noted &&
+				    db_lost_after(&now, t->seq) && t->accepted)
+					render_gap(t, &now, now.gone_ns);
 				if (t->hist != NULL)
 					store_end(t);
 				render_announce(t, &t->incs[t->cur], "ended",

@@ -50,6 +50,9 @@ struct tail_line {
 	bool		 ended;			/* had its newline */
 	bool		 fragment;		/* its start was not read */
 	bool		 gap;			/* output was lost before it */
+	bool		 lost_after;		/* ... after it, at the end of
+						   its incarnation's log */
+	bool		 note_only;		/* no line: only that note */
 };
 
 struct store;
@@ -82,11 +85,15 @@ struct tail {
 	size_t			 nincs;
 	size_t			 cur;		/* being read */
 	int64_t			 seq;		/* last chunk read of it */
+	int64_t			 lost_noted;	/* its output lost up to this
+						   chunk was noted (or left
+						   out) */
 
 	/* Output. */
 	bool			 open;		/* ends mid-line */
 	size_t			 shown_inc;	/* header printed for; SIZE_MAX */
 	uint64_t		 matched;	/* lines that passed the filters */
+	bool			 accepted;	/* the last line did too */
 	struct tail_line	 asm_line;	/* being joined */
 	bool			 asm_busy;
 	struct tail_line	*ring;		/* the last N */
