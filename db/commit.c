@@ -232,8 +232,13 @@ commit_incarnations(struct db_writer *w)
 		sqlite3_bind_int64(st, 1, wi->id);
 		sqlite3_bind_int64(st, 2, (int64_t)wi->bytes);
 		sqlite3_bind_int64(st, 3, (int64_t)wi->kept);
-		if (wi->lost_seq > wi->seq)
+		if (wi->lost_seq > wi->seq) {
 			wi->seq = wi->lost_seq;
+			if (wi->lost_has_ring) {
+				wi->has_ring = 1;
+				wi->ring_pos = wi->lost_ring_pos;
+			}
+		}
 		sqlite3_bind_int64(st, 4, wi->seq);
 		sqlite3_bind_int(st, 5, wi->line_open);
 		if (wi->has_ring)
@@ -383,8 +388,6 @@ commit_reload(struct db_writer *w)
 		LIST_FOREACH(wi, &w->hash[i], hash_entry) {
 			if (winc_load(w, wi) != 0)
 				wi->ended = 1;	/* writer_retain looks again */
-			else if (wi->lost_seq > wi->seq)
-				winc_dirty(w, wi);	/* still to store */
 		}
 	}
 	if ((st = db_stmt(w->db, ST_INC_TOTAL)) != NULL &&

@@ -43,6 +43,7 @@ enum db_stmt {
 	ST_INC_GET,
 	ST_CHUNKS_AFTER,
 	ST_LAST_SEQ,
+	ST_INC_UNKEPT,
 	ST_TAIL,
 	ST_DATA_VERSION,
 	/* The durable store and its history (history.c, hthin.c). */

@@ -229,6 +229,8 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	    " continues, data, lineidx FROM chunk WHERE inc = ?1 AND seq >= ?2"
 	    " ORDER BY seq",
 	[ST_LAST_SEQ] = "SELECT max(seq) FROM chunk WHERE inc = ?1",
+	[ST_INC_UNKEPT] = "SELECT bytes - (SELECT coalesce(sum(raw_bytes), 0)"
+	    " FROM chunk WHERE inc = ?1) FROM incarnation WHERE id = ?1",
 	[ST_TAIL] = "SELECT seq, lines - continues FROM chunk WHERE inc = ?1"
 	    " ORDER BY seq DESC",
 	[ST_DATA_VERSION] = "PRAGMA data_version",

@@ -134,15 +134,38 @@ db_incarnation_get(struct db *db, int64_t id, struct db_incarnation *inc)
 }
 
 /*
+ * Whether the chunks of inc before the first one kept were lost rather
+ * than removed by retention: all it ever stored is still there (its
+ * bytes, which retention leaves alone, are those of its chunks). Read
+ * while db_lines' statement runs: the same snapshot.
+ */
+static bool
+db_lost_before(struct db *db, int64_t inc)
+{
+	sqlite3_stmt	*st;
+	bool		 lost = false;
+
+	if ((st = db_stmt(db, ST_INC_UNKEPT)) == NULL)
+		return (false);
+	sqlite3_bind_int64(st, 1, inc);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		lost = sqlite3_column_int64(st, 0) == 0;
+	sqlite3_reset(st);
+	return (lost);
+}
+
+/*
  * Hand cb the lines of the chunks of inc with seq > after, in order:
  * 0, cb's first non-zero return, -EIO for a corrupt chunk, or -errno.
  * Chunks are numbered as the writer cuts them; it loses some only when
  * commits failed for longer than it keeps output (db/writer.c,
  * writer_retain). A number skipped after chunk `after` (while it is
- * still kept) or after a chunk read here marks the next line after_gap.
- * Before the first chunk kept, a skip says nothing: retention removes
- * the oldest, `after` too meanwhile (a follower held up, a tail read
- * racing it). The statement gives chunk `after` too, unread, to tell.
+ * still kept) or after a chunk read here marks the next line after_gap;
+ * so does one before the first chunk, read from the start, if
+ * retention has removed nothing of inc (db_lost_before). Otherwise a
+ * skip before the first chunk kept says nothing: retention removes the
+ * oldest, `after` too meanwhile (a follower held up, a tail read racing
+ * it). The statement gives chunk `after` too, unread, to tell.
  */
 int
 db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
@@ -175,7 +198,8 @@ db_lines(struct db *db, int64_t inc, int64_t after, db_line_cb *cb,
 		row.data_len = (size_t)sqlite3_column_bytes(st, 6);
 		row.idx = sqlite3_column_blob(st, 7);
 		row.idx_len = (size_t)sqlite3_column_bytes(st, 7);
-		row.after_gap = prev > 0 && row.seq > prev + 1;
+		row.after_gap = prev > 0 ? row.seq > prev + 1 :
+		    after == 0 && row.seq > 1 && db_lost_before(db, inc);
 		prev = row.seq;
 		if ((error = chunk_lines(db->codec, &row, cb, arg)) != 0) {
 			if (error == -EIO)

@@ -89,6 +89,8 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 			if (wi->ended && wi->cur == NULL && winc_load(w, wi) ==
 			    -ENOENT)
 				winc_forget(w, wi);
+			else if (wi->lost_seq > wi->seq)
+				winc_dirty(w, wi);	/* still to store */
 		}
 	}
 	w->ready_raw = 0;
@@ -109,6 +111,8 @@ writer_retain(struct db_writer *w, uint64_t *acct, uint64_t *raw)
 		if ((wi = winc_find(w, c->inc)) != NULL &&
 		    c->seq > wi->lost_seq) {
 			wi->lost_seq = c->seq;
+			wi->lost_has_ring = c->has_ring;
+			wi->lost_ring_pos = c->ring_end;
 			winc_dirty(w, wi);
 		}
 		writer_free_chunk(w, c, acct, raw);

@@ -159,10 +159,15 @@ struct winc {
 	int		 line_open;
 	int		 has_ring;	/* ring_pos known */
 	uint32_t	 ring_pos;
-	/* The newest seq of its chunks given up (writer_retain); stored
-	 * as last_seq with the next commit, so readers tell a hole at the
-	 * end of its log. Not reloaded: a failed commit leaves it. */
+	/* The newest seq of its chunks given up (writer_retain), and
+	 * where that chunk ended in the ring; stored as last_seq (and
+	 * ring_pos) with the next commit while no newer chunk is, so
+	 * readers tell a hole at the end of its log and a restart does
+	 * not count those bytes again. Not reloaded: a failed commit
+	 * leaves them. */
 	int64_t		 lost_seq;
+	int		 lost_has_ring;
+	uint32_t	 lost_ring_pos;
 };
 LIST_HEAD(winc_list, winc);
 TAILQ_HEAD(winc_queue, winc);

@@ -1008,6 +1008,83 @@ ring_restart(uint32_t domid, const char *uuid, const char *name,
 }
 
 /*
+ * Chunks given up at the end of a log (commits failed past the 8 MiB
+ * kept): the ring position kept moves past them, so a restarted daemon
+ * does not count the same bytes again as read and not written (the
+ * hole is noted already). Chunks given up before one committed do not
+ * move it back. A log whose start was given up: its first line after
+ * a gap, which retention (removing what was stored) does not make.
+ */
+START_TEST(test_ring_pos_given_up)
+{
+	struct readback		 rb;
+	struct db_stats		 st;
+	struct db		*w, *r;
+	sqlite3			*sql;
+	static char		 piece[64 << 10];
+	int64_t			 a, b, c, pos;
+	uint32_t		 end = 6;
+	size_t			 i;
+
+	memset(piece, 'x', sizeof piece);
+	piece[sizeof piece - 1] = '\n';
+	w = open_writer_busy(sizeof piece, 20);
+	a = db_incarnation_begin_ring(w, 7, "u7", "seven", T0, 0, &pos);
+	c = db_incarnation_begin_ring(w, 8, "u8", "eight", T0, 0, &pos);
+	b = db_incarnation_begin(w, 9, "u9", "nine", T0);
+	ck_assert(a > 0 && b > 0 && c > 0);
+	db_append_ring(w, a, "first\n", 6, T0 + 1, 1, end);
+	db_flush(w);
+	sql = hold_lock();
+	for (i = 0; i < 2; i++) {
+		end += sizeof piece;
+		db_append_ring(w, a, piece, sizeof piece, T0 + 2 + i, 1, end);
+	}
+	db_append_ring(w, c, piece, sizeof piece, T0 + 4, 1, sizeof piece);
+	for (i = 0; i < 160; i++)
+		db_append(w, b, piece, sizeof piece, T0 + 10 + i, 1);
+	for (i = 0; i < 1000; i++) {
+		db_stats(w, &st);
+		if (st.lost >= 3 * sizeof piece)
+			break;
+		usleep(10 * 1000);
+	}
+	ck_assert_uint_ge(st.lost, 3 * sizeof piece);
+	release_lock(sql);
+	db_append_ring(w, c, "after\n", 6, T0 + 200, 2, sizeof piece + 6);
+	db_flush(w);
+	db_close(w);
+
+	w = ring_restart(7, "u7", "seven", T0 + S, end, a, &pos);
+	ck_assert_int_eq(pos, end);
+	db_close(w);
+	w = ring_restart(8, "u8", "eight", T0 + S, sizeof piece + 6, c, &pos);
+	ck_assert_int_eq(pos, sizeof piece + 6);
+	db_close(w);
+
+	r = open_reader();
+	ck_assert_int_eq(read_back(r, c, 0, &rb), 0);
+	ck_assert_uint_eq(rb.n, 1);
+	ck_assert(rb.lines[0].after_gap);
+	ck_assert(memcmp(rb.buf, "after", 5) == 0);
+	readback_free(&rb);
+	db_close(r);
+	/* Retention removing what was stored: no gap said before the
+	 * first chunk kept. */
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, "UPDATE incarnation SET bytes ="
+	    " bytes + 1 WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(sql);
+	r = open_reader();
+	ck_assert_int_eq(read_back(r, c, 0, &rb), 0);
+	ck_assert_uint_eq(rb.n, 1);
+	ck_assert(!rb.lines[0].after_gap);
+	readback_free(&rb);
+	db_close(r);
+}
+END_TEST
+
+/*
  * Where an incarnation's committed bytes end in its ring: a new one
  * starts where the ring is (a kill before its first commit still tells
  * what was lost); kept across a reopen (and the 32-bit index's wrap);
@@ -1260,6 +1337,7 @@ db_suite(void)
 	tcase_add_test(tc, test_kept_bounded);
 	tcase_add_test(tc, test_kept_gap);
 	tcase_add_test(tc, test_kept_trailing_gap);
+	tcase_add_test(tc, test_ring_pos_given_up);
 	tcase_add_test(tc, test_kept_retry_paths);
 	tcase_add_test(tc, test_many_incarnations);
 	tcase_add_test(tc, test_open_errors);

@@ -608,6 +608,95 @@ thr
 $gapnote
 -- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
 " cat "$xs_tmp/tgapf2.out"
+# follow_end DB OUT ARGS...: xsconsole-tail -f ARGS on domain 7 of DB
+# (incarnation ID $fe_inc, running) into OUT; once it reads, the guest
+# ends; OUT is complete when the end is announced.
+follow_end() {
+	local db=$1 out=$2 pid
+	shift 2
+	"$TAIL" --db "$db" -f "$@" 7 >"$out" 2>&1 &
+	pid=$!
+	xs_wait reading "$pid" "$db" || xs_fail "-f $*: it reads the log"
+	sleep 0.2	# it has read the log as it is (nothing shows that)
+	sql "$db" "UPDATE incarnation SET gone_ns = $T4 WHERE id = ${fe_inc:-1}"
+	wait_for "$out" "ended at" 30 || xs_fail "-f $*: the end" "$(cat "$out")"
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+}
+endline="-- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --"
+trail_log "$xs_tmp/tgap3.db" ""
+follow_end "$xs_tmp/tgap3.db" "$xs_tmp/tgapf3.out" -n 0
+check_exact "lost at the end, -f -n 0: no note without its line" 0 "$endline
+" cat "$xs_tmp/tgapf3.out"
+trail_log "$xs_tmp/tgap4.db" ""
+follow_end "$xs_tmp/tgap4.db" "$xs_tmp/tgapf4.out" -n +5
+check_exact "lost at the end, -f -n +5: no note without its line" 0 "$endline
+" cat "$xs_tmp/tgapf4.out"
+# --all -f: the running incarnation's note at its end, after an earlier
+# incarnation that had more chunks (numbers go per incarnation).
+"$TOOL" "$xs_tmp/tgap5.db" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 1 a1\n
+flush
+append 1 $T1 2 a2\n
+flush
+append 1 $T1 3 a3\n
+flush
+append 1 $T1 4 a4\n
+flush
+end 1 $T2
+begin 7 22222222-0000-0000-0000-000000000007 web $T2
+append 2 $T2 5 b1\n
+flush
+append 2 $T2 6 b2\n
+flush
+append 2 $T3 7 b3\n
+flush
+EOF
+sql "$xs_tmp/tgap5.db" "DELETE FROM chunk WHERE inc = 2 AND seq = 3"
+fe_inc=2 follow_end "$xs_tmp/tgap5.db" "$xs_tmp/tgapf5.out" --all
+check_exact "lost at the end, --all -f: the note at the end of the second" 0 \
+	"b2
+$gapnote
+-- incarnation 2 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
+" tail -n 3 "$xs_tmp/tgapf5.out"
+check "... once" 0 "1" grep -cF "$gapnote" "$xs_tmp/tgapf5.out"
+# Lost at the start (nothing of it stored before): the note before the
+# first line, also when that line comes while -f waits.
+slog() {
+	"$TOOL" "$1" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 5 lost\n
+flush
+append 1 $T2 6 after\n
+flush
+EOF
+}
+slog "$xs_tmp/sgap.db"
+sql "$xs_tmp/sgap.db" "DELETE FROM chunk WHERE seq = 1;
+	UPDATE incarnation SET bytes = 6"
+check_exact "lost at the start: the note before the first line" 0 "$gapnote
+after
+" "$TAIL" --db "$xs_tmp/sgap.db" 7
+sql "$xs_tmp/sgap.db" "UPDATE incarnation SET bytes = 11"
+check_exact "... not when retention removed what was stored" 0 "after
+" "$TAIL" --db "$xs_tmp/sgap.db" 7
+slog "$xs_tmp/sgap2.db"
+sql "$xs_tmp/sgap2.db" "CREATE TABLE side AS SELECT * FROM chunk WHERE seq = 2;
+	DELETE FROM chunk; UPDATE incarnation SET bytes = 0"
+"$TAIL" --db "$xs_tmp/sgap2.db" -f 7 >"$xs_tmp/sgapf.out" 2>&1 &
+sgap_pid=$!
+xs_wait reading "$sgap_pid" "$xs_tmp/sgap2.db" || xs_fail "-f: it reads the log"
+sleep 0.2
+sql "$xs_tmp/sgap2.db" "INSERT INTO chunk SELECT * FROM side;
+	UPDATE incarnation SET bytes = 6"
+wait_for "$xs_tmp/sgapf.out" after 30 || xs_fail "-f: the line after all was lost"
+kill "$sgap_pid"
+wait "$sgap_pid" 2>/dev/null
+check_exact "all lost while -f waits: the note with the next line" 0 "$gapnote
+after
+" cat "$xs_tmp/sgapf.out"
+
 # All of a guest's output lost (none ever stored): the note alone. Its
 # chunks all gone after some were stored (retention): no note.
 sql "$tgap" "DELETE FROM chunk; UPDATE incarnation SET bytes = 0"

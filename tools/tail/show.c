@@ -251,6 +251,7 @@ show_lost_end(struct tail *t)
 	bool				 filtered = t->since_ns != 0 ||
 					    t->until_ns != 0 || t->grep;
 
+	t->lost_noted = 0;
 	if (t->follow && t->cur == t->nincs - 1 && inc->gone_ns == 0)
 		return;
 	t->lost_noted = inc->last_seq;
@@ -266,7 +267,7 @@ show_lost_end(struct tail *t)
 			    t->ring_len].lost_after = true;
 		return;
 	}
-	if (filtered || t->from_line > 1)
+	if (filtered || (t->from_line != 0 && t->matched + 1 < t->from_line))
 		return;
 	memset(&note, 0, sizeof note);
 	note.inc = t->cur;
@@ -402,10 +403,23 @@ show_pieces(struct tail *t, struct show_pieces *p)
 			render_line(t, &t->incs[t->cur], s->text, s->len,
 			    s->ns, s->gen, starts, !s->partial,
 			    s->continued);
+			t->accepted = true;
 		}
 		free(s->text);
 	}
 	p->n = 0;
+}
+
+/* -f at an incarnation's end: its output lost at the end, if not noted
+ * yet (show_lost_end), after its last line if that showed; alone if it
+ * has none, unless -g or --since choose lines. */
+static void
+show_lost_follow(struct tail *t, const struct db_incarnation *now)
+{
+	if (now->last_seq <= t->lost_noted || !db_lost_after(now, t->seq))
+		return;
+	if (t->seq > 0 ? t->accepted : !t->grep && t->since_ns == 0)
+		render_gap(t, now, now->gone_ns);
 }
 
 /* Move on to the next incarnation of the domain, if there is one yet. */
@@ -422,6 +436,7 @@ show_next(struct tail *t)
 	t->cur = t->nincs++;
 	t->seq = 0;
 	t->lost_noted = 0;
+	t->accepted = false;
 	t->shown_inc = t->cur;
 	render_announce(t, &inc, "began", inc.first_ns);
 	if (t->hist != NULL)
@@ -494,14 +509,9 @@ show_follow(struct tail *t)
 			if (t->hist != NULL)
 				force = store_ripe(t);
 			if (missing || now.gone_ns != 0) {
-				if (!t->grep)
-					t->accepted = true;	/* all shows */
 				show_flush(t);
-				/* Its output lost at the end, not noted yet
-				 * (show_lost_end): after its last line. */
-				if (!missing && now.last_seq > t->lost_noted &&
-				    db_lost_after(&now, t->seq) && t->accepted)
-					render_gap(t, &now, now.gone_ns);
+				if (!missing)
+					show_lost_follow(t, &now);
 				if (t->hist != NULL)
 					store_end(t);
 				render_announce(t, &t->incs[t->cur], "ended",
