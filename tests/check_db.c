@@ -846,6 +846,22 @@ START_TEST(test_kept_gap)
 }
 END_TEST
 
+/* Wait (up to 10 s) until the writer has given up at least n bytes. */
+static void
+wait_lost(struct db *w, uint64_t n)
+{
+	struct db_stats	st;
+	int		i;
+
+	for (i = 0; i < 1000; i++) {
+		db_stats(w, &st);
+		if (st.lost >= n)
+			break;
+		usleep(10 * 1000);
+	}
+	ck_assert_uint_ge(st.lost, n);
+}
+
 /* Output given up at the end of a log (none kept after it, the guest
  * gone): the incarnation's last_seq says so (db_lost_after); not for a
  * log kept whole, nor one retention emptied. (A lock fails the BEGIN;
@@ -853,7 +869,6 @@ END_TEST
 START_TEST(test_kept_trailing_gap)
 {
 	struct db_incarnation	 inc;
-	struct db_stats		 st;
 	struct db		*w, *r;
 	sqlite3			*sql;
 	static char		 piece[64 << 10];
@@ -878,13 +893,7 @@ START_TEST(test_kept_trailing_gap)
 	db_incarnation_end(w, c, T0 + 5);
 	for (i = 0; i < 160; i++)
 		db_append(w, b, piece, sizeof piece, T0 + 10 + i, 1);
-	for (i = 0; i < 1000; i++) {
-		db_stats(w, &st);
-		if (st.lost >= 3 * sizeof piece)
-			break;
-		usleep(10 * 1000);
-	}
-	ck_assert_uint_ge(st.lost, 3 * sizeof piece);
+	wait_lost(w, 3 * sizeof piece);
 	release_lock(sql);
 	db_flush(w);
 	db_close(w);
@@ -1018,7 +1027,6 @@ ring_restart(uint32_t domid, const char *uuid, const char *name,
 START_TEST(test_ring_pos_given_up)
 {
 	struct readback		 rb;
-	struct db_stats		 st;
 	struct db		*w, *r;
 	sqlite3			*sql;
 	static char		 piece[64 << 10];
@@ -1043,13 +1051,7 @@ START_TEST(test_ring_pos_given_up)
 	db_append_ring(w, c, piece, sizeof piece, T0 + 4, 1, sizeof piece);
 	for (i = 0; i < 160; i++)
 		db_append(w, b, piece, sizeof piece, T0 + 10 + i, 1);
-	for (i = 0; i < 1000; i++) {
-		db_stats(w, &st);
-		if (st.lost >= 3 * sizeof piece)
-			break;
-		usleep(10 * 1000);
-	}
-	ck_assert_uint_ge(st.lost, 3 * sizeof piece);
+	wait_lost(w, 3 * sizeof piece);
 	release_lock(sql);
 	db_append_ring(w, c, "after\n", 6, T0 + 200, 2, sizeof piece + 6);
 	db_flush(w);

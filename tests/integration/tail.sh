@@ -575,42 +575,9 @@ check_exact "lost at the end, -g: not without its line" 0 "one
 " "$TAIL" --db "$tgap" -g one 7
 check_exact "lost at the end, -U before it: not shown" 0 "one
 " "$TAIL" --db "$tgap" -U @1700000000.5 7
-"$TAIL" --db "$tgap" -f 7 >"$xs_tmp/tgapf.out" 2>&1 &
-tgap_pid=$!
-wait_for "$xs_tmp/tgapf.out" "ended at" 30 ||
-	xs_fail "-f on a log lost at its end" "$(cat "$xs_tmp/tgapf.out")"
-kill "$tgap_pid"
-wait "$tgap_pid" 2>/dev/null
-check_exact "lost at the end, -f after the guest's end: the note once" 0 \
-	"one
-two
-thr
-$gapnote
--- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
-" cat "$xs_tmp/tgapf.out"
-# Followed while the guest runs: nothing yet (a line coming after would
-# carry the note), then at its end, before the end is announced.
-tgap2=$xs_tmp/tgap2.db
-trail_log "$tgap2" ""
-"$TAIL" --db "$tgap2" -f 7 >"$xs_tmp/tgapf2.out" 2>&1 &
-tgap_pid=$!
-wait_for "$xs_tmp/tgapf2.out" thr 30 ||
-	xs_fail "-f on a running log lost at its end" "$(cat "$xs_tmp/tgapf2.out")"
-sql "$tgap2" "UPDATE incarnation SET gone_ns = $T4 WHERE id = 1"
-wait_for "$xs_tmp/tgapf2.out" "ended at" 30 ||
-	xs_fail "-f: the end of a log lost at its end" "$(cat "$xs_tmp/tgapf2.out")"
-kill "$tgap_pid"
-wait "$tgap_pid" 2>/dev/null
-check_exact "lost at the end, -f while it runs: the note at its end" 0 \
-	"one
-two
-thr
-$gapnote
--- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --
-" cat "$xs_tmp/tgapf2.out"
 # follow_end DB OUT ARGS...: xsconsole-tail -f ARGS on domain 7 of DB
-# (incarnation ID $fe_inc, running) into OUT; once it reads, the guest
-# ends; OUT is complete when the end is announced.
+# into OUT; once it has read the log, incarnation $fe_inc (default 1)
+# ends (again, if it had); OUT is complete when the end is announced.
 follow_end() {
 	local db=$1 out=$2 pid
 	shift 2
@@ -624,6 +591,25 @@ follow_end() {
 	wait "$pid" 2>/dev/null
 }
 endline="-- incarnation 1 of domain 7 (web) ended at 2023-11-14T22:13:23.999+00:00 --"
+follow_end "$tgap" "$xs_tmp/tgapf.out"
+check_exact "lost at the end, -f after the guest's end: the note once" 0 \
+	"one
+two
+thr
+$gapnote
+$endline
+" cat "$xs_tmp/tgapf.out"
+# Followed while the guest runs: nothing yet (a line coming after would
+# carry the note), then at its end, before the end is announced.
+trail_log "$xs_tmp/tgap2.db" ""
+follow_end "$xs_tmp/tgap2.db" "$xs_tmp/tgapf2.out"
+check_exact "lost at the end, -f while it runs: the note at its end" 0 \
+	"one
+two
+thr
+$gapnote
+$endline
+" cat "$xs_tmp/tgapf2.out"
 trail_log "$xs_tmp/tgap3.db" ""
 follow_end "$xs_tmp/tgap3.db" "$xs_tmp/tgapf3.out" -n 0
 check_exact "lost at the end, -f -n 0: no note without its line" 0 "$endline
