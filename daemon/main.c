@@ -636,28 +636,36 @@ stat_db_file_bytes(void *arg)
 	return (n);
 }
 
+/* The log writer's statistics (all 0 without a database). */
+static struct db_stats
+engines_db_stats(struct engines *en)
+{
+	struct db_stats	st;
+
+	memset(&st, 0, sizeof st);
+	if (en->db != NULL)
+		db_stats(en->db, &st);
+	return (st);
+}
+
 static uint64_t
 stat_db_kept_bytes(void *arg)
 {
-	struct engines	*en = arg;
-	struct db_stats	 st;
-
-	if (en->db == NULL)
-		return (0);
-	db_stats(en->db, &st);
-	return (st.kept);
+	return (engines_db_stats(arg).kept);
 }
 
 static uint64_t
 stat_db_lost_bytes(void *arg)
 {
-	struct engines	*en = arg;
-	struct db_stats	 st;
+	return (engines_db_stats(arg).lost);
+}
 
-	if (en->db == NULL)
-		return (0);
-	db_stats(en->db, &st);
-	return (st.lost);
+/* Console bytes cut into chunks and kept for a retry while commits
+ * fail: what a kill -9 now would lose beside console-bytes-pending. */
+static uint64_t
+stat_console_held(void *arg)
+{
+	return (engines_db_stats(arg).held);
 }
 
 /* Console bytes drained and not yet committed: what a kill -9 now would
@@ -673,13 +681,7 @@ stat_console_pending(void *arg)
 static uint64_t
 stat_store_durable_gen(void *arg)
 {
-	struct engines	*en = arg;
-	struct db_stats	 st;
-
-	if (en->db == NULL)
-		return (0);
-	db_stats(en->db, &st);
-	return (st.durable_gen);
+	return (engines_db_stats(arg).durable_gen);
 }
 
 static uint64_t
@@ -723,6 +725,7 @@ settings_register_stats(struct settings *s, struct engines *en)
 	    en);
 	settings_add_stat(s, "console-bytes-pending", stat_console_pending,
 	    en);
+	settings_add_stat(s, "console-bytes-held", stat_console_held, en);
 	settings_add_stat(s, "console-bytes-lost", stat_console_lost, en);
 	settings_add_stat(s, "db-file-bytes", stat_db_file_bytes, en);
 	settings_add_stat(s, "db-kept-bytes", stat_db_kept_bytes, en);

@@ -107,6 +107,8 @@ struct db_stats {
 	uint64_t	 chunks;
 	uint64_t	 commits;
 	uint64_t	 lost;			/* raw bytes of failed commits */
+	uint64_t	 held;			/* raw bytes kept for a retry
+						   while commits fail */
 	uint64_t	 kept;			/* stored bytes now kept, all
 						   incarnations */
 	uint64_t	 writer_cpu_ns;		/* the writer thread's CPU */

@@ -183,6 +183,8 @@ writer_finish(struct db_writer *w, int committed, int error,
 		w->stats.commits++;
 	}
 	w->stats.lost += lost;
+	if (committed)
+		w->stats.held = error != 0 ? w->ready_raw : 0;
 	w->stats.kept = w->total;
 	w->stats.durable_gen = w->h.last_gen;
 	w->stats.writer_cpu_ns = (uint64_t)ts.tv_sec * NS_PER_S +

@@ -869,6 +869,7 @@ wait_lost(struct db *w, uint64_t n)
 START_TEST(test_kept_trailing_gap)
 {
 	struct db_incarnation	 inc;
+	struct db_stats		 st;
 	struct db		*w, *r;
 	sqlite3			*sql;
 	static char		 piece[64 << 10];
@@ -894,8 +895,13 @@ START_TEST(test_kept_trailing_gap)
 	for (i = 0; i < 160; i++)
 		db_append(w, b, piece, sizeof piece, T0 + 10 + i, 1);
 	wait_lost(w, 3 * sizeof piece);
+	db_stats(w, &st);		/* held for the retry: the 8 MiB */
+	ck_assert_uint_gt(st.held, 0);
+	ck_assert_uint_le(st.held, 8 << 20);
 	release_lock(sql);
 	db_flush(w);
+	db_stats(w, &st);
+	ck_assert_uint_eq(st.held, 0);
 	db_close(w);
 
 	r = open_reader();

@@ -133,11 +133,12 @@ xs_store_durable() {
 }
 
 # xs_durable: all the daemon took is in its database: every store commit
-# and every console byte drained from the rings (none pending). Only
-# while commits work (bytes kept for a retry are not counted pending);
-# a guest's bytes are drained once xsc-sim guest has exited.
+# and every console byte drained from the rings (none pending, none held
+# for a retry); a guest's bytes are drained once xsc-sim guest has
+# exited.
 xs_durable() {
-	xs_store_durable && [ "$(xs_stat console-bytes-pending)" = 0 ]
+	xs_store_durable && [ "$(xs_stat console-bytes-pending)" = 0 ] &&
+	    [ "$(xs_stat console-bytes-held)" = 0 ]
 }
 
 # Run a client command with a time limit.

@@ -100,6 +100,12 @@ check "the store's commits are not durable yet" 0 "behind" bash -c \
 	 -lt \$(xenstore-read /tool/xsconsoled/stats/generation) ] && echo behind"
 check "nothing counted lost" 0 "0" \
 	xenstore-read /tool/xsconsoled/stats/db-lost-bytes
+# All 480,000 bytes cut into chunks and held for the retry (none given
+# up: the writer keeps up to 8 MiB).
+xs_wait eval '[ "$(xs_stat console-bytes-held)" = 480000 ]' ||
+	xs_fail "the output held for a retry"
+check "the bytes held for a retry, counted" 0 "480000" \
+	xenstore-read /tool/xsconsoled/stats/console-bytes-held
 
 # Make room: the writer's next try commits what it kept.
 rm -f "$fs/filler"
@@ -115,6 +121,8 @@ check "the output printed while full is all in the log" 0 "" bash -c \
 	"$waitfor" "'$XSC_TAIL' --db '$db' -n +1 2 | cmp -s - '$xs_tmp/full.txt'"
 check "still nothing lost" 0 "0" \
 	xenstore-read /tool/xsconsoled/stats/db-lost-bytes
+check "nothing held any more" 0 "0" \
+	xenstore-read /tool/xsconsoled/stats/console-bytes-held
 check "the store's commits durable again" 0 "" bash -c "$waitfor" \
 	"[ \$(xenstore-read /tool/xsconsoled/stats/store-durable-generation) \
 	 -eq \$(xenstore-read /tool/xsconsoled/stats/generation) ]"
@@ -148,6 +156,9 @@ fails() { grep -c 'debug: .*database or disk is full' "$xs_tmp/d/log"; }
 nfails=$(fails)
 xs_wait eval '[ "$(fails)" -gt "$nfails" ]' ||
 	xs_fail "a try fails after the output is given up"
+check "what is held stays within the 8 MiB kept" 0 "within" bash -c \
+	"h=\$(xenstore-read /tool/xsconsoled/stats/console-bytes-held) &&
+	 [ \$h -gt 0 ] && [ \$h -le $((8 << 20)) ] && echo within"
 rm -f "$fs/filler"
 check "the newest output kept is in the log" 0 "" bash -c "$waitfor" \
 	"'$XSC_TAIL' --db '$db' -n 1 1 | grep -q 'big line 131071 '"
