@@ -69,6 +69,8 @@ struct console {
 	struct hv_port		*port;
 	struct xsd_watch	*watch;		/* its console/ keys */
 	char			*watch_path;
+	struct xsd_watch	*name_watch;	/* its name */
+	char			*name_path;
 	/* The pty. */
 	int			 ptm;
 	int			 pts;		/* held open: no EIO when
@@ -589,6 +591,8 @@ console_free(struct console *c, bool gone)
 	console_pty_close(c);
 	if (c->watch != NULL)
 		xsd_watch_remove(cd->xsd, c->watch);
+	if (c->name_watch != NULL)
+		xsd_watch_remove(cd->xsd, c->name_watch);
 	event_free(c->throttle);
 	TAILQ_REMOVE(&cd->consoles, c, entry);
 	cd->nconsoles--;
@@ -596,7 +600,40 @@ console_free(struct console *c, bool gone)
 	log_info("console %u: closed after %llu bytes", c->domid,
 	    (unsigned long long)c->bytes);
 	free(c->watch_path);
+	free(c->name_path);
 	free(c);
+}
+
+/*
+ * The domain's name changed (xl rename; a migrated guest, made as
+ * "NAME--incoming" and renamed once it arrived): its log takes the new
+ * name, so that xsconsole-tail finds the guest by the name it has now.
+ * Begun again with it, the same incarnation (domid and uuid) is renamed
+ * once what was queued before is committed, as at a boot.
+ */
+static void
+console_name_changed(const char *path, void *arg)
+{
+	struct console	*c = arg;
+	char		*name;
+	int64_t		 inc;
+
+	(void)path;
+	if (c->intf == NULL ||
+	    (name = console_key(c->cd, c->domid, "name")) == NULL)
+		return;
+	if (*name != '\0' && strncmp(name, c->name, sizeof c->name - 1) != 0) {
+		log_info("console %u: renamed from '%s' to '%s'", c->domid,
+		    c->name, name);
+		snprintf(c->name, sizeof c->name, "%s", name);
+		/* Not begun yet (console_incarnation retries): with it. */
+		if (c->inc > 0 && (inc = db_incarnation_begin(c->cd->db,
+		    c->domid, c->uuid, c->name, now_ns())) != c->inc)
+			log_warn("console %u: renaming incarnation %lld: %s",
+			    c->domid, (long long)c->inc, inc < 0 ?
+			    strerror((int)-inc) : "another incarnation");
+	}
+	free(name);
 }
 
 /* The console's keys changed (or appeared): try to set it up. */
@@ -637,6 +674,9 @@ console_setup(struct consoled *cd, uint32_t domid)
 		xasprintf(&c->watch_path, "/local/domain/%u/console", domid);
 		c->watch = xsd_watch_add(cd->xsd, c->watch_path,
 		    console_keys_changed, c);
+		xasprintf(&c->name_path, "/local/domain/%u/name", domid);
+		c->name_watch = xsd_watch_add(cd->xsd, c->name_path,
+		    console_name_changed, c);
 	}
 	if (c->intf != NULL)
 		return;

@@ -843,9 +843,28 @@ login: ^[]0;owned^G^[[2J' "$TAIL" --db "$sdb" guest1
 		fi
 		check "... all 5 lines, in order" 0 "$(printf 'live line %s\n' 1 2 3 4 5)" \
 			cat "$xs_tmp/live2.out"
+		# Renamed while it runs (xl rename; a migrated guest is made
+		# as NAME--incoming, then renamed): its log goes by the new
+		# name, from its start.
+		check "guest 2 is renamed" 0 "" \
+			xenstore-write /local/domain/2/name web-renamed
+		printf 'after rename\n' >"$xs_tmp/line"
+		check "... and prints" 0 "" bash -c \
+			"'$SIM' guest --console-file '$xs_tmp/line' 2 >/dev/null"
+		xs_wait xs_durable || xs_fail "guest 2's line is committed"
+		check "a renamed guest's log, by its new name" 0 "live line 5
+after rename" "$TAIL" --db "$sdb" -n 2 web-renamed
+		check "... its lines under the new name, -o short" 0 \
+			"web-renamed[2]:
+web-renamed[2]:" bash -c \
+			'"$0" --db "$1" -n 2 -o short 2 | cut -d " " -f 4' \
+			"$TAIL" "$sdb"
+		check "... --list: the new name" 0 "web-renamed" bash -c \
+			'"$0" --db "$1" --list 2 | awk "NR == 2 { print \$3 }"' \
+			"$TAIL" "$sdb"
 		xs_stop "$xs_tmp/d"
-		check "after the daemon stopped: a copy of its log reads" 0 "live line 5" \
-			bash -c 'cp "$1" "$1.copy" && "$0" --db "$1.copy" -n 1 guest2' \
+		check "after the daemon stopped: a copy of its log reads" 0 "after rename" \
+			bash -c 'cp "$1" "$1.copy" && "$0" --db "$1.copy" -n 1 web-renamed' \
 			"$TAIL" "$sdb"
 	else
 		xs_fail "daemon starts with a console log"
