@@ -696,6 +696,62 @@ check_exact "all output lost, -g: nothing" 0 "" "$TAIL" --db "$tgap" -g one 7
 sql "$tgap" "UPDATE incarnation SET bytes = 14"
 check_exact "a log retention emptied: no note" 0 "" "$TAIL" --db "$tgap" 7
 
+# -f and a line that comes in two commits: a UTF-8 character or a CRLF
+# cut between them shows as a reading of the whole line shows it (the
+# piece's end is kept for the next); a prompt still shows before its
+# newline.
+split=$xs_tmp/split.db
+mkfifo "$xs_tmp/scmd"
+"$TOOL" -F 100 "$split" <"$xs_tmp/scmd" >"$xs_tmp/tool3.out" 2>&1 &
+split_tool=$!
+exec 4>"$xs_tmp/scmd"
+echo "begin 3 33333333-0000-0000-0000-000000000003 split $T1" >&4
+echo "append 1 $T1 1 start\n" >&4
+echo "flush" >&4
+wait_for "$xs_tmp/tool3.out" flushed 30 || xs_fail "split writer" "$(cat "$xs_tmp/tool3.out")"
+"$TAIL" --db "$split" -f 3 >"$xs_tmp/split.out" 2>&1 &
+split_tail=$!
+"$TAIL" --db "$split" -f -o json 3 >"$xs_tmp/split.json" 2>&1 &
+split_json=$!
+wait_for "$xs_tmp/split.out" start 30 || xs_fail "-f on the split log"
+wait_for "$xs_tmp/split.json" start 30 || xs_fail "-f -o json on the split log"
+for piece in 'caf\xc3' '\xa9 ok\n' 'crlf\r' '\n' 'login: '; do
+	n=$(grep -c flushed "$xs_tmp/tool3.out")
+	echo "append 1 $T2 2 $piece" >&4
+	echo "flush" >&4
+	xs_wait eval '[ "$(grep -c flushed "$xs_tmp/tool3.out")" -gt "$n" ]' ||
+		xs_fail "split writer flushes"
+	sleep 0.1	# a poll of the followers (50 ms) between the commits
+done
+wait_for "$xs_tmp/split.out" "login: " 30 || xs_fail "-f: the prompt" "$(cat "$xs_tmp/split.out")"
+echo "append 1 $T3 3 x\n" >&4
+echo "end 1 $T3" >&4
+echo "flush" >&4
+wait_for "$xs_tmp/split.json" '"type":"console"' 30
+wait_for "$xs_tmp/split.out" "ended at" 30 || xs_fail "-f: the split log's end"
+wait_for "$xs_tmp/split.json" '"x"' 30 || xs_fail "-f -o json: the split log's end"
+kill "$split_tail" "$split_json"
+wait "$split_tail" "$split_json" 2>/dev/null
+exec 4>&-
+wait "$split_tool"
+check_exact "-f: a character and a CRLF cut across commits, whole" 0 "start
+café ok
+crlf
+login: x
+-- incarnation 1 of domain 3 (split) ended at 2023-11-14T22:13:22.500+00:00 --
+" cat "$xs_tmp/split.out"
+check_exact "-f -o json: the same text, nothing replaced" 0 "start
+café ok
+crlf$(printf '\r')
+login: x
+" bash -c 'jq -j "select(.type == \"console\") | .text,
+	(if .partial then \"\" else \"\\n\" end)" "$0"' "$xs_tmp/split.json"
+check_exact "... and as a reading of the whole log shows it" 0 "start
+café ok
+crlf
+login: x
+" "$TAIL" --db "$split" 3
+
 # -f against a live writer (flush 100 ms, as the daemon's default).
 live=$xs_tmp/live.db
 mkfifo "$xs_tmp/cmd"

@@ -370,16 +370,93 @@ show_collect(const struct db_line *l, void *arg)
 	return (0);
 }
 
+/*
+ * How many bytes at the end of a piece that does not end its line to
+ * keep for the next piece, so that -f shows what a reading of the whole
+ * line shows: a \r (the CR of a CRLF is dropped) or a UTF-8 sequence
+ * not complete yet (escaped if cut).
+ */
+static size_t
+show_hold_len(const char *p, size_t len)
+{
+	unsigned char	c;
+	size_t		i, need;
+
+	if (len > 0 && p[len - 1] == '\r')
+		return (1);
+	for (i = 1; i <= 3 && i <= len; i++) {
+		c = (unsigned char)p[len - i];
+		if ((c & 0xc0) == 0x80)
+			continue;		/* a continuation byte */
+		need = c >= 0xf5 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 :
+		    c >= 0xc2 ? 2 : 1;
+		return (need > i ? i : 0);
+	}
+	return (0);
+}
+
+/* Print the bytes a piece kept for the next, as they are: the line's
+ * end did not come (a gap, the incarnation's end). */
+static void
+show_unhold(struct tail *t)
+{
+	if (t->nhold == 0)
+		return;
+	render_line(t, &t->incs[t->cur], t->hold, t->nhold, t->hold_ns,
+	    t->hold_gen, t->hold_starts || !t->open, false, !t->hold_starts);
+	t->nhold = 0;
+}
+
+/* Print a piece read while following, as it is (a prompt shows before
+ * its newline), but for what show_hold_len keeps for the next. */
+static void
+show_follow_piece(struct tail *t, const struct show_piece *s)
+{
+	char		*text = s->text, *joined = NULL;
+	size_t		 len = s->len, keep = 0;
+	bool		 starts, fragment = s->continued;
+
+	if (s->gap)
+		show_unhold(t);
+	starts = !(s->continued && t->open) || s->gap;
+	if (t->nhold > 0) {
+		joined = xmalloc(t->nhold + len);
+		memcpy(joined, t->hold, t->nhold);
+		memcpy(joined + t->nhold, s->text, len);
+		text = joined;
+		len += t->nhold;
+		if (t->hold_starts)
+			starts = true, fragment = false;
+		t->nhold = 0;
+	}
+	if (starts && t->hist != NULL)
+		store_until(t, s->gen);
+	if (s->gap)
+		render_gap(t, &t->incs[t->cur], s->ns);
+	if (s->partial && !t->raw)
+		keep = show_hold_len(text, len);
+	if (keep < len || !s->partial)
+		render_line(t, &t->incs[t->cur], text, len - keep, s->ns,
+		    s->gen, starts, !s->partial, fragment);
+	if (keep > 0) {
+		memcpy(t->hold, text + len - keep, keep);
+		t->nhold = keep;
+		t->hold_starts = keep == len && starts;
+		t->hold_ns = s->ns;
+		t->hold_gen = s->gen;
+	}
+	t->accepted = true;
+	free(joined);
+}
+
 /* Print the pieces of one poll: whole lines through the filters when
- * -g needs them whole, else each piece as it is (a prompt shows before
- * its newline). */
+ * -g needs them whole, else each piece (show_follow_piece). */
 static void
 show_pieces(struct tail *t, struct show_pieces *p)
 {
 	struct show_piece	*s;
 	struct db_line		 l;
 	size_t			 i;
-	bool			 starts;
 
 	for (i = 0; i < p->n; i++) {
 		s = &p->v[i];
@@ -394,17 +471,8 @@ show_pieces(struct tail *t, struct show_pieces *p)
 			l.continued = s->continued;
 			l.after_gap = s->gap;
 			show_piece(&l, t);
-		} else {
-			starts = !(s->continued && t->open) || s->gap;
-			if (starts && t->hist != NULL)
-				store_until(t, s->gen);
-			if (s->gap)
-				render_gap(t, &t->incs[t->cur], s->ns);
-			render_line(t, &t->incs[t->cur], s->text, s->len,
-			    s->ns, s->gen, starts, !s->partial,
-			    s->continued);
-			t->accepted = true;
-		}
+		} else
+			show_follow_piece(t, s);
 		free(s->text);
 	}
 	p->n = 0;
@@ -509,6 +577,7 @@ show_follow(struct tail *t)
 			if (t->hist != NULL)
 				force = store_ripe(t);
 			if (missing || now.gone_ns != 0) {
+				show_unhold(t);
 				show_flush(t);
 				if (!missing)
 					show_lost_follow(t, &now);

@@ -91,6 +91,11 @@ struct tail {
 
 	/* Output. */
 	bool			 open;		/* ends mid-line */
+	char			 hold[4];	/* -f: the end of a piece kept
+						   for the next (show.c) */
+	size_t			 nhold;
+	bool			 hold_starts;	/* ... it starts its line */
+	uint64_t		 hold_ns, hold_gen;
 	size_t			 shown_inc;	/* header printed for; SIZE_MAX */
 	uint64_t		 matched;	/* lines that passed the filters */
 	bool			 accepted;	/* the last line did too */
