@@ -185,14 +185,22 @@ xsd_read(struct xsd *xsd, const char *path, char **value, size_t *len)
 	return (0);
 }
 
-/* Write a node as dom0, firing watches as a client's write would. */
+/* Write a node as dom0, firing watches as a client's write would. The
+ * commit is the daemon's own (origin 0), also when a request led to it
+ * (the console's pty path, written as XS_INTRODUCE sets the console up). */
 int
 xsd_write(struct xsd *xsd, const char *path, const void *value, size_t len)
 {
+	uint32_t	origin = xsd->origin;
+	int		error;
+
 	if (len > XENSTORE_PAYLOAD_MAX)
 		return (-E2BIG);
-	return (store_write(xsd->store, NULL, &xsd_dom0, path, value,
-	    (uint32_t)len));
+	xsd->origin = 0;
+	error = store_write(xsd->store, NULL, &xsd_dom0, path, value,
+	    (uint32_t)len);
+	xsd->origin = origin;
+	return (error);
 }
 
 /* Watch a path (or special name) from inside the daemon. */

@@ -115,6 +115,11 @@ check "all 200 logs are exact" 0 "0" echo "$bad"
 tty=$(xenstore-read /local/domain/1/console/tty)
 check "the pty is published in console/tty" 0 "yes" \
 	bash -c "[ -c '$tty' ] && echo yes"
+# Written by the daemon itself, though during a client's XS_INTRODUCE.
+xs_wait xs_store_durable || xs_fail "the store is durable"
+check "... by the daemon: dom0 in the history" 0 "dom0" bash -c \
+	"'$b/xsc-history' -x -o json /local/domain/1/console/tty |
+	 jq -r .origin | sort -u"
 "$sim" guest --forever --console-input "$xs_tmp/input" 1 >/dev/null 2>&1 &
 bg=$!
 sleep 0.3	# the guest under way (typed bytes would wait in its ring anyway)
