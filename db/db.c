@@ -730,10 +730,30 @@ db_immutable_uri(const char *path)
 	return (uri);
 }
 
+/* Whether path's -shm file exists (a writer at work, or one killed). */
+static bool
+db_shm_exists(const char *path)
+{
+	struct stat	 st;
+	char		*shm;
+	bool		 exists;
+
+	xasprintf(&shm, "%s-shm", path);
+	exists = stat(shm, &st) == 0 || errno != ENOENT;
+	free(shm);
+	return (exists);
+}
+
 /* Open a connection and read from it once (a reader of a WAL database
- * needs its -shm file then); an SQLite result code. */
+ * needs its -shm file then); an SQLite result code. With private_wal the
+ * connection takes no lock and keeps the WAL index on its heap, not in a
+ * -shm file: exclusive locking mode before the first read, which with
+ * the default VFS would take a write lock on the file, refused on one
+ * opened read-only (EBADF), hence the lockless "unix-none" VFS; and no
+ * checkpoint at the close, which would otherwise be tried (it takes
+ * "locks" there) and write where the files allow it. */
 static int
-db_connect(struct db *db, const char *name, int flags)
+db_connect(struct db *db, const char *name, int flags, bool private_wal)
 {
 	int64_t	n;
 	int	rc;
@@ -742,11 +762,22 @@ db_connect(struct db *db, const char *name, int flags)
 		sqlite3_close(db->sql);
 		db->sql = NULL;
 	}
-	rc = sqlite3_open_v2(name, &db->sql, flags, NULL);
+	rc = sqlite3_open_v2(name, &db->sql, flags,
+	    private_wal ? "unix-none" : NULL);
 	if (rc != SQLITE_OK)
 		return (rc);
 	sqlite3_extended_result_codes(db->sql, 1);
 	sqlite3_busy_timeout(db->sql, 5000);
+	if (private_wal) {
+		rc = sqlite3_db_config(db->sql,
+		    SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(db->sql,
+			    "PRAGMA locking_mode = EXCLUSIVE", NULL, NULL,
+			    NULL);
+		if (rc != SQLITE_OK)
+			return (rc);
+	}
 	rc = db_query_int(db, "SELECT count(*) FROM sqlite_master", &n);
 	return (rc == SQLITE_READONLY_CANTINIT || rc == SQLITE_READONLY ||
 	    (rc & 0xff) == SQLITE_CANTOPEN ? rc : SQLITE_OK);
@@ -755,10 +786,16 @@ db_connect(struct db *db, const char *name, int flags)
 /*
  * A reader's connection. SQLite reads a WAL database only where it can
  * make or open the -shm file beside it, which a copy in a directory the
- * reader cannot write does not allow ("attempt to write a readonly
- * database"), nor may a -wal file it cannot make. Where no writer can be at work (no -wal file, or an empty one: every
- * commit is in the main file) the file is opened immutable instead; a
- * writer that starts later is not seen (docs/console-db.md, "Readers").
+ * reader cannot write does not allow ("unable to open database file",
+ * "attempt to write a readonly database"), nor a -wal file it cannot
+ * make. Where no writer can be at work, the reader goes without: with
+ * no -wal file, or an empty one (every commit is in the main file), it
+ * opens the file immutable; with a -wal file that has frames but no
+ * -shm (the two copied: a writer makes its -shm before it writes the
+ * -wal, and one killed leaves it behind), it reads the WAL into its own
+ * memory (db_connect's private_wal), without locks. Either way nothing
+ * is written, and a writer that starts later is not seen
+ * (docs/console-db.md, "Readers").
  */
 static int
 db_connect_reader(struct db *db, const char *path)
@@ -767,15 +804,21 @@ db_connect_reader(struct db *db, const char *path)
 	int	 flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_READONLY, rc;
 
 	if (db_dir_writable(path) || !db_wal_clean(path, true)) {
-		rc = db_connect(db, path, flags);
-		if (rc == SQLITE_OK || db->sql == NULL ||
-		    !db_wal_clean(path, false))
+		rc = db_connect(db, path, flags, false);
+		if (rc == SQLITE_OK || db->sql == NULL)
 			return (rc);
+		if (!db_wal_clean(path, false)) {
+			if (db_dir_writable(path) || db_shm_exists(path))
+				return (rc);
+			log_debug("%s: %s: reading its WAL without a -shm",
+			    path, sqlite3_errmsg(db->sql));
+			return (db_connect(db, path, flags, true));
+		}
 		log_debug("%s: %s: opening it immutable", path,
 		    sqlite3_errmsg(db->sql));
 	}
 	uri = db_immutable_uri(path);
-	rc = db_connect(db, uri, flags | SQLITE_OPEN_URI);
+	rc = db_connect(db, uri, flags | SQLITE_OPEN_URI, false);
 	free(uri);
 	return (rc);
 }
@@ -807,7 +850,7 @@ db_open_common(const char *path, bool writer, char *err, size_t errlen)
 	db->data_version = -1;
 	if (writer)
 		rc = db_connect(db, path, SQLITE_OPEN_NOMUTEX |
-		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+		    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, false);
 	else
 		rc = db_connect_reader(db, path);
 	if (rc != SQLITE_OK) {

@@ -6,11 +6,12 @@
 # (json checked by jq and python), a guest's escape sequences made
 # harmless and --raw, lines split across chunks; the note where output
 # was lost (a chunk missing; the last ones, all), also with -f; every
-# error's message and exit status; a database copied elsewhere and one
-# not readable; -f printing a line within 250 ms (measured) and
-# following an incarnation's end into the next; then, with the real
-# daemon and xsc-sim, a destroyed guest's log by name and -f on a live
-# guest; --store.
+# error's message and exit status; a database copied elsewhere (also
+# with its -wal, where the reader cannot write) and one not readable;
+# -f printing a line within 250 ms (measured) and following an
+# incarnation's end into the next; then, with the real daemon and
+# xsc-sim, a destroyed guest's log by name and -f on a live guest;
+# --store.
 #
 #   top_builddir=. tests/integration/tail.sh
 #
@@ -453,6 +454,60 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
 		$nobody "$TAIL" --db "$pdir/ro/console.db" 9
 	check "... --list too" 0 "$(printf '%s\n' "$list_hdr" "$row3" "$row2")" \
 		$nobody "$TAIL" --db "$pdir/ro/console.db" --list 9
+	# The database and its -wal copied while the writer runs (as
+	# xsconsole-tail(1) says): lines in the -wal only, not yet
+	# checkpointed, and no -shm. The reader reads the -wal into its own
+	# memory, and writes nothing.
+	mkdir -p "$pdir/w" "$pdir/wal" "$xs_tmp/walorig"
+	mkfifo "$xs_tmp/walcmd"
+	"$TOOL" "$pdir/w/console.db" <"$xs_tmp/walcmd" >"$xs_tmp/walw.out" 2>&1 &
+	tool_pid=$!
+	exec 3>"$xs_tmp/walcmd"
+	echo "begin 5 55555555-0000-0000-0000-000000000005 walled $T1" >&3
+	echo "append 1 $T1 1 one\ntwo\nthree\n" >&3
+	echo "flush" >&3
+	xs_wait grep -qx flushed "$xs_tmp/walw.out" ||
+		xs_fail "a writer for the -wal copy" "$(cat "$xs_tmp/walw.out")"
+	cp "$pdir/w/console.db" "$pdir/w/console.db-wal" "$pdir/wal/"
+	cp "$pdir/wal/console.db" "$pdir/wal/console.db-wal" "$xs_tmp/walorig/"
+	chmod 444 "$pdir/wal/console.db" "$pdir/wal/console.db-wal"
+	chmod 555 "$pdir/wal"
+	check "a copy with its -wal in a directory the reader cannot write" 0 \
+		"$(printf 'two\nthree')" \
+		$nobody "$TAIL" --db "$pdir/wal/console.db" -n 2 5
+	check "... --list too" 0 "$(printf '%-8s %-5s %-16s %-36s %-29s %-29s %s' \
+		ID DOMID NAME UUID 'FIRST SEEN' GONE BYTES; echo
+		printf '%-8s %-5s %-16s %-36s %-29s %-29s %s' 1 5 walled \
+		55555555-0000-0000-0000-000000000005 \
+		2023-11-14T22:13:20.123+00:00 - 14)" \
+		$nobody "$TAIL" --db "$pdir/wal/console.db" --list 5
+	mkdir "$pdir/main"
+	cp "$pdir/wal/console.db" "$pdir/main/"
+	chmod 555 "$pdir/main"
+	check "... the lines are in the -wal only: not in the main file" 1 \
+		"xsconsole-tail: no console log for domain '5' (try --list)" \
+		$nobody bash -c '"$0" --db "$1" 5 2>&1' "$TAIL" \
+		"$pdir/main/console.db"
+	check "... both files left as they were, no -shm made" 0 \
+		"$(printf 'console.db\nconsole.db-wal\nsame')" \
+		bash -c 'ls "$0" && cmp "$0/console.db" "$1/console.db" &&
+		cmp "$0/console.db-wal" "$1/console.db-wal" && echo same' \
+		"$pdir/wal" "$xs_tmp/walorig"
+	# The live database, in the same kind of directory: read through the
+	# writer's -shm, as it grows (-f).
+	$nobody "$TAIL" --db "$pdir/w/console.db" -f -n 1 5 \
+		>"$xs_tmp/walf.out" 2>&1 &
+	walf_pid=$!
+	xs_wait grep -qx three "$xs_tmp/walf.out"
+	echo "append 1 $T2 2 four\n" >&3
+	xs_wait grep -qx four "$xs_tmp/walf.out"
+	kill "$walf_pid"
+	wait "$walf_pid" 2>/dev/null
+	check "the live database's -wal, -f as that reader" 0 \
+		"$(printf 'three\nfour')" cat "$xs_tmp/walf.out"
+	exec 3>&-
+	wait "$tool_pid"
+	tool_pid=
 	mkdir -p "$pdir/rw"
 	chmod 1777 "$pdir/rw"
 	cp "$db" "$pdir/rw/console.db"
