@@ -153,6 +153,22 @@ check "--list without a domain: every domain's" 0 "$list_hdr
 $row7
 $row3
 $row2" "$TAIL" --db "$db" --list
+# The hypervisor's own console (docs/consoles.md) is a domain too, last.
+xen=$xs_tmp/xen.db
+"$TOOL" "$xen" >/dev/null <<EOF
+begin 32752 00000000-0000-0000-0000-000000000000 xen $T1
+append 1 $T1 1 (XEN) Xen version\n
+begin 32751 11111111-0000-0000-0000-000000007fef last-guest $T2
+begin 1 11111111-0000-0000-0000-000000000001 first-guest $T3
+EOF
+check "--list without a domain: the hypervisor's console too" 0 "$list_hdr
+$(printf '%-8s %-5s %-16s %-36s %-29s %-29s %s\n' \
+	3 1 first-guest 11111111-0000-0000-0000-000000000001 \
+	2023-11-14T22:13:22.500+00:00 - 0 \
+	2 32751 last-guest 11111111-0000-0000-0000-000000007fef \
+	2023-11-14T22:13:21.000+00:00 - 0 \
+	1 32752 xen 00000000-0000-0000-0000-000000000000 \
+	2023-11-14T22:13:20.123+00:00 - 18)" "$TAIL" --db "$xen" --list
 check "--list -o json" 0 \
 '{"incarnation":3,"domid":9,"name":"bin","uuid":"22222222-0000-0000-0000-000000000009","first":1700000003999000,"first_iso":"2023-11-14T22:13:23.999000Z","gone":null,"bytes":7,"kept":17}
 {"incarnation":2,"domid":9,"name":"bin","uuid":"11111111-0000-0000-0000-000000000009","first":1700000000123000,"first_iso":"2023-11-14T22:13:20.123000Z","gone":1700000002500000,"gone_iso":"2023-11-14T22:13:22.500000Z","bytes":43,"kept":61}' \

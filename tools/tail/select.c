@@ -15,6 +15,9 @@
 
 /* Domids 0 to this (DOMID_FIRST_RESERVED - 1) are guests'. */
 #define SELECT_MAX_DOMID	0x7fef
+/* The hypervisor's own console is logged as this domid (DOMID_XEN,
+ * HV_DOMID_XEN; docs/consoles.md). */
+#define SELECT_DOMID_XEN	0x7ff0
 
 /* Append an incarnation to an array, unless it is in it already. */
 static void
@@ -222,15 +225,30 @@ select_row(struct tail *t, const struct db_incarnation *inc)
 	    inc->uuid, first, gone, inc->bytes);
 }
 
+/* --list with no domain: the rows of domid's incarnations. */
+static void
+select_list_domid(struct tail *t, uint32_t domid)
+{
+	struct db_incarnation	*incs;
+	size_t			 n, i;
+	int			 error;
+
+	if ((error = db_incarnations(t->db, domid, &incs, &n)) != 0)
+		tail_db_fail(t, error);
+	for (i = 0; i < n; i++)
+		select_row(t, &incs[i]);
+	free(incs);
+}
+
 /* --list: the incarnations of the domain (or of every domain when none
- * is given, by domid then newest first). */
+ * is given, by domid then newest first: the guests', then the
+ * hypervisor's console). */
 void
 select_list(struct tail *t)
 {
 	struct db_incarnation	*incs;
 	size_t			 n, i;
 	uint32_t		 domid;
-	int			 error;
 
 	incs = NULL;
 	if (t->target != NULL) {
@@ -247,11 +265,7 @@ select_list(struct tail *t)
 		free(incs);
 		return;
 	}
-	for (domid = 0; domid <= SELECT_MAX_DOMID; domid++) {
-		if ((error = db_incarnations(t->db, domid, &incs, &n)) != 0)
-			tail_db_fail(t, error);
-		for (i = 0; i < n; i++)
-			select_row(t, &incs[i]);
-		free(incs);
-	}
+	for (domid = 0; domid <= SELECT_MAX_DOMID; domid++)
+		select_list_domid(t, domid);
+	select_list_domid(t, SELECT_DOMID_XEN);
 }
