@@ -181,6 +181,9 @@ check "stats cannot be written, even by dom0" 1 "ERR EACCES
 ERR EACCES" "$xsop" "write $S/requests 1" "rm $S"
 check "CONTROL stats" 0 "yes" bash -c \
 	"'$control' stats | grep -q '^requests = [0-9]' && echo yes"
+check "DIRECTORY of stats: docs/config.md's table, in its order" 0 \
+	"$(sed -n '/^## Statistics/,/^## /s/^| `\([a-z0-9-]*\)` |.*/\1/p' \
+	"$here/../../docs/config.md")" xenstore-list $S
 
 # --- a guest can neither read nor write them -----------------------------------
 
