@@ -5,7 +5,8 @@
 # a simulated guest's ring client (a transaction, a plain write), then
 # the exact lines read back (-o cat: no times), each commit attributed
 # (sock#N for a socket connection, dom1 for the guest, txn); --exact, -n,
-# -r, --from/--to, --since, --domain by id and by name, -a, -p; --at a
+# -r, --from/--to, --since, --domain by id and by name, -a, -p; the
+# short formats, GEN padded so that the columns line up; --at a
 # generation and a time (exactly the tree then, and byte for byte what
 # xenstore-ls -f -p prints of the live store at the end); --info; json
 # (python3); every error's exit status; a copy of the database after the
@@ -113,8 +114,8 @@ check "-p: perms on every line" 0 "$(sed -n '1,2p' <<<"$log" | sed 's/$/ perms n
 	"$HIST" -o cat -p --to $((g + 1)) /test
 check "--raw: the value's bytes" 0 "$((g + 3)) sock#4       + /test/sub/x = \"q\"t	z\"" \
 	"$HIST" -o cat --raw --exact /test/sub/x --to $((g + 3))
-check "short: gen, time, who" 0 1 bash -c "'$HIST' /test | grep -cE '^$((g + 2)) [A-Z][a-z]{2} [0-9]{2} [0-9:]{8} sock#3       ~ /test/a = \"2\" \\(was \"1\"\\)\$'"
-check "short-iso" 0 1 bash -c "'$HIST' -o short-iso --exact /test/a -n 1 | grep -cE '^$((g + 5)) 20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}\+00:00 sock#6   txn ~ '"
+check "short: gen, time, who" 0 1 bash -c "'$HIST' /test | grep -cE '^ *$((g + 2)) [A-Z][a-z]{2} [0-9]{2} [0-9:]{8} sock#3       ~ /test/a = \"2\" \\(was \"1\"\\)\$'"
+check "short-iso" 0 1 bash -c "'$HIST' -o short-iso --exact /test/a -n 1 | grep -cE '^ *$((g + 5)) 20[0-9-]{8}T[0-9:]{8}\.[0-9]{3}\+00:00 sock#6   txn ~ '"
 
 # The tree as it was, as xenstore-ls -f prints it.
 check "--at g+1" 0 '/test/a = "1"' "$HIST" --at $((g + 1)) /test
@@ -194,6 +195,15 @@ print(o[\"origin\"], o[\"domid\"], o[\"in_txn\"], o[\"op\"])'"
 check "--info" 0 "first:      generation 1
 last:       generation $last
 whole from: generation 1" bash -c "'$HIST' --info | head -n 3 | sed 's/ at 20[-0-9T:.+]*\$//'"
+# short: GEN right-aligned to the width of the newest generation ($last,
+# more digits than the first ones), so that the times make one column.
+check "short: GEN padded to the newest generation's width" 0 \
+	"$(printf '%*d' ${#last} $((g + 1)))" \
+	bash -c "'$HIST' --exact /test/a | head -n 1 | cut -c 1-${#last}"
+check "short: the times in one column" 0 "$((${#last} + 2))" bash -c \
+	"'$HIST' / | awk '{ print index(\$0, \" \" \$2 \" \") + 1 }' | sort -u"
+check "short --to: the width of --to" 0 1 bash -c \
+	"'$HIST' --to $((g + 2)) --exact /test/a | grep -c '^$((g + 1)) '"
 check "--info -o json" 0 "1 $last" bash -c "'$HIST' --info -o json | python3 -c '
 import json, sys
 o = json.loads(sys.stdin.read())

@@ -7,6 +7,7 @@
  *   GEN TIME WHO TXN ~ PATH perms n0,r5 (was n0)     permissions changed
  *   GEN TIME WHO TXN - PATH                          removed
  *
+ * GEN is right-aligned in the short formats (not in cat, for scripts).
  * WHO is the connection that committed: dom5 (a guest's ring, or the
  * daemon itself as dom0) or sock#12 (a socket connection); TXN says txn
  * when the change came in a transaction. A change that changed nothing
@@ -75,7 +76,7 @@ changes_line(struct hist *h, const struct db_hchange *c)
 	enum changes_op		 op = changes_op(c);
 	char			 when[64], who[32];
 
-	esc_addf(&h->out, "%" PRIu64 " ", c->gen);
+	esc_addf(&h->out, "%*" PRIu64 " ", h->gen_width, c->gen);
 	switch (h->format) {
 	case HIST_SHORT:
 	case HIST_SHORT_PRECISE:
@@ -295,6 +296,28 @@ changes_window(struct hist *h)
 		h->win_hi = hi;
 }
 
+/* The width of GEN in the short formats (cat and json: 0, none), so
+ * that their columns line up: that of the newest generation the listing
+ * may show (one committed while it runs may be wider). */
+static int
+changes_gen_width(struct hist *h)
+{
+	struct db_hinfo	info;
+	uint64_t	max;
+	int		error, width;
+
+	if (h->format == HIST_CAT || h->format == HIST_JSON)
+		return (0);
+	if ((error = db_history_info(h->db, &info)) != 0)
+		hist_db_fail(h, error);
+	max = info.last_gen;
+	if (h->gen_to != 0 && h->gen_to < max)
+		max = h->gen_to;
+	for (width = 1; max >= 10; max /= 10)
+		width++;
+	return (width);
+}
+
 /* Print the changes the options select. */
 void
 changes_show(struct hist *h)
@@ -321,6 +344,7 @@ changes_show(struct hist *h)
 	    &h->ngaps)) != 0)
 		hist_db_fail(h, error);
 	changes_window(h);
+	h->gen_width = changes_gen_width(h);
 	if (h->limit == 0) {
 		q.newest_first = h->reverse;
 		if ((error = db_history(h->db, &q, changes_stream, h)) != 0)

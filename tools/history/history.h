@@ -52,6 +52,7 @@ struct hist {
 	int64_t			 subject;	/* --domain; -1: none */
 
 	struct esc_buf		 out;		/* the line being made */
+	int			 gen_width;	/* GEN's, short formats */
 	uint64_t		 shown;
 	uint64_t		 last_gen;	/* of the last change shown */
 	uint64_t		*gap_lo, *gap_hi;	/* db_history_gaps */
