@@ -169,6 +169,26 @@ $(printf '%-8s %-5s %-16s %-36s %-29s %-29s %s\n' \
 	2023-11-14T22:13:21.000+00:00 - 0 \
 	1 32752 xen 00000000-0000-0000-0000-000000000000 \
 	2023-11-14T22:13:20.123+00:00 - 18)" "$TAIL" --db "$xen" --list
+# NAME as wide as the widest name listed (16 at least), in characters.
+long=$xs_tmp/long.db
+lname=a-guest-whose-name-is-longer-than-sixteen
+"$TOOL" "$long" >/dev/null <<EOF
+begin 5 11111111-0000-0000-0000-000000000005 $lname $T1
+begin 6 11111111-0000-0000-0000-000000000006 café-ünïcode $T2
+EOF
+check "--list: a name longer than 16, the columns still line up" 0 \
+	"$(printf '%-8s %-5s %-*s %-36s %-29s %-29s %s\n' ID DOMID ${#lname} \
+	NAME UUID 'FIRST SEEN' GONE BYTES \
+	1 5 ${#lname} $lname 11111111-0000-0000-0000-000000000005 \
+	2023-11-14T22:13:20.123+00:00 - 0)
+$(printf '%-8s %-5s ' 2 6)café-ünïcode$(printf '%*s' $((${#lname} - 12)) '') \
+$(printf '%-36s %-29s %-29s %s' 11111111-0000-0000-0000-000000000006 \
+	2023-11-14T22:13:21.000+00:00 - 0)" "$TAIL" --db "$long" --list
+# (12 characters in 15 bytes: 4 spaces make 16.)
+check "--list of one domain: 16 wide, in characters" 0 "$list_hdr
+$(printf '%-8s %-5s ' 2 6)café-ünïcode     $(printf '%-36s %-29s %-29s %s' \
+	11111111-0000-0000-0000-000000000006 2023-11-14T22:13:21.000+00:00 - 0)" \
+	"$TAIL" --db "$long" --list 6
 check "--list -o json" 0 \
 '{"incarnation":3,"domid":9,"name":"bin","uuid":"22222222-0000-0000-0000-000000000009","first":1700000003999000,"first_iso":"2023-11-14T22:13:23.999000Z","gone":null,"bytes":7,"kept":17}
 {"incarnation":2,"domid":9,"name":"bin","uuid":"11111111-0000-0000-0000-000000000009","first":1700000000123000,"first_iso":"2023-11-14T22:13:20.123000Z","gone":1700000002500000,"gone_iso":"2023-11-14T22:13:22.500000Z","bytes":43,"kept":61}' \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "tail.h"
 #include "xmalloc.h"
 
@@ -18,6 +19,8 @@
 /* The hypervisor's own console is logged as this domid (DOMID_XEN,
  * HV_DOMID_XEN; docs/consoles.md). */
 #define SELECT_DOMID_XEN	0x7ff0
+/* The least width of --list's NAME column. */
+#define SELECT_NAME_WIDTH	16
 
 /* Append an incarnation to an array, unless it is in it already. */
 static void
@@ -202,16 +205,34 @@ select_json(const struct db_incarnation *inc)
 	    inc->bytes, inc->kept);
 }
 
-/* Print one row of the list. */
+/* The name as the list shows it (as render_text writes it) in b, and
+ * its width in characters. */
+static int
+select_name(struct tail *t, const struct db_incarnation *inc,
+    struct esc_buf *b)
+{
+	size_t	i;
+	int	width = 0;
+
+	esc_reset(b);
+	if (t->raw)
+		esc_add(b, inc->name, strlen(inc->name));
+	else
+		esc_terminal(b, inc->name, strlen(inc->name));
+	for (i = 0; i < b->len; i++)
+		if (((unsigned char)b->p[i] & 0xc0) != 0x80)
+			width++;
+	return (width);
+}
+
+/* Print one row of the list, its name padded to width. */
 static void
-select_row(struct tail *t, const struct db_incarnation *inc)
+select_row(struct tail *t, const struct db_incarnation *inc, int width,
+    struct esc_buf *b)
 {
 	char	first[64], gone[64], buf[64];
+	int	w;
 
-	if (t->format == TAIL_JSON) {
-		select_json(inc);
-		return;
-	}
 	when_iso(inc->first_ns, first, sizeof first);
 	if (inc->gone_ns != 0)
 		when_iso(inc->gone_ns, gone, sizeof gone);
@@ -219,53 +240,68 @@ select_row(struct tail *t, const struct db_incarnation *inc)
 		snprintf(gone, sizeof gone, "-");
 	snprintf(buf, sizeof buf, "%-8" PRId64 " %-5u ", inc->id, inc->domid);
 	render_write(buf, strlen(buf));
-	render_text(t, inc->name, strlen(inc->name), false);
-	printf("%*s %-36s %-29s %-29s %" PRIu64 "\n",
-	    strlen(inc->name) < 16 ? (int)(16 - strlen(inc->name)) : 0, "",
+	w = select_name(t, inc, b);
+	render_write(b->p, b->len);
+	printf("%*s %-36s %-29s %-29s %" PRIu64 "\n", width - w, "",
 	    inc->uuid, first, gone, inc->bytes);
 }
 
-/* --list with no domain: the rows of domid's incarnations. */
+/* --list with no domain: add domid's incarnations to incs. */
 static void
-select_list_domid(struct tail *t, uint32_t domid)
+select_list_domid(struct tail *t, uint32_t domid,
+    struct db_incarnation **incs, size_t *n, size_t *cap)
 {
-	struct db_incarnation	*incs;
-	size_t			 n, i;
+	struct db_incarnation	*some;
+	size_t			 ns;
 	int			 error;
 
-	if ((error = db_incarnations(t->db, domid, &incs, &n)) != 0)
+	if ((error = db_incarnations(t->db, domid, &some, &ns)) != 0)
 		tail_db_fail(t, error);
-	for (i = 0; i < n; i++)
-		select_row(t, &incs[i]);
-	free(incs);
+	if (*n + ns > *cap) {
+		*cap = (*n + ns) * 2;
+		*incs = xrealloc(*incs, *cap * sizeof **incs);
+	}
+	if (ns > 0)
+		memcpy(*incs + *n, some, ns * sizeof *some);
+	*n += ns;
+	free(some);
 }
 
 /* --list: the incarnations of the domain (or of every domain when none
  * is given, by domid then newest first: the guests', then the
- * hypervisor's console). */
+ * hypervisor's console). The NAME column is as wide as the widest name
+ * listed, SELECT_NAME_WIDTH at least, so that the columns line up. */
 void
 select_list(struct tail *t)
 {
-	struct db_incarnation	*incs;
-	size_t			 n, i;
+	struct db_incarnation	*incs = NULL;
+	struct esc_buf		 b = { 0 };
+	size_t			 n = 0, cap = 0, i;
 	uint32_t		 domid;
+	int			 width = SELECT_NAME_WIDTH, w;
 
-	incs = NULL;
 	if (t->target != NULL) {
 		select_find(t, &incs, &n);
 		if (n == 0)
 			select_none(t);
+	} else {
+		for (domid = 0; domid <= SELECT_MAX_DOMID; domid++)
+			select_list_domid(t, domid, &incs, &n, &cap);
+		select_list_domid(t, SELECT_DOMID_XEN, &incs, &n, &cap);
 	}
-	if (t->format != TAIL_JSON)
-		printf("%-8s %-5s %-16s %-36s %-29s %-29s %s\n", "ID", "DOMID",
-		    "NAME", "UUID", "FIRST SEEN", "GONE", "BYTES");
-	if (t->target != NULL) {
+	if (t->format == TAIL_JSON) {
 		for (i = 0; i < n; i++)
-			select_row(t, &incs[i]);
+			select_json(&incs[i]);
 		free(incs);
 		return;
 	}
-	for (domid = 0; domid <= SELECT_MAX_DOMID; domid++)
-		select_list_domid(t, domid);
-	select_list_domid(t, SELECT_DOMID_XEN);
+	for (i = 0; i < n; i++)
+		if ((w = select_name(t, &incs[i], &b)) > width)
+			width = w;
+	printf("%-8s %-5s %-*s %-36s %-29s %-29s %s\n", "ID", "DOMID", width,
+	    "NAME", "UUID", "FIRST SEEN", "GONE", "BYTES");
+	for (i = 0; i < n; i++)
+		select_row(t, &incs[i], width, &b);
+	esc_free(&b);
+	free(incs);
 }
