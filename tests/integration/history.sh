@@ -218,6 +218,15 @@ check "usage: -n 0" 2 "" "$HIST" -n 0
 check "usage: --at with -n" 2 "" "$HIST" --at 1 -n 3
 check "usage: --info with a path" 2 "" "$HIST" --info /test
 check "usage: unknown -o" 2 "" "$HIST" -o yaml
+check "usage: an unknown option, under the tool's name" 2 \
+	"xsc-history: unrecognized option '--bogus'
+Try 'xsc-history --help'." bash -c '"$0" --bogus 2>&1' "$HIST"
+check "usage: -n without its number" 2 \
+	"xsc-history: option requires an argument -- 'n'
+Try 'xsc-history --help'." bash -c '"$0" -n 2>&1' "$HIST"
+check "usage: an ambiguous option" 2 \
+	"xsc-history: option '--d' is ambiguous; possibilities: '--db' '--domain'
+Try 'xsc-history --help'." bash -c '"$0" --d 1 2>&1' "$HIST"
 check "nothing found: exit 1" 1 "" "$HIST" /nosuch
 check "no database: exit 3" 3 "" "$HIST" --db "$xs_tmp/none.db"
 grep -q "no database at $xs_tmp/none.db" "$xs_tmp/stderr" &&

@@ -392,6 +392,16 @@ check "a usage error says why" 2 "xsconsole-tail: -o: unknown format 'xml' (cat,
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" -o xml 7 2>&1' "$TAIL" "$db"
 check "a bad time says why" 2 "xsconsole-tail: --since: not a time: 'soon' (e.g. \"2026-11-23 20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", yesterday)
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since soon 7 2>&1' "$TAIL" "$db"
+# getopt's errors under the tool's name, not the path it was run by.
+for e in "--bogus:unrecognized option '--bogus'" \
+    "-z:invalid option -- 'z'" "-tz:invalid option -- 'z'" \
+    "-n:option requires an argument -- 'n'" \
+    "--db:option '--db' requires an argument" \
+    "--raw=yes:option '--raw' doesn't allow an argument"; do
+	check "an unknown or incomplete option says why: ${e%%:*}" 2 \
+		"xsconsole-tail: ${e#*:}
+Try 'xsconsole-tail --help'." bash -c '"$0" $1 2>&1' "$TAIL" "${e%%:*}"
+done
 
 # Output the writer gave up (its commits failed for longer than it
 # keeps output, check_db's test_kept_gap) leaves chunk numbers unused:

@@ -1,9 +1,11 @@
 /* Ending a tool with a message (tool.h). */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "esc.h"
 #include "tool.h"
 #include "when.h"
 #include "xmalloc.h"
@@ -37,6 +39,47 @@ tool_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "\nTry '%s --help'.\n", tool_name);
 	exit(TOOL_EXIT_USAGE);
+}
+
+/*
+ * getopt_long(3) failed (ch '?' or ':'; main sets opterr to 0 and starts
+ * optstring with ':'): say why as getopt would, but under the tool's
+ * name, not argv[0]'s path, and exit 2. A long option's errors leave
+ * optind past it; a short one's are told by optopt, a character.
+ */
+void
+tool_bad_option(int ch, char **argv, const char *optstring,
+    const struct option *opts)
+{
+	struct esc_buf	 more = { 0 };
+	const char	*arg = argv[optind - 1];
+	size_t		 len;
+	int		 i, n;
+
+	if (strncmp(arg, "--", 2) != 0 || (ch == '?' && optopt != 0 &&
+	    optopt < 256 && (optopt == ':' ||
+	    strchr(optstring, optopt) == NULL))) {
+		if (ch == ':')
+			tool_usage_error("option requires an argument -- "
+			    "'%c'", optopt);
+		tool_usage_error("invalid option -- '%c'", optopt);
+	}
+	len = strcspn(arg, "=");
+	if (ch == ':')
+		tool_usage_error("option '%s' requires an argument", arg);
+	if (optopt != 0)
+		tool_usage_error("option '%.*s' doesn't allow an argument",
+		    (int)len, arg);
+	for (i = n = 0; opts[i].name != NULL; i++) {
+		if (strncmp(opts[i].name, arg + 2, len - 2) == 0) {
+			esc_addf(&more, " '--%s'", opts[i].name);
+			n++;
+		}
+	}
+	if (n > 1)
+		tool_usage_error("option '%.*s' is ambiguous; possibilities:%s",
+		    (int)len, arg, more.p);
+	tool_usage_error("unrecognized option '%s'", arg);
 }
 
 /* A time option's value in ns since the epoch (never 0, which means

@@ -21,6 +21,9 @@ void	tool_exit(int, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	tool_usage_error(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
+struct option;
+void	tool_bad_option(int, char **, const char *, const struct option *)
+	    __attribute__((noreturn));
 uint64_t tool_time(const char *, const char *, uint64_t);
 void	*tool_dup(const void *, size_t);
 

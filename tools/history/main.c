@@ -327,6 +327,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char		 shortopts[] = ":xn:rS:U:d:ao:phV";
 	struct hist			 h;
 	const char			*at = NULL, *domain = NULL;
 	char				*path = NULL, msg[1024];
@@ -342,8 +343,8 @@ main(int argc, char **argv)
 	if (h.dbpath == NULL || *h.dbpath == '\0')
 		h.dbpath = DB_DEFAULT_PATH;
 	tool_name = "xsc-history";
-	while ((ch = getopt_long(argc, argv, "xn:rS:U:d:ao:phV", opts,
-	    NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_DB:
 			h.dbpath = optarg;
@@ -407,8 +408,7 @@ main(int argc, char **argv)
 			printf("xsc-history %s\n", PACKAGE_VERSION);
 			return (HIST_EXIT_OK);
 		default:
-			fprintf(stderr, "Try 'xsc-history --help'.\n");
-			return (HIST_EXIT_USAGE);
+			tool_bad_option(ch, argv, shortopts, opts);
 		}
 	}
 	if (optind + 1 == argc)

@@ -188,6 +188,7 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static const char		 shortopts[] = ":n:fS:U:ai:lg:o:thV";
 	struct tail			 t;
 	const char			*pattern = NULL;
 	uint64_t			 now = when_now();
@@ -202,8 +203,8 @@ main(int argc, char **argv)
 	if (t.path == NULL || *t.path == '\0')
 		t.path = DB_DEFAULT_PATH;
 	tool_name = "xsconsole-tail";
-	while ((ch = getopt_long(argc, argv, "n:fS:U:ai:lg:o:thV", opts,
-	    NULL)) != -1) {
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
 		switch (ch) {
 		case OPT_DB:
 			t.path = optarg;
@@ -279,8 +280,7 @@ main(int argc, char **argv)
 			printf("xsconsole-tail %s\n", PACKAGE_VERSION);
 			return (TAIL_EXIT_OK);
 		default:
-			fprintf(stderr, "Try 'xsconsole-tail --help'.\n");
-			return (TAIL_EXIT_USAGE);
+			tool_bad_option(ch, argv, shortopts, opts);
 		}
 	}
 	if (optind + 1 == argc)
