@@ -137,10 +137,18 @@ check "--until a commit's time" 0 "$(sed -n '1,2p' <<<"$log")" \
 	"$HIST" -o cat --until "$(time_of $((g + 1)) 1)" /test
 check "--at a path that was not there" 1 "" "$HIST" --at $((g + 6)) /test/sub
 check "--at before the history" 1 "" "$HIST" --at @1000
-grep -q "history starts at generation 1 (" "$xs_tmp/stderr" &&
+grep -q "history starts at generation 1 (.*): the store was not kept before$" \
+    "$xs_tmp/stderr" &&
 	xs_pass "--at before the history: says where it starts" ||
 	xs_fail "--at before the history: says where it starts" "$(cat "$xs_tmp/stderr")"
 check "--at a generation not made yet" 1 "" "$HIST" --at $((g + 1000))
+check "--at a time to come" 1 "" "$HIST" --at tomorrow
+grep -q "is in the future: the last commit is generation [0-9]*$" \
+    "$xs_tmp/stderr" &&
+	xs_pass "--at a time to come: says so" ||
+	xs_fail "--at a time to come: says so" "$(cat "$xs_tmp/stderr")"
+check "a domid for a path: the hint" 2 "xsc-history: '3': the path must be absolute (start with /); a domain's changes: -d 3
+Try 'xsc-history --help'." bash -c '"$0" 3 2>&1' "$HIST"
 
 # A guest: the toolstack's commits for it, then its own on its ring.
 check "create guest 1" 0 1 bash -c "'$XSC_SIM' create 1 | wc -l"

@@ -63,6 +63,8 @@ struct hist {
 
 /* main.c */
 void		 hist_db_fail(struct hist *, int);
+void		 hist_before(const struct db_hinfo *)
+		    __attribute__((__noreturn__));
 void		 hist_flush(struct hist *);
 void		 hist_value(struct hist *, const void *, size_t, bool);
 

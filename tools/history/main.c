@@ -166,7 +166,8 @@ hist_path(const char *s)
 
 	if (*s != '/')
 		tool_usage_error("'%s': the path must be absolute (start "
-		    "with /)", s);
+		    "with /)%s%s", s, hist_digits(s) ? "; a domain's changes: -d "
+		    : "", hist_digits(s) ? s : "");
 	p = xstrdup(s);
 	n = strlen(p);
 	while (n > 1 && p[n - 1] == '/')
@@ -234,15 +235,30 @@ hist_at(struct hist *h, const char *s, uint64_t now)
 		return (gen);
 	}
 	ns = tool_time("--at", s, now);
-	if ((error = db_gen_at(h->db, ns, &gen)) == -ERANGE) {
-		when_iso(info.first_ns, when, sizeof when);
-		tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
-		    "%" PRIu64 " (%s); older ones were thinned out",
-		    info.first_gen, when);
+	if (ns > now) {
+		when_iso(ns, when, sizeof when);
+		tool_exit(HIST_EXIT_NOTFOUND, "%s is in the future: the last "
+		    "commit is generation %" PRIu64, when, info.last_gen);
 	}
+	if ((error = db_gen_at(h->db, ns, &gen)) == -ERANGE)
+		hist_before(&info);
 	if (error != 0)
 		hist_db_fail(h, error);
 	return (gen);
+}
+
+/* Exit: what was asked is before the history kept (info, read). It
+ * starts at generation 1 unless the oldest went (the budget, thinning). */
+void
+hist_before(const struct db_hinfo *info)
+{
+	char	when[64];
+
+	when_iso(info->first_ns, when, sizeof when);
+	tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation %" PRIu64
+	    " (%s)%s", info->first_gen, when, info->first_gen > 1 ?
+	    "; older ones were thinned out" : ": the store was not kept "
+	    "before");
 }
 
 /* --info: the extent of the history kept. */

@@ -125,7 +125,6 @@ tree_show(struct hist *h, uint64_t gen)
 	struct tree_node	*top, *n;
 	size_t			 i;
 	struct db_hinfo		 info;
-	char			 when[64];
 	uint64_t		 gap_lo, gap_hi;
 	int			 error;
 
@@ -135,10 +134,7 @@ tree_show(struct hist *h, uint64_t gen)
 	if (error == -ERANGE) {
 		if ((error = db_history_info(h->db, &info)) != 0)
 			hist_db_fail(h, error);
-		when_iso(info.first_ns, when, sizeof when);
-		tool_exit(HIST_EXIT_NOTFOUND, "history starts at generation "
-		    "%" PRIu64 " (%s); older ones were thinned out",
-		    info.first_gen, when);
+		hist_before(&info);
 	}
 	if (error == -ENODATA &&
 	    db_history_gap(h->db, gen, &gap_lo, &gap_hi) == 0)
