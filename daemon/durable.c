@@ -307,5 +307,14 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 	/* A durable store the daemon before left behind (the database
 	 * says so at its opening) is written whole now, as loaded. */
 	durable_check(-1, 0, d);
+	/* A new database: the store as it starts ("/", /tool/xenstored),
+	 * which no commit makes, written whole at generation 0; the
+	 * history's first snapshot, so that its trees (xsc-history --at)
+	 * have it. */
+	if (gen == 0 && r.nodes == 0 && !db_store_behind(db)) {
+		db_store_resync(db, 0);
+		xsd_persist_all(xsd);
+		db_store_resync_end(db);
+	}
 	return (0);
 }

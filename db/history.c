@@ -963,7 +963,14 @@ history_apply(struct db_writer *w)
 		if (r.type == WREC_RESYNC_END) {
 			/* The history starts again from here. */
 			w->resyncing = 0;
-			if (w->h.last_gen != w->h.snapshot_gen)
+			if (w->h.last_gen == 0 && w->h.snapshots == 1) {
+				/* A new database (durable_start): the store
+				 * as it starts replaces the schema's empty
+				 * snapshot at generation 0. */
+				w->h.snapshots = 0;
+				w->h.bytes -= HSNAPSHOT_BYTES;
+				error = history_snapshot(w);
+			} else if (w->h.last_gen != w->h.snapshot_gen)
 				error = history_snapshot(w);
 			w->h.snapshot_ns = w->clock_ns;
 			continue;
@@ -1287,12 +1294,16 @@ history_done(struct db_writer *w, int error, uint64_t now)
 	}
 	if (error == 0) {
 		w->hq.len = 0;
-		if (w->resynced) {
+		if (w->resynced && w->resync_gen == 0)	/* a new database */
+			log_debug("%s: the store as it starts, written",
+			    w->db->path);
+		else if (w->resynced)
 			log_info("%s: the store written whole again at "
 			    "generation %llu (%llu bytes of records were given "
 			    "up)", w->db->path,
 			    (unsigned long long)w->resync_gen,
 			    (unsigned long long)w->given_up);
+		if (w->resynced) {
 			w->behind = 0;
 			w->given_up = 0;
 			w->resynced = 0;

@@ -174,12 +174,18 @@ check "--domain: an unknown name" 1 "" "$HIST" -d nosuch
 # The end: the tree as of the last commit is what xenstore-ls prints.
 xenstore-ls -f -p /local >"$xs_tmp/live.local"
 xenstore-ls -f -p /test >"$xs_tmp/live.test"
+# The whole tree, but the daemon's own settings and statistics, which
+# are made as they are read, not stored.
+xenstore-ls -f -p / | grep -v '^/tool/xsconsoled' >"$xs_tmp/live.all"
 last=$(gen_now)
 flushed "$last"
 check_exact "--at the last: xenstore-ls -f -p /local, byte for byte" 0 \
 	"$(cat "$xs_tmp/live.local")"$'\n' "$HIST" --at "$last" -p /local
 check_exact "--at now: xenstore-ls -f -p /test" 0 \
 	"$(cat "$xs_tmp/live.test")"$'\n' "$HIST" --at now -p /test
+check_exact "--at the last: the whole tree, with the store's first nodes" 0 \
+	"$(cat "$xs_tmp/live.all")"$'\n' bash -c \
+	'"$0" --at "$1" -p / | grep -v "^/tool/xsconsoled"' "$HIST" "$last"
 
 # json: one valid object per change, all fields.
 check "json: valid, one object a change" 0 10 bash -c \
