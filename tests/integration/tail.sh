@@ -801,15 +801,23 @@ check_exact "a log retention emptied: no note" 0 "" "$TAIL" --db "$tgap" 7
 # cut between them shows as a reading of the whole line shows it (the
 # piece's end is kept for the next); a prompt still shows before its
 # newline.
+# live_start DB FIFO OUT FD NAME TEXT: db_writer_tool (flush 100 ms, as
+# the daemon's default) on DB, fed through FIFO, open on descriptor FD;
+# its output in OUT, its pid in live_pid; domain 3, named NAME, with
+# TEXT committed.
+live_start() {
+	mkfifo "$2"
+	"$TOOL" -F 100 "$1" <"$2" >"$3" 2>&1 &
+	live_pid=$!
+	eval "exec $4>\"\$2\""
+	echo "begin 3 33333333-0000-0000-0000-000000000003 $5 $T1" >&"$4"
+	echo "append 1 $T1 1 $6" >&"$4"
+	echo "flush" >&"$4"
+	wait_for "$3" flushed 30 || xs_fail "live writer ($5)" "$(cat "$3")"
+}
 split=$xs_tmp/split.db
-mkfifo "$xs_tmp/scmd"
-"$TOOL" -F 100 "$split" <"$xs_tmp/scmd" >"$xs_tmp/tool3.out" 2>&1 &
-split_tool=$!
-exec 4>"$xs_tmp/scmd"
-echo "begin 3 33333333-0000-0000-0000-000000000003 split $T1" >&4
-echo "append 1 $T1 1 start\n" >&4
-echo "flush" >&4
-wait_for "$xs_tmp/tool3.out" flushed 30 || xs_fail "split writer" "$(cat "$xs_tmp/tool3.out")"
+live_start "$split" "$xs_tmp/scmd" "$xs_tmp/tool3.out" 4 split 'start\n'
+split_tool=$live_pid
 "$TAIL" --db "$split" -f 3 >"$xs_tmp/split.out" 2>&1 &
 split_tail=$!
 "$TAIL" --db "$split" -f -o json 3 >"$xs_tmp/split.json" 2>&1 &
@@ -853,16 +861,10 @@ crlf
 login: x
 " "$TAIL" --db "$split" 3
 
-# -f against a live writer (flush 100 ms, as the daemon's default).
+# -f against a live writer.
 live=$xs_tmp/live.db
-mkfifo "$xs_tmp/cmd"
-"$TOOL" -F 100 "$live" <"$xs_tmp/cmd" >"$xs_tmp/tool2.out" 2>&1 &
-tool_pid=$!
-exec 3>"$xs_tmp/cmd"
-echo "begin 3 33333333-0000-0000-0000-000000000003 follow $T1" >&3
-echo "append 1 $T1 1 before\npartial " >&3
-echo "flush" >&3
-wait_for "$xs_tmp/tool2.out" flushed 30 || xs_fail "live writer" "$(cat "$xs_tmp/tool2.out")"
+live_start "$live" "$xs_tmp/cmd" "$xs_tmp/tool2.out" 3 follow 'before\npartial '
+tool_pid=$live_pid
 "$TAIL" --db "$live" -f 3 >"$xs_tmp/follow.out" 2>&1 &
 tail_pid=$!
 check_within "-f prints what is there" "$xs_tmp/follow.out" "partial "
