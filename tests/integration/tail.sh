@@ -794,6 +794,28 @@ check_exact "all output lost, -n 1" 0 "$gapnote
 check_exact "all output lost, -n +1" 0 "$gapnote
 " "$TAIL" --db "$tgap" -n +1 7
 check_exact "all output lost, -g: nothing" 0 "" "$TAIL" --db "$tgap" -g one 7
+# --all -n 2: an incarnation all of whose output was lost, after one of 5
+# lines: its note among the last 2 lines, not in the place of one.
+"$TOOL" "$xs_tmp/tgap6.db" >/dev/null <<EOF
+begin 7 11111111-0000-0000-0000-000000000007 web $T1
+append 1 $T1 1 a1\na2\na3\na4\na5\n
+flush
+end 1 $T2
+begin 7 22222222-0000-0000-0000-000000000007 web $T2
+append 2 $T2 2 lost\n
+flush
+end 2 $T3
+flush
+EOF
+sql "$xs_tmp/tgap6.db" "DELETE FROM chunk WHERE inc = 2;
+	UPDATE incarnation SET bytes = 0 WHERE id = 2"
+check_exact "all output lost, --all -n 2: the note beside the 2 lines" 0 \
+	"-- incarnation 1 of domain 7 (web, 11111111-0000-0000-0000-000000000007): from 2023-11-14T22:13:20.123+00:00 to 2023-11-14T22:13:21.000+00:00 --
+a4
+a5
+-- incarnation 2 of domain 7 (web, 22222222-0000-0000-0000-000000000007): from 2023-11-14T22:13:21.000+00:00 to 2023-11-14T22:13:22.500+00:00 --
+$gapnote
+" "$TAIL" --db "$xs_tmp/tgap6.db" --all -n 2 7
 sql "$tgap" "UPDATE incarnation SET bytes = 14"
 check_exact "a log retention emptied: no note" 0 "" "$TAIL" --db "$tgap" 7
 

@@ -103,7 +103,7 @@ show_keep(struct tail *t, const struct tail_line *l)
 	slot->fragment = l->fragment;
 	slot->gap = l->gap;
 	slot->lost_after = l->lost_after;
-	slot->note_only = l->note_only;
+	t->kept++;
 }
 
 /* A whole line (or the last, unfinished one): filter, then print or keep. */
@@ -269,13 +269,36 @@ show_lost_end(struct tail *t)
 	}
 	if (filtered || (t->from_line != 0 && t->matched + 1 < t->from_line))
 		return;
+	if (t->lines != TAIL_NO_LIMIT) {
+		t->notes = xrealloc(t->notes, (t->nnotes + 1) *
+		    sizeof *t->notes);
+		t->notes[t->nnotes].inc = t->cur;
+		t->notes[t->nnotes++].pos = t->kept;
+		return;
+	}
 	memset(&note, 0, sizeof note);
 	note.inc = t->cur;
 	note.lost_after = note.note_only = true;
-	if (t->lines == TAIL_NO_LIMIT)
+	show_emit(t, &note);
+}
+
+/* The notes among the last N lines (show_lost_end) placed before line
+ * `before` (UINT64_MAX: all that are left), those before the first line
+ * shown (first) left out with the lines. */
+static void
+show_notes_until(struct tail *t, size_t *next, uint64_t first,
+    uint64_t before)
+{
+	struct tail_line	note;
+
+	for (; *next < t->nnotes && t->notes[*next].pos <= before; ++*next) {
+		if (t->notes[*next].pos < first)
+			continue;
+		memset(&note, 0, sizeof note);
+		note.inc = t->notes[*next].inc;
+		note.lost_after = note.note_only = true;
 		show_emit(t, &note);
-	else
-		show_keep(t, &note);
+	}
 }
 
 /* Print what the options select, from the incarnations in t->incs. */
@@ -287,7 +310,8 @@ show_all(struct tail *t)
 	bool			 filtered = t->since_ns != 0 ||
 				    t->until_ns != 0 || t->grep;
 	int64_t			 from;
-	size_t			 i;
+	uint64_t		 first;
+	size_t			 i, note = 0;
 	int			 error;
 
 	t->shown_inc = SIZE_MAX;
@@ -324,15 +348,20 @@ show_all(struct tail *t)
 		show_lost_end(t);
 	}
 	t->cur = t->nincs - 1;
+	first = t->kept - t->ring_len;
 	for (i = 0; i < t->ring_len; i++) {
+		show_notes_until(t, &note, first, first + i);
 		l = &t->ring[(t->ring_start + i) % t->ring_len];
 		show_emit(t, l);
 	}
+	show_notes_until(t, &note, first, UINT64_MAX);
 	for (i = 0; i < t->ring_cap; i++)
 		free(t->ring[i].buf);
 	free(t->ring);
+	free(t->notes);
 	t->ring = NULL;
-	t->ring_len = t->ring_cap = t->ring_start = 0;
+	t->notes = NULL;
+	t->ring_len = t->ring_cap = t->ring_start = t->nnotes = 0;
 	/* No line shown (a guest that never printed): the changes all the
 	 * same, those after the last line left out, if any was; -n 0 asks
 	 * for none (with -f, only what comes). */

@@ -55,6 +55,14 @@ struct tail_line {
 	bool		 note_only;		/* no line: only that note */
 };
 
+/* An incarnation all of whose output was lost, noted among the last N
+ * lines without taking the place of one: before line pos (0: the first
+ * line kept in the ring ever). */
+struct tail_note {
+	size_t		 inc;
+	uint64_t	 pos;
+};
+
 struct store;
 
 /* The command line and the state of one run. */
@@ -103,6 +111,9 @@ struct tail {
 	bool			 asm_busy;
 	struct tail_line	*ring;		/* the last N */
 	size_t			 ring_len, ring_cap, ring_start;
+	uint64_t		 kept;		/* lines that went into it */
+	struct tail_note	*notes;		/* beside it (show.c) */
+	size_t			 nnotes;
 	bool			 cut;		/* -n left lines of cut_inc out */
 	size_t			 cut_inc;
 	uint64_t		 cut_gen;	/* the last one's generation
