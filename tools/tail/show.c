@@ -203,12 +203,7 @@ show_gen_min(struct tail *t, size_t i)
 static uint64_t
 show_lost_ns(const struct db_incarnation *inc)
 {
-	struct timespec	ts;
-
-	if (inc->gone_ns != 0)
-		return (inc->gone_ns);
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return ((uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+	return (inc->gone_ns != 0 ? inc->gone_ns : when_now());
 }
 
 /* Print a line that passed the filters (or only the note of output lost
@@ -235,6 +230,18 @@ show_emit(struct tail *t, const struct tail_line *l)
 		render_gap(t, inc, show_lost_ns(inc));
 }
 
+/* Print the note of incarnation i all of whose output was lost. */
+static void
+show_note_only(struct tail *t, size_t i)
+{
+	struct tail_line	note;
+
+	memset(&note, 0, sizeof note);
+	note.inc = i;
+	note.lost_after = note.note_only = true;
+	show_emit(t, &note);
+}
+
 /*
  * After the lines of incarnation t->cur: output lost at the end of its
  * log (db_lost_after: no line after it says so) is noted after its last
@@ -247,7 +254,6 @@ static void
 show_lost_end(struct tail *t)
 {
 	const struct db_incarnation	*inc = &t->incs[t->cur];
-	struct tail_line		 note;
 	bool				 filtered = t->since_ns != 0 ||
 					    t->until_ns != 0 || t->grep;
 
@@ -274,12 +280,8 @@ show_lost_end(struct tail *t)
 		    sizeof *t->notes);
 		t->notes[t->nnotes].inc = t->cur;
 		t->notes[t->nnotes++].pos = t->kept;
-		return;
-	}
-	memset(&note, 0, sizeof note);
-	note.inc = t->cur;
-	note.lost_after = note.note_only = true;
-	show_emit(t, &note);
+	} else
+		show_note_only(t, t->cur);
 }
 
 /* The notes among the last N lines (show_lost_end) placed before line
@@ -289,15 +291,9 @@ static void
 show_notes_until(struct tail *t, size_t *next, uint64_t first,
     uint64_t before)
 {
-	struct tail_line	note;
-
 	for (; *next < t->nnotes && t->notes[*next].pos <= before; ++*next) {
-		if (t->notes[*next].pos < first)
-			continue;
-		memset(&note, 0, sizeof note);
-		note.inc = t->notes[*next].inc;
-		note.lost_after = note.note_only = true;
-		show_emit(t, &note);
+		if (t->notes[*next].pos >= first)
+			show_note_only(t, t->notes[*next].inc);
 	}
 }
 
