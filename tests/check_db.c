@@ -671,6 +671,19 @@ release_lock(sqlite3 *sql)
 	sqlite3_close(sql);
 }
 
+/* Run SQL on the database through a connection of its own (to damage
+ * it, or make it older, as the tests need). */
+static void
+sql_exec(const char *stmts)
+{
+	sqlite3	*sql;
+
+	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(sql, stmts, NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(sql);
+}
+
 /* Console bytes whose commit fails (another process holds the write
  * lock past busy_ms) are kept and written by a later commit, in order;
  * the incarnation's end too; nothing counts as lost. */
@@ -824,10 +837,7 @@ START_TEST(test_kept_gap)
 	/* The first chunk gone too (as retention takes the oldest): what
 	 * was missing before the first kept is not marked. */
 	db_close(r);
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "DELETE FROM chunk WHERE seq = 1",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(sql);
+	sql_exec("DELETE FROM chunk WHERE seq = 1");
 	r = open_reader();
 	ck_assert_int_eq(read_back(r, id, 0, &rb), 0);
 	ck_assert_uint_eq(rb.n, n - 1);
@@ -924,10 +934,7 @@ START_TEST(test_kept_trailing_gap)
 	db_close(r);
 	/* a's chunks all gone, as retention takes a dead guest's log: not
 	 * taken for a loss. */
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "DELETE FROM chunk WHERE inc = 1",
-	    NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(sql);
+	sql_exec("DELETE FROM chunk WHERE inc = 1");
 	r = open_reader();
 	ck_assert_int_eq(db_incarnation_get(r, a, &inc), 0);
 	ck_assert(!db_lost_after(&inc, db_last_seq(r, a)));
@@ -1079,10 +1086,7 @@ START_TEST(test_ring_pos_given_up)
 	db_close(r);
 	/* Retention removing what was stored: no gap said before the
 	 * first chunk kept. */
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "UPDATE incarnation SET bytes ="
-	    " bytes + 1 WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(sql);
+	sql_exec("UPDATE incarnation SET bytes = bytes + 1 WHERE id = 2");
 	r = open_reader();
 	ck_assert_int_eq(read_back(r, c, 0, &rb), 0);
 	ck_assert_uint_eq(rb.n, 1);
@@ -1156,18 +1160,14 @@ END_TEST
 START_TEST(test_v4_ring_pos)
 {
 	struct db	*w;
-	sqlite3		*sql;
 	int64_t		 id, pos;
 
 	w = open_writer(4096, 50);
 	id = db_incarnation_begin_ring(w, 6, "u6", "six", T0, 0, &pos);
 	db_append_ring(w, id, "a\n", 2, T0 + 1, 1, 2);
 	db_close(w);
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "ALTER TABLE incarnation DROP"
-	    " COLUMN ring_pos; PRAGMA user_version = 4;", NULL, NULL, NULL),
-	    SQLITE_OK);
-	sqlite3_close(sql);
+	sql_exec("ALTER TABLE incarnation DROP COLUMN ring_pos; PRAGMA"
+	    " user_version = 4;");
 	w = ring_restart(6, "u6", "six", T0 + S, 2, id, &pos);
 	ck_assert_int_eq(pos, -1);
 	db_close(w);
@@ -1254,10 +1254,7 @@ START_TEST(test_open_errors)
 	ck_assert_ptr_nonnull(strstr(err, "not an xsconsoled console"));
 
 	db_close(open_writer(4096, 50));
-	ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(sql, "PRAGMA user_version = 99", NULL,
-	    NULL, NULL), SQLITE_OK);
-	sqlite3_close(sql);
+	sql_exec("PRAGMA user_version = 99");
 	ck_assert_ptr_null(db_open_reader(path, err, sizeof err));
 	ck_assert_ptr_nonnull(strstr(err, "schema version 99"));
 	{
@@ -1292,7 +1289,6 @@ START_TEST(test_corrupt_chunk)
 	};
 	struct readback	 rb;
 	struct db	*w, *r;
-	sqlite3		*sql;
 	size_t		 i;
 	int64_t		 id;
 	char		 keep[320];
@@ -1306,10 +1302,7 @@ START_TEST(test_corrupt_chunk)
 	for (i = 0; i < sizeof breakage / sizeof breakage[0]; i++) {
 		snprintf(keep, sizeof keep, "cp '%s.good' '%s'", path, path);
 		ck_assert_int_eq(system(keep), 0);
-		ck_assert_int_eq(sqlite3_open(path, &sql), SQLITE_OK);
-		ck_assert_int_eq(sqlite3_exec(sql, breakage[i], NULL, NULL,
-		    NULL), SQLITE_OK);
-		sqlite3_close(sql);
+		sql_exec(breakage[i]);
 		r = open_reader();
 		ck_assert_msg(read_back(r, id, 0, &rb) == -EIO, "%s",
 		    breakage[i]);
