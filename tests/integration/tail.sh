@@ -326,6 +326,12 @@ check "--raw: the bytes as the guest wrote them" 0 \
 	bash -c '"$0" --db "$1" --raw esc | od -An -tx1' "$TAIL" "$esc"
 check "-o short escapes too" 0 "Nov 14 22:13:20 esc[12]: ^[]0;pwned^G^[[2J^[[1;31mred^[[0m" \
 	"$TAIL" --db "$esc" -o short -n 3 esc -g pwned
+# -g's capital is one in the locale's character set: É is, in UTF-8.
+helloline='a\x9bb\u009bc^?d\xc3(e\u202ef	g héllo ✓ ^H'
+check "-g in UTF-8, a non-ASCII capital: case-sensitive" 0 "" \
+	env LC_ALL=C.UTF-8 "$TAIL" --db "$esc" -g 'hÉllo' esc
+check "-g in UTF-8, no capital: é matches É too" 0 "$helloline" \
+	env LC_ALL=C.UTF-8 "$TAIL" --db "$esc" -g 'HÉLLO' --case-sensitive=no esc
 check "-o json: every byte escaped, exact bytes kept" 0 "ok" python3 -c '
 import json, subprocess, sys
 out = subprocess.run([sys.argv[1], "--db", sys.argv[2], "-o", "json", "esc"],

@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
+#include <wctype.h>
 
 #include "config.h"
 #include "dbopen.h"
@@ -142,21 +144,42 @@ tail_format(const char *s)
 	    "json)", s);
 }
 
+/* Whether a pattern has a capital letter, in the locale's character set
+ * (É counts, in a UTF-8 locale); a byte that is no character there is
+ * taken alone. */
+static int
+tail_has_capital(const char *pattern)
+{
+	mbstate_t	 st;
+	wchar_t		 wc;
+	const char	*p = pattern;
+	size_t		 left = strlen(pattern), n;
+
+	memset(&st, 0, sizeof st);
+	while (left > 0) {
+		n = mbrtowc(&wc, p, left, &st);
+		if (n == (size_t)-1 || n == (size_t)-2) {
+			memset(&st, 0, sizeof st);
+			n = 1;
+		} else if (iswupper((wint_t)wc)) {
+			return (1);
+		}
+		p += n;
+		left -= n;
+	}
+	return (0);
+}
+
 /* Compile -g, case-insensitive when the pattern has no capitals unless
  * --case-sensitive says otherwise (journalctl's rule). */
 static void
 tail_grep(struct tail *t, const char *pattern, int cs)
 {
-	const char	*p;
 	char		 err[256];
 	int		 flags = REG_EXTENDED | REG_NOSUB, error;
 
-	if (cs < 0) {
-		cs = 0;
-		for (p = pattern; *p != '\0'; p++)
-			if (*p >= 'A' && *p <= 'Z')
-				cs = 1;
-	}
+	if (cs < 0)
+		cs = tail_has_capital(pattern);
 	if (!cs)
 		flags |= REG_ICASE;
 	if ((error = regcomp(&t->re, pattern, flags)) != 0) {
