@@ -398,6 +398,14 @@ check "a usage error says why" 2 "xsconsole-tail: -o: unknown format 'xml' (cat,
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" -o xml 7 2>&1' "$TAIL" "$db"
 check "a bad time says why" 2 "xsconsole-tail: --since: not a time: 'soon' (e.g. \"2026-11-23 20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", yesterday)
 Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since soon 7 2>&1' "$TAIL" "$db"
+# Times past 64 bits of ns since the epoch: refused, not wrapped round to
+# some time in the past (--since 3000-01-01 showed the whole log).
+for when in 3000-01-01 "9999-12-31T23:59:59Z" @18446744073 +1e300d \
+    "+600000w" "1e300d ago"; do
+	check "a time out of range says so ($when)" 2 "xsconsole-tail: --since: out of range: '$when' (times run from 1970 to 2554)
+Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since "$2" 7 2>&1' "$TAIL" "$db" "$when"
+done
+check "the last time in range is one" 0 "" "$TAIL" --db "$db" --since 2554-01-01 7
 # getopt's errors under the tool's name, not the path it was run by.
 for e in "--bogus:unrecognized option '--bogus'" \
     "-z:invalid option -- 'z'" "-tz:invalid option -- 'z'" \

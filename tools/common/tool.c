@@ -1,4 +1,5 @@
 /* Ending a tool with a message (tool.h). */
+#include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -88,8 +89,12 @@ uint64_t
 tool_time(const char *opt, const char *s, uint64_t now)
 {
 	uint64_t	ns;
+	int		error;
 
-	if (when_parse(s, now, &ns) != 0)
+	if ((error = when_parse(s, now, &ns)) == -ERANGE)
+		tool_usage_error("%s: out of range: '%s' (times run from 1970 "
+		    "to 2554)", opt, s);
+	if (error != 0)
 		tool_usage_error("%s: not a time: '%s' (e.g. \"2026-11-23 "
 		    "20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", "
 		    "yesterday)", opt, s);

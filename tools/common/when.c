@@ -14,6 +14,8 @@
 #include "when.h"
 
 #define NS	1000000000ULL
+/* The last second whose ns since the epoch fit in 64 bits (in 2554). */
+#define WHEN_MAX_SECS	(UINT64_MAX / NS - 1)
 
 static int	 when_span(const char *, uint64_t *);
 static int	 when_absolute(const char *, uint64_t, uint64_t *);
@@ -43,13 +45,15 @@ when_midnight(uint64_t now, int days)
 	return ((uint64_t)mktime(&tm) * NS);
 }
 
-/* Parse a time: 0 and *out, or -EINVAL. */
+/* Parse a time: 0 and *out, -EINVAL, or -ERANGE for one that ns since
+ * the epoch in 64 bits cannot hold (before 1970, after 2554). */
 int
 when_parse(const char *s, uint64_t now, uint64_t *out)
 {
 	uint64_t	 span;
-	size_t		 len = strlen(s);
+	size_t		 len;
 	char		*end;
+	int		 error;
 
 	while (isspace((unsigned char)*s))
 		s++;
@@ -80,7 +84,9 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 			return (-EINVAL);
 		errno = 0;
 		secs = strtoull(s + 1, &end, 10);
-		if (errno != 0 || secs > UINT64_MAX / NS - 1)
+		if (errno == ERANGE || secs > WHEN_MAX_SECS)
+			return (-ERANGE);
+		if (errno != 0)
 			return (-EINVAL);
 		if (*end == '.') {
 			for (end++; isdigit((unsigned char)*end); end++) {
@@ -94,32 +100,35 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 		return (0);
 	}
 	if (*s == '-' || *s == '+') {
-		if (when_span(s + 1, &span) != 0)
-			return (-EINVAL);
-		if (*s == '-')
-			*out = span > now ? 0 : now - span;
-		else
+		if ((error = when_span(s + 1, &span)) != 0)
+			return (error);
+		if (*s == '-') {
+			*out = span > now ? 0 : now - span;	/* the epoch */
+		} else {
+			if (span > WHEN_MAX_SECS * NS - now)
+				return (-ERANGE);
 			*out = now + span;
+		}
 		return (0);
 	}
 	len = strlen(s);
 	if (len > 4 && strcmp(s + len - 4, " ago") == 0) {
 		char	*copy = strndup(s, len - 4);
-		int	 error;
 
 		if (copy == NULL)
 			return (-ENOMEM);
 		error = when_span(copy, &span);
 		free(copy);
 		if (error != 0)
-			return (-EINVAL);
+			return (error);
 		*out = span > now ? 0 : now - span;
 		return (0);
 	}
 	return (when_absolute(s, now, out));
 }
 
-/* A time span, "1h 30min", "5min", "90s", "2d": 0 and *out (ns). */
+/* A time span, "1h 30min", "5min", "90s", "2d": 0 and *out (ns), or
+ * -EINVAL, or -ERANGE past 64 bits of ns. */
 static int
 when_span(const char *s, uint64_t *out)
 {
@@ -139,8 +148,8 @@ when_span(const char *s, uint64_t *out)
 		{ "w", 604800 * NS }, { "week", 604800 * NS },
 		{ "weeks", 604800 * NS },
 	};
-	uint64_t	 total = 0;
-	double		 v;
+	uint64_t	 total = 0, add, per;
+	double		 v, x;
 	char		*end, unit[16];
 	size_t		 i, n;
 	bool		 any = false;
@@ -154,6 +163,8 @@ when_span(const char *s, uint64_t *out)
 			return (-EINVAL);
 		errno = 0;
 		v = strtod(s, &end);
+		if (errno == ERANGE && v > 1)
+			return (-ERANGE);
 		if (errno != 0 || v < 0)
 			return (-EINVAL);
 		s = end;
@@ -164,21 +175,29 @@ when_span(const char *s, uint64_t *out)
 		if (n == 0 || n >= sizeof unit) {
 			if (n != 0)
 				return (-EINVAL);
-			total += (uint64_t)(v * 1e9);	/* bare: seconds */
-			any = true;
-			continue;
+			per = NS;			/* bare: seconds */
+		} else {
+			memcpy(unit, s, n);
+			unit[n] = '\0';
+			s += n;
+			for (i = 0; i < sizeof units / sizeof units[0]; i++)
+				if (strcmp(unit, units[i].name) == 0)
+					break;
+			if (i == sizeof units / sizeof units[0])
+				return (-EINVAL);
+			per = units[i].ns;
 		}
-		memcpy(unit, s, n);
-		unit[n] = '\0';
-		s += n;
-		for (i = 0; i < sizeof units / sizeof units[0]; i++)
-			if (strcmp(unit, units[i].name) == 0)
-				break;
-		if (i == sizeof units / sizeof units[0])
-			return (-EINVAL);
-		total += (uint64_t)(v * (double)units[i].ns);
+		/* 2^64 as a double: anything below converts. */
+		x = v * (double)per;
+		if (x >= 18446744073709551616.0)
+			return (-ERANGE);
+		add = (uint64_t)x;
+		if (add > UINT64_MAX - total)
+			return (-ERANGE);
+		total += add;
 		any = true;
 	}
+
 	if (!any)
 		return (-EINVAL);
 	*out = total;
@@ -298,8 +317,8 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 		tm.tm_isdst = -1;
 		secs = mktime(&tm);
 	}
-	if (secs < 0)
-		return (-EINVAL);
+	if (secs < 0 || (uint64_t)secs > WHEN_MAX_SECS)
+		return (-ERANGE);
 	*out = (uint64_t)secs * NS + frac;
 	return (0);
 }
