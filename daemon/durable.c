@@ -4,6 +4,8 @@
  * running store serving the same guests (docs/store.md, "Restart").
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -22,6 +24,7 @@ struct durable {
 	struct db	*db;
 	struct event	*check;		/* once a second */
 	uint64_t	 resyncs;
+	uint32_t	 txn_epoch;	/* this run's (xsd_restore_txn_epoch) */
 };
 
 /* What a restart gives back after the tree: applied once the tree is. */
@@ -38,6 +41,8 @@ struct restore {
 		int	 depth;
 	}		*watches;
 	size_t		 nwatches;
+	uint32_t	 txn_epoch;	/* the last run's */
+	bool		 had_txn_epoch;
 };
 
 static uint64_t
@@ -112,6 +117,9 @@ durable_watch_del(uint32_t domid, const char *path, const char *token,
 
 /* A special node's permissions: a meta record "perms:<name>". */
 #define DURABLE_SPECIAL	"perms:"
+/* The run's epoch of transaction ids (xsd_restore_txn_epoch): a meta
+ * record, written at each start before any guest is served. */
+#define DURABLE_TXN_EPOCH "txn-epoch"
 
 static void
 durable_special_perms(const char *name, const char *perms, void *arg)
@@ -121,6 +129,15 @@ durable_special_perms(const char *name, const char *perms, void *arg)
 	xasprintf(&key, DURABLE_SPECIAL "%s", name);
 	db_meta_put(arg, key, perms);
 	free(key);
+}
+
+static void
+durable_txn_epoch(struct db *db, uint32_t epoch)
+{
+	char	buf[16];
+
+	snprintf(buf, sizeof buf, "%" PRIu32, epoch);
+	db_meta_put(db, DURABLE_TXN_EPOCH, buf);
 }
 
 static const struct xsd_persist_ops durable_ops = {
@@ -179,7 +196,21 @@ static int
 restore_meta(const char *key, const char *value, void *arg)
 {
 	struct restore	*r = arg;
+	char		*end;
+	unsigned long	 epoch;
 
+	if (strcmp(key, DURABLE_TXN_EPOCH) == 0) {
+		errno = 0;
+		epoch = strtoul(value, &end, 10);
+		if (errno == 0 && end != value && *end == '\0' &&
+		    epoch <= UINT32_MAX) {
+			r->txn_epoch = (uint32_t)epoch;
+			r->had_txn_epoch = true;
+		} else
+			log_warn("restart: the transaction id epoch \"%s\" "
+			    "cannot be read; started again", value);
+		return (0);
+	}
 	if (strncmp(key, DURABLE_SPECIAL, strlen(DURABLE_SPECIAL)) == 0 &&
 	    xsd_restore_special(r->xsd, key + strlen(DURABLE_SPECIAL),
 	    value) != 0)
@@ -210,6 +241,7 @@ durable_check(evutil_socket_t fd, short what, void *arg)
 	gen = xsd_generation(d->xsd);
 	db_store_resync(d->db, gen);
 	xsd_persist_all(d->xsd);
+	durable_txn_epoch(d->db, d->txn_epoch);
 	db_store_resync_end(d->db);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	d->resyncs++;
@@ -255,6 +287,7 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 	struct restore			 r;
 	struct timespec			 t0, t1;
 	uint64_t			 gen = 0;
+	uint32_t			 epoch;
 	size_t				 i, served = 0;
 	int				 e;
 
@@ -264,6 +297,12 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 	if ((e = db_store_load(db, &ops, &r, &gen)) != 0)
 		return (e < 0 ? e : -EIO);
 	xsd_restore_gen(xsd, gen);
+	/* A new epoch of transaction ids, durable before a guest can be
+	 * given one: a restored guest's ids from before are then told
+	 * apart from those it gets after, however many it got. */
+	epoch = xsd_restore_txn_epoch(xsd, r.txn_epoch, r.had_txn_epoch);
+	durable_txn_epoch(db, epoch);
+	db_flush(db);
 	for (i = 0; i < r.ndoms; i++) {
 		if (!with_hv)
 			continue;
@@ -288,6 +327,7 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 	d = xcalloc(1, sizeof *d);
 	d->xsd = xsd;
 	d->db = db;
+	d->txn_epoch = epoch;
 	d->check = event_new(base, -1, EV_PERSIST, durable_check, d);
 	event_add(d->check, &second);
 	*out = d;

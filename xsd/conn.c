@@ -31,6 +31,7 @@ conn_create(struct xsd *xsd, const struct conn_ops *ops, void *ops_arg,
 	c->actor.domid = domid;
 	c->actor.target = PERMS_NO_TARGET;
 	c->actor.privileged = privileged;
+	c->txn_id_base = c->next_txn_id = xsd->txn_epoch << CONN_TXN_SEQ_BITS;
 	xasprintf(&c->home, "%s%u", PATH_DOMAIN_PREFIX, domid);
 	LIST_INIT(&c->txns);
 	TAILQ_INIT(&c->watches);
@@ -251,14 +252,12 @@ conn_deliver(void *owner, const struct watch *w, const char *path,
 
 /*
  * A transaction id a restored connection's guest may hold from before
- * the restart: not one given since (ids since then run from
- * txn_id_base + 1 up to next_txn_id, wrapping).
+ * the restart: not of this run's epoch (the ids given since all are).
  */
 bool
 conn_txn_lost(const struct conn *c, uint32_t id)
 {
-	return (c->restored && id - c->txn_id_base - 1 >=
-	    c->next_txn_id - c->txn_id_base);
+	return (c->restored && (id & ~CONN_TXN_SEQ_MASK) != c->txn_id_base);
 }
 
 /* Find an open transaction of the connection. */

@@ -33,6 +33,16 @@ struct conn_ops {
 	bool		(*overflow)(struct conn *);
 };
 
+/*
+ * Transaction ids: the daemon run's epoch (kept in the database, one more
+ * at each start: xsd_restore_txn_epoch) in the high 12 bits, a count in
+ * the low 20 that wraps within it. An id a guest got before a restart is
+ * never given to it again after (docs/store.md, "Restart").
+ */
+#define CONN_TXN_SEQ_BITS	20
+#define CONN_TXN_SEQ_MASK	((1u << CONN_TXN_SEQ_BITS) - 1)
+#define CONN_TXN_EPOCH_MASK	(UINT32_MAX >> CONN_TXN_SEQ_BITS)
+
 struct conn_txn {
 	LIST_ENTRY(conn_txn)	 entry;
 	struct txn		*txn;
@@ -56,9 +66,9 @@ struct conn {
 	bool			 ring;		/* a guest's ring (else a
 						   socket) */
 	bool			 restored;	/* served again after a restart:
-						   transaction ids it did not
-						   give since get EAGAIN */
-	uint32_t		 txn_id_base;	/* its first id after that */
+						   transaction ids of another
+						   epoch get EAGAIN */
+	uint32_t		 txn_id_base;	/* this run's epoch, as an id */
 	uint64_t		 requests;
 };
 

@@ -849,7 +849,7 @@ domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
  * A domain served before a restart, served again: its page mapped as
  * INTRODUCE maps it, its ring taken as it is (no reset: the guest may be
  * waiting on a request or half way through writing one), its old
- * transactions answered EAGAIN. No @introduceDomain: nothing new came.
+ * transactions answered EAGAIN (their ids are of another epoch). No @introduceDomain: nothing new came.
  */
 int
 domain_restore(struct xsd *xsd, uint32_t domid, uint64_t gfn, uint32_t port)
@@ -873,7 +873,6 @@ domain_restore(struct xsd *xsd, uint32_t domid, uint64_t gfn, uint32_t port)
 	d->gfn = gfn;
 	d->evtchn = port;
 	d->conn->restored = true;
-	d->conn->txn_id_base = d->conn->next_txn_id = (uint32_t)time(NULL);
 	log_info("domain %u served again (port %u)", domid, port);
 	return (0);
 }

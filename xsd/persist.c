@@ -274,6 +274,25 @@ xsd_restore_gen(struct xsd *xsd, uint64_t gen)
 }
 
 /*
+ * This run's epoch of transaction ids (conn.h), from the last run's as
+ * kept (had: whether one was): the next, wrapping. A new store starts at
+ * 0; a copy kept before epochs were (its guests' ids from 1 up, or from
+ * the time of a restart) goes on at 1. The caller keeps the result
+ * durably before any guest is served, so that no two runs in a row share
+ * an epoch: an id a guest holds from before a restart is never given to
+ * it again after.
+ */
+uint32_t
+xsd_restore_txn_epoch(struct xsd *xsd, uint32_t last, bool had)
+{
+	if (had)
+		xsd->txn_epoch = (last + 1) & CONN_TXN_EPOCH_MASK;
+	else
+		xsd->txn_epoch = xsd->restored ? 1 : 0;
+	return (xsd->txn_epoch);
+}
+
+/*
  * A domain the copy says was served: map its page and serve its ring as
  * it is, without a reset (the guest may be half way through a request),
  * and record it again. A domain that cannot be mapped is dead or going;

@@ -417,7 +417,8 @@ req_unwatch(struct req *r)
 	return (req_ack(r));
 }
 
-/* XS_TRANSACTION_START: a new id, never 0, not one in use. */
+/* XS_TRANSACTION_START: a new id of this run's epoch (conn.h), never 0,
+ * not one in use. */
 static int
 req_transaction_start(struct req *r)
 {
@@ -428,11 +429,15 @@ req_transaction_start(struct req *r)
 
 	if (r->txn != NULL)
 		return (-EBUSY);
-	if (!c->actor.privileged && c->ntxns >= c->xsd->cfg.quota.transactions)
+	if ((!c->actor.privileged &&
+	    c->ntxns >= c->xsd->cfg.quota.transactions) ||
+	    c->ntxns >= CONN_TXN_SEQ_MASK)
 		return (-ENOSPC);
 	do {
 		id = ++c->next_txn_id;
-	} while (id == 0 || conn_txn_find(c, id) != NULL);
+		if ((id & CONN_TXN_SEQ_MASK) == 0)	/* wraps in the epoch */
+			id = c->next_txn_id = c->txn_id_base + 1;
+	} while (conn_txn_find(c, id) != NULL);
 	ct = xcalloc(1, sizeof *ct);
 	ct->id = id;
 	ct->txn = txn_create(c->xsd->store, id, &c->actor);

@@ -52,6 +52,8 @@ struct xsd {
 	const struct xsd_persist_ops *persist;
 	void			*persist_arg;
 	bool			 restored;	/* started from a copy */
+	uint32_t		 txn_epoch;	/* this run's, in transaction
+						   ids (conn.h) */
 	uint32_t		 origin;	/* who makes the commits now: the
 						   request's connection (0 between
 						   requests: the daemon itself) */

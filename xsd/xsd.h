@@ -78,7 +78,8 @@ bool		 xsd_domain_introduced(struct xsd *, uint32_t);
  * hands the engine callbacks that keep a durable copy: every commit as
  * it happens, domains served on rings, and their watches. At start it
  * gives the copy back, before listening and before any guest is served:
- * the nodes (a parent before its children), the generation, then, with
+ * the nodes (a parent before its children), the generation, this run's
+ * transaction id epoch (xsd_restore_txn_epoch), then, with
  * the hypervisor attached, the domains and their watches, the special
  * nodes' permissions (@introduceDomain, @releaseDomain); then
  * xsd_restore_done. Who made a commit: a domid, or XSD_ORIGIN_SOCKET |
@@ -123,6 +124,7 @@ void		 xsd_set_persist(struct xsd *, const struct xsd_persist_ops *,
 int		 xsd_restore_node(struct xsd *, const char *, const void *,
 		    uint32_t, const char *, uint64_t);
 void		 xsd_restore_gen(struct xsd *, uint64_t);
+uint32_t	 xsd_restore_txn_epoch(struct xsd *, uint32_t, bool);
 int		 xsd_restore_domain(struct xsd *, const struct xsd_domain_rec *);
 int		 xsd_restore_watch(struct xsd *, uint32_t, const char *,
 		    const char *, int);

@@ -199,6 +199,15 @@ check "destroy it" 0 "" "$sim" destroy 52
 say51 "event 5000"
 check51 "the permission dom0 gave on @releaseDomain survived the restart" \
 	14 "EVENT @releaseDomain rel"
+# Transaction ids across a second restart: the guest runs 200
+# transactions after the first one and holds the next open through the
+# second; the 200 it runs after that must not be given its id again,
+# and the held one must answer EAGAIN, never run in another.
+for i in $(seq 1 200); do say51 "txstart"; say51 "txend F"; done
+say51 "raw TRANSACTION_START"
+held=$(last51 415 | sed -n 's/^OK \([0-9]*\)\\x00$/\1/p')
+check "guest 51 holds a transaction through the second restart" 0 "yes" \
+	bash -c "[ -n '$held' ] && echo yes"
 kill -CONT $guests
 check "all was written before the kill: no console byte lost" 0 "0" \
 	xenstore-read /tool/xsconsoled/stats/console-bytes-lost
@@ -233,6 +242,23 @@ a, b = counters(sys.argv[1]), counters(sys.argv[2])
 bad = [p for p in a if b.get(p, -1) < a[p]]
 print("ok" if len(a) == 50 and not bad else "went back: %s" % bad[:5])
 EOF
+
+for i in $(seq 1 200); do say51 "txstart"; say51 "txend F"; done
+last51 815 >/dev/null
+check "200 new transactions after the second restart: none got the held id" \
+	0 "200 0" python3 - "$xs_tmp/out" "$held" <<'EOF'
+import re, sys
+lines = open(sys.argv[1]).read().split("\n")[415:815]
+ids = [m.group(1) for m in (re.match(r"^OK (\d+)(\\x00)?$", l)
+       for l in lines) if m]
+print(len(ids), ids.count(sys.argv[2]))
+EOF
+say51 "rawtx $held WRITE data/held stale"
+check51 "the transaction held through the second restart: EAGAIN" 816 \
+	"ERR EAGAIN"
+say51 "rawtx $held TRANSACTION_END T"
+check51 "and its end too" 817 "ERR EAGAIN"
+check "nothing of it was written" 1 "" xenstore-read /local/domain/51/data/held
 
 wait $guests
 rc=$?
