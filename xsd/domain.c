@@ -638,10 +638,30 @@ domain_scan(evutil_socket_t fd, short events, void *arg)
 	struct domain		*d, *next;
 	enum hv_dom_state	 state;
 	uint32_t		 domid;
+	size_t			 i;
 	int			 e;
 
 	(void)fd;
 	(void)events;
+	/* Domains served before a restart that cannot be now: gone while
+	 * the daemon was down, released as if they had died while served
+	 * (their nodes below, and @releaseDomain). */
+	for (i = 0; i < xsd->nunserved; i++) {
+		domid = xsd->unserved[i];
+		if (xsd->domtab[domid] != NULL)
+			continue;
+		e = hv_domain_state(xsd->hv, domid, &state);
+		if (e != -ENOENT && !(e == 0 && state == HV_DOM_DYING))
+			continue;
+		log_info("domain %u: gone while the daemon was down: released",
+		    domid);
+		domain_forget_nodes(xsd, domid);
+		watch_fire_special(xsd->store->watches, "@releaseDomain",
+		    domid, xsd->release_perms);
+	}
+	free(xsd->unserved);
+	xsd->unserved = NULL;
+	xsd->nunserved = 0;
 	TAILQ_FOREACH_SAFE(d, &xsd->domains, entry, next) {
 		if (d->domid == 0)
 			continue;
@@ -729,6 +749,7 @@ domain_fini(struct xsd *xsd)
 		event_free(xsd->dom_sweep);
 	perms_unref(xsd->intro_perms);
 	perms_unref(xsd->release_perms);
+	free(xsd->unserved);
 	free(xsd->domtab);
 }
 
@@ -845,6 +866,16 @@ domain_introduce(struct xsd *xsd, uint32_t domid, uint64_t gfn,
 	return (0);
 }
 
+/* A domain served before a restart that cannot be served again: the
+ * scan that follows the restore releases it if it is gone. */
+static void
+domain_unserved(struct xsd *xsd, uint32_t domid)
+{
+	xsd->unserved = xrealloc(xsd->unserved, (xsd->nunserved + 1) *
+	    sizeof *xsd->unserved);
+	xsd->unserved[xsd->nunserved++] = domid;
+}
+
 /*
  * A domain served before a restart, served again: its page mapped as
  * INTRODUCE maps it, its ring taken as it is (no reset: the guest may be
@@ -866,10 +897,14 @@ domain_restore(struct xsd *xsd, uint32_t domid, uint64_t gfn, uint32_t port)
 		e = errno != 0 ? errno : EIO;
 		log_warn("domain %u: mapping its xenstore page again: %s",
 		    domid, strerror(e));
+		domain_unserved(xsd, domid);
 		return (-e);
 	}
-	if ((d = domain_attach(xsd, domid, page, port, false, false)) == NULL)
-		return (-errno);
+	if ((d = domain_attach(xsd, domid, page, port, false, false)) == NULL) {
+		e = errno;
+		domain_unserved(xsd, domid);
+		return (-e);
+	}
 	d->gfn = gfn;
 	d->evtchn = port;
 	d->conn->restored = true;

@@ -47,6 +47,10 @@ struct xsd {
 	struct event		*dom_sweep;	/* periodic ring check */
 	struct perms		*intro_perms;	/* @introduceDomain's */
 	struct perms		*release_perms;	/* @releaseDomain's */
+	uint32_t		*unserved;	/* served before a restart, not
+						   after: released by the scan
+						   if gone */
+	size_t			 nunserved;
 
 	/* The durable copy (persist.c); NULL: none. */
 	const struct xsd_persist_ops *persist;

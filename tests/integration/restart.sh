@@ -15,7 +15,10 @@
 #      in all).
 # Also: a guest's watch outlives the restart (fired once at restart, then
 # by changes), its open transaction answers EAGAIN, the permissions dom0
-# set on @releaseDomain survive, and a clean stop keeps everything too.
+# set on @releaseDomain survive, and a clean stop keeps everything too;
+# transaction ids held through a restart are never given again after it;
+# a guest gone while the daemon was down is released at the restart,
+# @releaseDomain fired.
 #
 #   XSCONSOLED=... XSC_SIM=... XSCONSOLE_TAIL=... tests/integration/restart.sh
 
@@ -31,12 +34,13 @@ for c in xenstore-ls xenstore-read xenstore-write python3; do
 done
 
 xs_tmp=$(mktemp -d "${TMPDIR:-/tmp}/xsc-restart.XXXXXX") || exit 99
-guests= client=
+guests= client= client1=
 cleanup() {
 	[ -n "$guests" ] && kill -CONT $guests 2>/dev/null &&
 		kill $guests 2>/dev/null
 	[ -n "$client" ] && kill $client 2>/dev/null
-	exec 3>&- 2>/dev/null
+	[ -n "$client1" ] && kill $client1 2>/dev/null
+	exec 3>&- 4>&- 2>/dev/null
 	[ -f "$xs_tmp/d/.xs_job" ] && xs_stop "$xs_tmp/d"
 	rm -rf "$xs_tmp"
 }
@@ -53,7 +57,7 @@ mkdir -p "$XSC_SIM_ROOT"
 backlog=524288
 start() {
 	xs_start "$xs_tmp/d" --sim-root "$XSC_SIM_ROOT" --db "$XSC_CONSOLE_DB" \
-	    --set console/backlog=$backlog 3>&-
+	    --set console/backlog=$backlog 3>&- 4>&-
 }
 # Wait (up to 30 s) until all is durable (xs_durable: every store commit
 # and every console byte drained is in the database) and what the guests
@@ -344,6 +348,50 @@ check "after a clean stop, the store is the same" 0 "" \
 check "a guest still answers on its ring" 0 "OK 400" "$sim" xs 7 "read data/rtt"
 check "nor a console byte" 0 "0" \
 	xenstore-read /tool/xsconsoled/stats/console-bytes-lost
+
+# --- a guest gone while the daemon was down ---------------------------------
+
+# Guest 1 watches @releaseDomain/50; the daemon stops, domain 50 goes
+# from the host (its directory removed), the daemon starts again: the
+# watch fires once at the restart, as every restored watch does, and
+# once more for the release, as for a domain that dies while served.
+check "dom0 lets guest 1 hear of releases too" 0 "" \
+	xenstore-chmod @releaseDomain n0 r51 r1
+mkfifo "$xs_tmp/in1"
+"$sim" xs --timeout 60000 1 <"$xs_tmp/in1" >"$xs_tmp/out1" 2>&1 &
+client1=$!
+exec 4>"$xs_tmp/in1"
+# check1 NAME N WANT: the N-th answer of domain 1's client is WANT.
+check1() {
+	local i
+	for i in $(seq 1 200); do
+		[ "$(wc -l <"$xs_tmp/out1")" -ge "$2" ] && break
+		sleep 0.05
+	done
+	check "$1" 0 "$3" sed -n "$2p" "$xs_tmp/out1"
+}
+echo "watch @releaseDomain/50 r50" >&4
+check1 "guest 1 watches @releaseDomain/50" 1 "OK"
+echo "event 5000" >&4
+check1 "(its first event)" 2 "EVENT @releaseDomain/50 r50"
+xs_stop "$xs_tmp/d" || xs_fail "the daemon stops"
+rm -rf "$XSC_SIM_ROOT/domains/50"
+start || xs_fail "restart with domain 50 gone"
+echo "event 5000" >&4
+check1 "the watch fires at the restart" 3 "EVENT @releaseDomain/50 r50"
+echo "event 5000" >&4
+check1 "and domain 50, gone while the daemon was down, fires @releaseDomain" \
+	4 "EVENT @releaseDomain/50 r50"
+echo "event 1000" >&4
+check1 "once" 5 "TIMEOUT"
+check "what domain 50 owned is gone" 1 "" \
+	xenstore-read /local/domain/50/data/rtt
+check "its release is logged" 0 "yes" bash -c \
+	"grep -q 'domain 50: gone while the daemon was down: released' '$xs_tmp/d/log' && echo yes"
+exec 4>&-
+kill $client1 2>/dev/null
+wait $client1 2>/dev/null
+client1=
 exec 3>&-
 check "domain 51's client ends with its input" 0 "yes" bash -c \
 	"for i in \$(seq 1 100); do kill -0 $client 2>/dev/null || { echo yes; exit; }; sleep 0.05; done; echo no"
