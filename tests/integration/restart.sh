@@ -388,6 +388,20 @@ check "what domain 50 owned is gone" 1 "" \
 	xenstore-read /local/domain/50/data/rtt
 check "its release is logged" 0 "yes" bash -c \
 	"grep -q 'domain 50: gone while the daemon was down: released' '$xs_tmp/d/log' && echo yes"
+# Released for good: the next restart neither tries to serve it again
+# nor releases it a second time.
+xs_stop "$xs_tmp/d" || xs_fail "the daemon stops again"
+start || xs_fail "restart after domain 50's release"
+echo "event 5000" >&4
+check1 "the watch fires at the next restart" 6 "EVENT @releaseDomain/50 r50"
+echo "event 1000" >&4
+check1 "and nothing more: domain 50 is not released twice" 7 "TIMEOUT"
+check "its release is logged once" 0 "1" \
+	grep -c "domain 50: gone while the daemon was down: released" \
+	"$xs_tmp/d/log"
+check "nor tried again (the one try was at the restart that released it)" \
+	0 "1" grep -c "domain 50: mapping its xenstore page again" \
+	"$xs_tmp/d/log"
 exec 4>&-
 kill $client1 2>/dev/null
 wait $client1 2>/dev/null
