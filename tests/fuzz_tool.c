@@ -92,12 +92,19 @@ fuzz_when(const unsigned char *p, size_t n)
 		FUZZ_CHECK(out >= FUZZ_NOW);
 	else if (*t == '-' || (len > 4 && strcmp(t + len - 4, " ago") == 0))
 		FUZZ_CHECK(out <= FUZZ_NOW);
-	/* "YYYY-MM-DD...Z" or "... UTC": that day, in UTC. */
+	/* "YYYY-MM-DD...Z" or "... UTC": that day, in UTC; its leap second
+	 * 23:59:60 is the first second of the next, as POSIX time has it
+	 * (and journalctl, by strptime and mktime). */
 	if (len >= 11 && t[4] == '-' && t[7] == '-' &&
 	    (t[len - 1] == 'Z' || (len >= 14 &&
 	    strcmp(t + len - 3, "UTC") == 0))) {
 		when_iso_utc_us(out, iso, sizeof iso);
-		FUZZ_CHECK(strncmp(iso, t, 10) == 0);
+		if (strncmp(iso, t, 10) != 0) {
+			FUZZ_CHECK(strstr(t, "23:59:60") != NULL);
+			FUZZ_CHECK(out % (86400 * NS) < NS && out >= NS);
+			when_iso_utc_us(out - NS, iso, sizeof iso);
+			FUZZ_CHECK(strncmp(iso, t, 10) == 0);
+		}
 	}
 	free(s);
 }
