@@ -20,6 +20,11 @@
  *   mode 4  a store value as xenstore-ls prints it (esc_xenstore, with
  *           and without quotes): printable ASCII that reads back, as
  *           xenstore-write reads it, to the bytes
+ *   mode 5  a time as typed at any now: 8 bytes are now (1970 to 2554),
+ *           the rest the time; what mode 0 says, and no time but those
+ *           from 1970 to 2554 (no wrap-around at either end); today is
+ *           the midnight before now, yesterday and tomorrow a day or so
+ *           either side
  *
  * Local time is Europe/Paris (a zone with summer time).
  */
@@ -106,6 +111,45 @@ fuzz_when(const unsigned char *p, size_t n)
 			FUZZ_CHECK(strncmp(iso, t, 10) == 0);
 		}
 	}
+	free(s);
+}
+
+/* Mode 5. */
+static void
+fuzz_when_at(const unsigned char *p, size_t n)
+{
+	char		*s;
+	const char	*t;
+	uint64_t	 now = 0, out = 0, day = 86400 * NS, hour = 3600 * NS;
+	size_t		 i, len;
+	int		 error;
+
+	for (i = 0; i < 8 && i < n; i++)
+		now = now << 8 | p[i];
+	now %= (FUZZ_MAX_SECS + 1) * NS;
+	s = fuzz_string(p + i, n - i);
+	error = when_parse(s, now, &out);
+	FUZZ_CHECK(error == 0 || error == -EINVAL || error == -ERANGE ||
+	    error == -ENOMEM);
+	if (error != 0) {
+		free(s);
+		return;
+	}
+	FUZZ_CHECK(out < (FUZZ_MAX_SECS + 1) * NS);
+	for (t = s; *t == ' ' || (*t >= '\t' && *t <= '\r'); t++)
+		;
+	len = strlen(t);
+	if (*t == '+')
+		FUZZ_CHECK(out >= now);
+	else if (*t == '-' || (len > 4 && strcmp(t + len - 4, " ago") == 0))
+		FUZZ_CHECK(out <= now);
+	/* Days of 23 to 25 hours, where summer time starts or ends. */
+	if (strcmp(t, "today") == 0)
+		FUZZ_CHECK(out <= now && now - out < day + hour);
+	if (strcmp(t, "yesterday") == 0)
+		FUZZ_CHECK(out < now && now - out < 2 * day + 2 * hour);
+	if (strcmp(t, "tomorrow") == 0)
+		FUZZ_CHECK(out > now && out - now <= day + hour);
 	free(s);
 }
 
@@ -398,7 +442,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return (0);
 	fuzz_tz();
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_when(data + 1, size - 1);
 		break;
@@ -411,8 +455,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		fuzz_json(data + 1, size - 1);
 		break;
-	default:
+	case 4:
 		fuzz_xenstore(data + 1, size - 1);
+		break;
+	default:
+		fuzz_when_at(data + 1, size - 1);
 		break;
 	}
 	return (0);

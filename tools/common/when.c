@@ -31,18 +31,24 @@ when_now(void)
 	return ((uint64_t)ts.tv_sec * NS + (uint64_t)ts.tv_nsec);
 }
 
-/* Local midnight of the day of now, moved by days; ns since the epoch. */
-static uint64_t
-when_midnight(uint64_t now, int days)
+/* Local midnight of the day of now, moved by days: 0 and *out (ns since
+ * the epoch), or -ERANGE (today's midnight east of Greenwich on the
+ * epoch's first day, tomorrow's in 2554). */
+static int
+when_midnight(uint64_t now, int days, uint64_t *out)
 {
 	struct tm	tm;
-	time_t		t = (time_t)(now / NS);
+	time_t		t = (time_t)(now / NS), secs;
 
 	localtime_r(&t, &tm);
 	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_mday += days;
 	tm.tm_isdst = -1;
-	return ((uint64_t)mktime(&tm) * NS);
+	secs = mktime(&tm);
+	if (secs < 0 || (uint64_t)secs > WHEN_MAX_SECS)
+		return (-ERANGE);
+	*out = (uint64_t)secs * NS;
+	return (0);
 }
 
 /* Parse a time: 0 and *out, -EINVAL, or -ERANGE for one that ns since
@@ -63,18 +69,12 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 		*out = now;
 		return (0);
 	}
-	if (strcmp(s, "today") == 0) {
-		*out = when_midnight(now, 0);
-		return (0);
-	}
-	if (strcmp(s, "yesterday") == 0) {
-		*out = when_midnight(now, -1);
-		return (0);
-	}
-	if (strcmp(s, "tomorrow") == 0) {
-		*out = when_midnight(now, 1);
-		return (0);
-	}
+	if (strcmp(s, "today") == 0)
+		return (when_midnight(now, 0, out));
+	if (strcmp(s, "yesterday") == 0)
+		return (when_midnight(now, -1, out));
+	if (strcmp(s, "tomorrow") == 0)
+		return (when_midnight(now, 1, out));
 	if (*s == '@') {
 		/* In integers: a double has not the digits for ns since
 		 * the epoch (it would be off by up to a few hundred ns). */
@@ -105,7 +105,8 @@ when_parse(const char *s, uint64_t now, uint64_t *out)
 		if (*s == '-') {
 			*out = span > now ? 0 : now - span;	/* the epoch */
 		} else {
-			if (span > WHEN_MAX_SECS * NS - now)
+			if (now > WHEN_MAX_SECS * NS ||
+			    span > WHEN_MAX_SECS * NS - now)
 				return (-ERANGE);
 			*out = now + span;
 		}
