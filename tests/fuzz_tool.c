@@ -24,7 +24,9 @@
  *           the rest the time; what mode 0 says, and no time but those
  *           from 1970 to 2554 (no wrap-around at either end); today is
  *           the midnight before now, yesterday and tomorrow a day or so
- *           either side
+ *           either side; a time of day without a date is on the day
+ *           of now where the time is (in UTC for Z, locally without
+ *           a zone)
  *
  * Local time is Europe/Paris (a zone with summer time).
  */
@@ -114,6 +116,18 @@ fuzz_when(const unsigned char *p, size_t n)
 	free(s);
 }
 
+/* The local date of a time, as a number: YYYYMMDD. */
+static long
+fuzz_local_day(uint64_t ns)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(ns / NS);
+
+	FUZZ_CHECK(localtime_r(&t, &tm) != NULL);
+	return ((tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 +
+	    tm.tm_mday);
+}
+
 /* Mode 5. */
 static void
 fuzz_when_at(const unsigned char *p, size_t n)
@@ -150,6 +164,16 @@ fuzz_when_at(const unsigned char *p, size_t n)
 		FUZZ_CHECK(out < now && now - out < 2 * day + 2 * hour);
 	if (strcmp(t, "tomorrow") == 0)
 		FUZZ_CHECK(out > now && out - now <= day + hour);
+	/* "HH:MM...": the day of now there; a leap second 23:59:60 is the
+	 * first second of the next. */
+	if (len >= 5 && t[2] == ':') {
+		if (strstr(t, "23:59:60") != NULL)
+			out -= NS;
+		if (t[len - 1] == 'Z' || strcmp(t + len - 3, "UTC") == 0)
+			FUZZ_CHECK(out / day == now / day);
+		else if (strpbrk(t, "+-") == NULL)
+			FUZZ_CHECK(fuzz_local_day(out) == fuzz_local_day(now));
+	}
 	free(s);
 }
 

@@ -235,7 +235,8 @@ when_digits(const char **p, int n, int *v)
 /*
  * "2026-11-23 20:15:00", "2026-11-23T20:15:00.25Z", "2026-11-23",
  * "20:15", "20:15:07+01:00": local time unless a zone is given; a time
- * without a date is today's.
+ * without a date is today's where the time is (at 00:30 in Paris,
+ * "22:00Z" is 1h30 ago, not a day on, as in journalctl).
  */
 static int
 when_absolute(const char *s, uint64_t now, uint64_t *out)
@@ -245,10 +246,9 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 	const char	*p = s;
 	uint64_t	 frac = 0, scale = NS;
 	int		 y, mo, d, h = 0, mi = 0, sec = 0, zh, zm, sign;
-	bool		 zone = false;
+	bool		 dated = false, zone = false;
 	long		 off = 0;
 
-	localtime_r(&t, &tm);
 	if (strlen(p) >= 10 && p[4] == '-') {
 		if (when_digits(&p, 4, &y) != 0 || *p++ != '-' ||
 		    when_digits(&p, 2, &mo) != 0 || *p++ != '-' ||
@@ -256,9 +256,7 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 			return (-EINVAL);
 		if (mo < 1 || mo > 12 || d < 1 || d > when_month_days(y, mo))
 			return (-EINVAL);
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
+		dated = true;
 		if (*p == ' ' || *p == 'T')
 			p++;
 		else if (*p != '\0')
@@ -309,6 +307,17 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 	}
 	if (*p != '\0')
 		return (-EINVAL);
+	/* Now's date where the time is: in the zone given, or here. */
+	if (zone) {
+		t += off;
+		gmtime_r(&t, &tm);
+	} else
+		localtime_r(&t, &tm);
+	if (dated) {
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+	}
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
