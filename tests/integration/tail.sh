@@ -212,6 +212,16 @@ check_exact "--since in local time (TZ=Europe/Paris)" 0 "third
 fourth
 fifth
 no newline yet" env TZ=Europe/Paris "$TAIL" --db "$db" --since "2023-11-14 23:13:22" 7
+# A date with a zone and no time, as journalctl takes "2012-11-23 UTC":
+# its midnight there (in Auckland the log is on the 15th, in UTC the 14th).
+check_exact "--since DATE UTC: midnight in UTC, not here" 0 "" \
+	env TZ=Pacific/Auckland "$TAIL" --db "$db" --since "2023-11-15 UTC" 7
+check_exact "--until DATE UTC: all of the 14th in UTC" 0 "$all" \
+	env TZ=Pacific/Auckland "$TAIL" --db "$db" --until "2023-11-15 UTC" 7
+check_exact "--since DATE+offset" 0 "$all" \
+	env TZ=Pacific/Auckland "$TAIL" --db "$db" --since "2023-11-14+01:00" 7
+check "a T with no time after it is not a time" 2 "xsconsole-tail: --since: not a time: '2023-11-14TZ' (e.g. \"2026-11-23 20:15:00\", 20:15, @1700000000, -5min, \"1h ago\", yesterday)
+Try 'xsconsole-tail --help'." bash -c '"$0" --db "$1" --since 2023-11-14TZ 7 2>&1' "$TAIL" "$db"
 check_exact "--since @EPOCH --until @EPOCH" 0 "third
 fourth
 fifth

@@ -234,7 +234,7 @@ when_digits(const char **p, int n, int *v)
 
 /*
  * "2026-11-23 20:15:00", "2026-11-23T20:15:00.25Z", "2026-11-23",
- * "20:15", "20:15:07+01:00": local time unless a zone is given; a time
+ * "2026-11-23 UTC", "20:15", "20:15:07+01:00": local time unless a zone is given; a time
  * without a date is today's where the time is (at 00:30 in Paris,
  * "22:00Z" is 1h30 ago, not a day on, as in journalctl).
  */
@@ -257,12 +257,16 @@ when_absolute(const char *s, uint64_t now, uint64_t *out)
 		if (mo < 1 || mo > 12 || d < 1 || d > when_month_days(y, mo))
 			return (-EINVAL);
 		dated = true;
+		if (*p == 'T' && !isdigit((unsigned char)p[1]))
+			return (-EINVAL);		/* T is a time's */
 		if (*p == ' ' || *p == 'T')
 			p++;
-		else if (*p != '\0')
+		else if (*p != '\0' && *p != 'Z' && *p != '+' && *p != '-')
 			return (-EINVAL);
 	}
-	if (*p != '\0') {
+	/* A date may stand without a time, with a zone or not:
+	 * "2026-11-23 UTC" is its midnight in UTC, as in journalctl. */
+	if (!dated || isdigit((unsigned char)*p)) {
 		if (when_digits(&p, 2, &h) != 0 || *p++ != ':' ||
 		    when_digits(&p, 2, &mi) != 0)
 			return (-EINVAL);
