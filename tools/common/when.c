@@ -234,9 +234,9 @@ when_digits(const char **p, int n, int *v)
 
 /*
  * "2026-11-23 20:15:00", "2026-11-23T20:15:00.25Z", "2026-11-23",
- * "2026-11-23 UTC", "20:15", "20:15:07+01:00": local time unless a zone is given; a time
- * without a date is today's where the time is (at 00:30 in Paris,
- * "22:00Z" is 1h30 ago, not a day on, as in journalctl).
+ * "2026-11-23 UTC", "20:15", "20:15:07+01:00": local time unless a zone
+ * is given; a time without a date is today's where the time is (at 00:30
+ * in Paris, "22:00Z" is 1h30 ago, not a day on, as in journalctl).
  */
 static int
 when_absolute(const char *s, uint64_t now, uint64_t *out)
