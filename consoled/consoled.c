@@ -839,7 +839,39 @@ consoled_stats(const struct consoled *cd, struct consoled_stats *out)
 	*out = cd->stats;
 }
 
-/* Start draining consoles; domains introduced already are looked at. */
+/*
+ * The logs a daemon before this one left open, of domains not served now:
+ * gone while no daemon ran (or the host rebooted). They end now, when
+ * that is seen; else xsconsole-tail would show them alive for ever.
+ */
+static void
+consoled_end_orphans(struct consoled *cd)
+{
+	struct db_incarnation	*incs;
+	size_t			 n, i;
+	int			 e;
+
+	if (cd->db == NULL)
+		return;
+	if ((e = db_incarnations_live(cd->db, &incs, &n)) != 0) {
+		log_warn("consoles: cannot look for logs left open: %s",
+		    strerror(-e));
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (incs[i].domid == 0 || incs[i].domid >= HV_DOMID_XEN ||
+		    xsd_domain_introduced(cd->xsd, incs[i].domid))
+			continue;
+		log_info("console %u: its log (incarnation %lld) ends: the "
+		    "domain went while the daemon was down", incs[i].domid,
+		    (long long)incs[i].id);
+		db_incarnation_end(cd->db, incs[i].id, now_ns());
+	}
+	free(incs);
+}
+
+/* Start draining consoles; domains introduced already are looked at, and
+ * the logs of those gone since the last daemon ended. */
 struct consoled *
 consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
     struct db *db, const struct consoled_config *cfg)
@@ -866,6 +898,7 @@ consoled_create(struct event_base *base, struct xsd *xsd, struct hv *hv,
 		if (xsd_domain_introduced(xsd, domid))
 			console_setup(cd, domid);
 	}
+	consoled_end_orphans(cd);
 	consoled_virq(cd, HV_VIRQ_CON_RING);
 	return (cd);
 }

@@ -222,6 +222,8 @@ static const char *db_stmt_sql[DB_NSTMT] = {
 	[ST_DEAD_INC] = "DELETE FROM incarnation WHERE id = ?1",
 	[ST_INCS_BY_DOMID] = "SELECT " INC_COLUMNS " FROM incarnation"
 	    " WHERE domid = ?1 ORDER BY first_ns DESC, id DESC",
+	[ST_INCS_LIVE] = "SELECT " INC_COLUMNS " FROM incarnation"
+	    " WHERE gone_ns IS NULL ORDER BY id",
 	[ST_INCS_BY_NAME] = "SELECT " INC_COLUMNS " FROM incarnation"
 	    " WHERE name = ?1 ORDER BY first_ns DESC, id DESC",
 	[ST_INC_GET] = "SELECT " INC_COLUMNS " FROM incarnation WHERE id = ?1",

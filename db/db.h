@@ -245,6 +245,8 @@ int		 db_incarnations_by_name(struct db *, const char *,
 		    struct db_incarnation **, size_t *);
 int		 db_incarnation_get(struct db *, int64_t,
 		    struct db_incarnation *);
+int		 db_incarnations_live(struct db *, struct db_incarnation **,
+		    size_t *);
 int		 db_lines(struct db *, int64_t, int64_t, db_line_cb *, void *);
 int64_t		 db_last_seq(struct db *, int64_t);
 bool		 db_lost_after(const struct db_incarnation *, int64_t);

@@ -112,6 +112,36 @@ db_incarnations_by_name(struct db *db, const char *name,
 	return (reader_incarnations(db, st, out, count));
 }
 
+/*
+ * The incarnations not gone, oldest first. With the daemon's handle, read
+ * on a connection of their own: what is committed (the writer has the
+ * daemon's).
+ */
+int
+db_incarnations_live(struct db *db, struct db_incarnation **out,
+    size_t *count)
+{
+	struct db	*rd;
+	sqlite3_stmt	*st;
+	char		 err[256];
+	int		 error;
+
+	*out = NULL;
+	*count = 0;
+	if (db->w != NULL) {
+		if ((rd = db_open_reader(db->path, err, sizeof err)) == NULL) {
+			log_warn("%s", err);
+			return (-errno);
+		}
+		error = db_incarnations_live(rd, out, count);
+		db_close(rd);
+		return (error);
+	}
+	if ((st = db_stmt(db, ST_INCS_LIVE)) == NULL)
+		return (-EIO);
+	return (reader_incarnations(db, st, out, count));
+}
+
 /* One incarnation by id; 0, -ENOENT or -errno. */
 int
 db_incarnation_get(struct db *db, int64_t id, struct db_incarnation *inc)

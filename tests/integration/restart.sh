@@ -388,6 +388,20 @@ check "what domain 50 owned is gone" 1 "" \
 	xenstore-read /local/domain/50/data/rtt
 check "its release is logged" 0 "yes" bash -c \
 	"grep -q 'domain 50: gone while the daemon was down: released' '$xs_tmp/d/log' && echo yes"
+# Its console log, left open by the daemon before, ends (else it would
+# look alive for ever: --list without a GONE time, -f waiting on it); a
+# guest still there keeps its log open.
+check "domain 50's console log ends" 0 "yes" bash -c \
+	"for i in \$(seq 1 100); do g=\$(\"\$0\" --list 50 | awk 'NR == 2 { print \$6 }'); [ \"\$g\" != - ] && [ -n \"\$g\" ] && { echo yes; exit; }; sleep 0.05; done; echo \"no: \$g\"" \
+	"$XSCONSOLE_TAIL"
+check "-f on it ends with it" 0 "yes" bash -c \
+	"timeout 5 \"\$0\" -f -n 0 50 | grep -q '^-- incarnation .* of domain 50 .* ended at ' && echo yes" \
+	"$XSCONSOLE_TAIL"
+check "domain 1's log stays open" 0 "-" bash -c \
+	"\"\$0\" --list 1 | awk 'NR == 2 { print \$6 }'" "$XSCONSOLE_TAIL"
+check "the end is logged" 0 "1" grep -c \
+	"console 50: its log (incarnation [0-9]*) ends: the domain went while the daemon was down" \
+	"$xs_tmp/d/log"
 # Released for good: the next restart neither tries to serve it again
 # nor releases it a second time.
 xs_stop "$xs_tmp/d" || xs_fail "the daemon stops again"
