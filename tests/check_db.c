@@ -370,6 +370,22 @@ START_TEST(test_incarnations)
 	ck_assert_uint_eq(one.gone_ns, T0 + 4 * S);
 	ck_assert_int_eq(db_incarnation_get(r, 12345, &one), -ENOENT);
 	ck_assert_int_eq(db_last_seq(r, b), 0);
+	/* The live ones, oldest first: b, c (d), domain 6's; a ended. */
+	ck_assert_int_eq(db_incarnations_live(r, &incs, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(incs[0].id, b);
+	ck_assert_int_eq(incs[1].id, c);
+	ck_assert_uint_eq(incs[2].domid, 6);
+	free(incs);
+	/* The same through the writer's handle (a connection of its own),
+	 * which sees what is committed: b ended and flushed is gone. */
+	db_incarnation_end(w, b, T0 + 7 * S);
+	db_flush(w);
+	ck_assert_int_eq(db_incarnations_live(w, &incs, &n), 0);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_int_eq(incs[0].id, c);
+	ck_assert_uint_eq(incs[1].domid, 6);
+	free(incs);
 	db_close(r);
 	db_close(w);
 }
