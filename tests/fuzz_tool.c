@@ -30,6 +30,7 @@
  *
  * Local time is Europe/Paris (a zone with summer time).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -252,13 +253,12 @@ fuzz_terminal(const unsigned char *p, size_t n)
 static int
 fuzz_hex(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
+	static const char	 digits[] = "0123456789abcdef";
+	const char		*p;
+
+	if (!isxdigit(c) || (p = strchr(digits, tolower(c))) == NULL)
+		return (-1);
+	return ((int)(p - digits));
 }
 
 /* Append code point cp as UTF-8. */
