@@ -220,6 +220,17 @@ restore_meta(const char *key, const char *value, void *arg)
 	return (0);
 }
 
+/* Write the store whole, as of generation gen, with this run's epoch of
+ * transaction ids (a record given up while the disk failed may be it). */
+static void
+durable_write_whole(struct durable *d, uint64_t gen)
+{
+	db_store_resync(d->db, gen);
+	xsd_persist_all(d->xsd);
+	durable_txn_epoch(d->db, d->txn_epoch);
+	db_store_resync_end(d->db);
+}
+
 /*
  * Once a second: a durable store that fell behind (its writer gave up
  * records while the disk failed, and can write again) is written whole,
@@ -239,10 +250,7 @@ durable_check(evutil_socket_t fd, short what, void *arg)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	gen = xsd_generation(d->xsd);
-	db_store_resync(d->db, gen);
-	xsd_persist_all(d->xsd);
-	durable_txn_epoch(d->db, d->txn_epoch);
-	db_store_resync_end(d->db);
+	durable_write_whole(d, gen);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	d->resyncs++;
 	log_warn("database: the durable store fell behind; the whole store "
@@ -351,10 +359,7 @@ durable_start(struct xsd *xsd, struct db *db, struct event_base *base,
 	 * which no commit makes, written whole at generation 0; the
 	 * history's first snapshot, so that its trees (xsc-history --at)
 	 * have it. */
-	if (gen == 0 && r.nodes == 0 && !db_store_behind(db)) {
-		db_store_resync(db, 0);
-		xsd_persist_all(xsd);
-		db_store_resync_end(db);
-	}
+	if (gen == 0 && r.nodes == 0 && !db_store_behind(db))
+		durable_write_whole(d, 0);
 	return (0);
 }

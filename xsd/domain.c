@@ -601,6 +601,15 @@ domain_forget_nodes(struct xsd *xsd, uint32_t domid)
 	tree_owner_moved(xsd->store->tree, domid, 0);
 }
 
+/* A domain released: its nodes go, and @releaseDomain fires. */
+static void
+domain_released(struct xsd *xsd, uint32_t domid)
+{
+	domain_forget_nodes(xsd, domid);
+	watch_fire_special(xsd->store->watches, "@releaseDomain", domid,
+	    xsd->release_perms);
+}
+
 /* Release a domain for good and tell the watchers. */
 static void
 domain_forget(struct domain *d, const char *why)
@@ -619,9 +628,7 @@ domain_forget(struct domain *d, const char *why)
 		if (o->conn->actor.target == domid)
 			o->conn->actor.target = PERMS_NO_TARGET;
 	}
-	domain_forget_nodes(xsd, domid);
-	watch_fire_special(xsd->store->watches, "@releaseDomain", domid,
-	    xsd->release_perms);
+	domain_released(xsd, domid);
 }
 
 /*
@@ -655,9 +662,7 @@ domain_scan(evutil_socket_t fd, short events, void *arg)
 			continue;
 		log_info("domain %u: gone while the daemon was down: released",
 		    domid);
-		domain_forget_nodes(xsd, domid);
-		watch_fire_special(xsd->store->watches, "@releaseDomain",
-		    domid, xsd->release_perms);
+		domain_released(xsd, domid);
 	}
 	free(xsd->unserved);
 	xsd->unserved = NULL;
@@ -880,7 +885,8 @@ domain_unserved(struct xsd *xsd, uint32_t domid)
  * A domain served before a restart, served again: its page mapped as
  * INTRODUCE maps it, its ring taken as it is (no reset: the guest may be
  * waiting on a request or half way through writing one), its old
- * transactions answered EAGAIN (their ids are of another epoch). No @introduceDomain: nothing new came.
+ * transactions answered EAGAIN (their ids are of another epoch). No
+ * @introduceDomain: nothing new came.
  */
 int
 domain_restore(struct xsd *xsd, uint32_t domid, uint64_t gfn, uint32_t port)
