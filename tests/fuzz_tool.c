@@ -5,10 +5,15 @@
  * bytes or a store value safe to print (tools/common/esc.c). The first
  * byte chooses how the rest is used:
  *
- *   mode 0  a time as typed: when_parse() gives 0, -EINVAL or -ERANGE
- *           (past 64 bits of ns since the epoch); "+SPAN"
- *           is never before now, "-SPAN" and "SPAN ago" never after; a
- *           date in UTC comes back as that date (no wrap-around)
+ *   mode 0  a time as typed, at a fixed now (Nov 2025): when_parse()
+ *           gives 0, -EINVAL or -ERANGE (past 64 bits of ns since the
+ *           epoch), the same twice, and no time but those from 1970 to
+ *           2554; "+SPAN" is never before now, "-SPAN" and "SPAN ago"
+ *           never after; a date in UTC comes back as that date (no
+ *           wrap-around); today is the midnight before now, yesterday
+ *           and tomorrow a day or so either side; a time of day without
+ *           a date is on the day of now where the time is (in UTC for Z,
+ *           locally without a zone)
  *   mode 1  a round trip: 8 bytes are a time, printed as the tools
  *           print it (ISO 8601 in UTC with us, local with ms and the
  *           offset, @SECS.NS) and parsed back to the same time
@@ -20,13 +25,8 @@
  *   mode 4  a store value as xenstore-ls prints it (esc_xenstore, with
  *           and without quotes): printable ASCII that reads back, as
  *           xenstore-write reads it, to the bytes
- *   mode 5  a time as typed at any now: 8 bytes are now (1970 to 2554),
- *           the rest the time; what mode 0 says, and no time but those
- *           from 1970 to 2554 (no wrap-around at either end); today is
- *           the midnight before now, yesterday and tomorrow a day or so
- *           either side; a time of day without a date is on the day
- *           of now where the time is (in UTC for Z, locally without
- *           a zone)
+ *   mode 5  the same at any now: 8 bytes are now (1970 to 2554), the
+ *           rest the time
  *
  * Local time is Europe/Paris (a zone with summer time).
  */
@@ -75,48 +75,6 @@ fuzz_string(const unsigned char *p, size_t n)
 	return (s);
 }
 
-/* Mode 0. */
-static void
-fuzz_when(const unsigned char *p, size_t n)
-{
-	char		*s = fuzz_string(p, n), iso[64];
-	const char	*t = s;
-	size_t		 len;
-	uint64_t	 out = 0, again = 1;
-	int		 error;
-
-	error = when_parse(s, FUZZ_NOW, &out);
-	FUZZ_CHECK(error == 0 || error == -EINVAL || error == -ERANGE ||
-	    error == -ENOMEM);
-	if (error != 0) {
-		free(s);
-		return;
-	}
-	FUZZ_CHECK(when_parse(s, FUZZ_NOW, &again) == 0 && again == out);
-	while (*t == ' ' || (*t >= '\t' && *t <= '\r'))
-		t++;
-	len = strlen(t);
-	if (*t == '+')
-		FUZZ_CHECK(out >= FUZZ_NOW);
-	else if (*t == '-' || (len > 4 && strcmp(t + len - 4, " ago") == 0))
-		FUZZ_CHECK(out <= FUZZ_NOW);
-	/* "YYYY-MM-DD...Z" or "... UTC": that day, in UTC; its leap second
-	 * 23:59:60 is the first second of the next, as POSIX time has it
-	 * (and journalctl, by strptime and mktime). */
-	if (len >= 11 && t[4] == '-' && t[7] == '-' &&
-	    (t[len - 1] == 'Z' || (len >= 14 &&
-	    strcmp(t + len - 3, "UTC") == 0))) {
-		when_iso_utc_us(out, iso, sizeof iso);
-		if (strncmp(iso, t, 10) != 0) {
-			FUZZ_CHECK(strstr(t, "23:59:60") != NULL);
-			FUZZ_CHECK(out % (86400 * NS) < NS && out >= NS);
-			when_iso_utc_us(out - NS, iso, sizeof iso);
-			FUZZ_CHECK(strncmp(iso, t, 10) == 0);
-		}
-	}
-	free(s);
-}
-
 /* The local date of a time, as a number: YYYYMMDD. */
 static long
 fuzz_local_day(uint64_t ns)
@@ -129,27 +87,22 @@ fuzz_local_day(uint64_t ns)
 	    tm.tm_mday);
 }
 
-/* Mode 5. */
+/* Modes 0 and 5: the time s as typed at now. */
 static void
-fuzz_when_at(const unsigned char *p, size_t n)
+fuzz_when_check(const char *s, uint64_t now)
 {
-	char		*s;
+	char		 iso[64];
 	const char	*t;
-	uint64_t	 now = 0, out = 0, day = 86400 * NS, hour = 3600 * NS;
-	size_t		 i, len;
+	uint64_t	 out = 0, again = 1, day = 86400 * NS, hour = 3600 * NS;
+	size_t		 len;
 	int		 error;
 
-	for (i = 0; i < 8 && i < n; i++)
-		now = now << 8 | p[i];
-	now %= (FUZZ_MAX_SECS + 1) * NS;
-	s = fuzz_string(p + i, n - i);
 	error = when_parse(s, now, &out);
 	FUZZ_CHECK(error == 0 || error == -EINVAL || error == -ERANGE ||
 	    error == -ENOMEM);
-	if (error != 0) {
-		free(s);
+	if (error != 0)
 		return;
-	}
+	FUZZ_CHECK(when_parse(s, now, &again) == 0 && again == out);
 	FUZZ_CHECK(out < (FUZZ_MAX_SECS + 1) * NS);
 	for (t = s; *t == ' ' || (*t >= '\t' && *t <= '\r'); t++)
 		;
@@ -165,6 +118,20 @@ fuzz_when_at(const unsigned char *p, size_t n)
 		FUZZ_CHECK(out < now && now - out < 2 * day + 2 * hour);
 	if (strcmp(t, "tomorrow") == 0)
 		FUZZ_CHECK(out > now && out - now <= day + hour);
+	/* "YYYY-MM-DD...Z" or "... UTC": that day, in UTC; its leap second
+	 * 23:59:60 is the first second of the next, as POSIX time has it
+	 * (and journalctl, by strptime and mktime). */
+	if (len >= 11 && t[4] == '-' && t[7] == '-' &&
+	    (t[len - 1] == 'Z' || (len >= 14 &&
+	    strcmp(t + len - 3, "UTC") == 0))) {
+		when_iso_utc_us(out, iso, sizeof iso);
+		if (strncmp(iso, t, 10) != 0) {
+			FUZZ_CHECK(strstr(t, "23:59:60") != NULL);
+			FUZZ_CHECK(out % day < NS && out >= NS);
+			when_iso_utc_us(out - NS, iso, sizeof iso);
+			FUZZ_CHECK(strncmp(iso, t, 10) == 0);
+		}
+	}
 	/* "HH:MM...": the day of now there; a leap second 23:59:60 is the
 	 * first second of the next. */
 	if (len >= 5 && t[2] == ':') {
@@ -175,6 +142,31 @@ fuzz_when_at(const unsigned char *p, size_t n)
 		else if (strpbrk(t, "+-") == NULL)
 			FUZZ_CHECK(fuzz_local_day(out) == fuzz_local_day(now));
 	}
+}
+
+/* Mode 0. */
+static void
+fuzz_when(const unsigned char *p, size_t n)
+{
+	char	*s = fuzz_string(p, n);
+
+	fuzz_when_check(s, FUZZ_NOW);
+	free(s);
+}
+
+/* Mode 5. */
+static void
+fuzz_when_at(const unsigned char *p, size_t n)
+{
+	char		*s;
+	uint64_t	 now = 0;
+	size_t		 i;
+
+	for (i = 0; i < 8 && i < n; i++)
+		now = now << 8 | p[i];
+	now %= (FUZZ_MAX_SECS + 1) * NS;
+	s = fuzz_string(p + i, n - i);
+	fuzz_when_check(s, now);
 	free(s);
 }
 
